@@ -1,0 +1,66 @@
+/**
+ * One error type for the whole harness (execa style): a kind that the CLI maps
+ * to an exit code, a message written for the user, an optional one-line hint
+ * saying what to do, and the underlying cause.
+ *
+ * Kinds:
+ *  - input:          the user's scenario/flags are wrong            → exit 2
+ *  - usage:          the command line itself is wrong               → exit 2
+ *  - infrastructure: an engine, a VM, the host failed (a "flake")   → exit 3
+ *  - unsupported:    the host lacks something the scenario needs    → exit 3
+ *  - mismatch:       substrates disagree (e.g. outputs differ)      → exit 1
+ *  - interrupted:    SIGINT/SIGTERM                                 → exit 130
+ *  - internal:       a bug in vmbench                               → exit 70
+ */
+export type ErrorKind =
+  | 'input'
+  | 'usage'
+  | 'infrastructure'
+  | 'unsupported'
+  | 'mismatch'
+  | 'interrupted'
+  | 'internal';
+
+export interface BenchErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Where in a file the problem is (scenario errors). */
+  location?: { file: string; line: number; column: number; path: string };
+}
+
+export class BenchError extends Error {
+  readonly kind: ErrorKind;
+  readonly hint?: string;
+  readonly location?: BenchErrorOptions['location'];
+
+  constructor(kind: ErrorKind, message: string, options: BenchErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BenchError';
+    this.kind = kind;
+    this.hint = options.hint;
+    this.location = options.location;
+  }
+
+  get isInfrastructure(): boolean {
+    return this.kind === 'infrastructure' || this.kind === 'unsupported';
+  }
+}
+
+export const EXIT_CODES: Record<ErrorKind, number> = {
+  input: 2,
+  usage: 2,
+  infrastructure: 3,
+  unsupported: 3,
+  mismatch: 1,
+  interrupted: 130,
+  internal: 70,
+};
+
+export function exitCodeFor(err: unknown): number {
+  return err instanceof BenchError ? EXIT_CODES[err.kind] : EXIT_CODES.internal;
+}
+
+/** Message of any thrown value, for logs. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,87 @@
+import type { Artifact } from '../workload/artifact.js';
+
+/**
+ * One interface for every substrate (PerfKit style): lifecycle timing lives in
+ * this base class so every substrate gets the same create/start/stop
+ * timestamps for free. Platforms never assume they run on the local host: all
+ * they hand back is an endpoint (always 127.0.0.1 here) and plain data.
+ */
+
+export type PlatformKind = 'docker' | 'qemu' | 'vagrant' | 'fake';
+
+/** Milliseconds on the harness's monotonic clock (performance.now()). */
+export type MonoMs = number;
+
+export interface Lifecycle {
+  /** launch() was called. */
+  launch: MonoMs;
+  /** The create call returned (container created / qemu process spawned). */
+  created?: MonoMs;
+  /** The instance is running (container started / qemu pid alive). */
+  started?: MonoMs;
+  /** Set by the caller (measure/startup) when readiness was observed. */
+  ready?: MonoMs;
+  stopBegin?: MonoMs;
+  stopped?: MonoMs;
+  /** Wall-clock epoch ms corresponding to `launch`, for journals. */
+  launchEpochMs: number;
+}
+
+export interface InstanceSpec {
+  runId: string;
+  /** Unique per instance within a run, [a-z0-9-]. */
+  instanceId: string;
+  /** Host TCP port on 127.0.0.1 that reaches the server. */
+  port: number;
+  /** ORT intra-op threads. */
+  threads: number;
+  modelName: string;
+}
+
+export interface Instance {
+  readonly id: string;
+  readonly platformName: string;
+  readonly kind: PlatformKind;
+  /** Base URL of the workload server, e.g. http://127.0.0.1:18080 */
+  readonly baseUrl: string;
+  readonly lifecycle: Lifecycle;
+  /** Facts about how it ran (accelerator, machine type, network mode, container id, pid…). */
+  readonly facts: Record<string, string | number | boolean>;
+}
+
+export interface PlatformFacts {
+  /** Everything worth recording about this platform for the environment fingerprint. */
+  [key: string]: string | number | boolean | null;
+}
+
+export abstract class Platform<I extends Instance = Instance> {
+  abstract readonly kind: PlatformKind;
+  constructor(readonly name: string) {}
+
+  /** Check the engine is usable and learn its versions; called once before a run. */
+  abstract prepare(artifact: Artifact): Promise<PlatformFacts>;
+
+  /** Subclasses create and start the instance, calling mark() for 'created' and 'started'. */
+  protected abstract doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<I>;
+  protected abstract doStop(instance: I): Promise<void>;
+  /** Remove every leftover of a run (by label/name/pidfile), whatever state it is in. */
+  abstract cleanupRun(runId: string): Promise<void>;
+
+  async launch(spec: InstanceSpec): Promise<I> {
+    const lifecycle: Lifecycle = { launch: performance.now(), launchEpochMs: Date.now() };
+    return this.doLaunch(spec, lifecycle);
+  }
+
+  async stop(instance: I): Promise<void> {
+    instance.lifecycle.stopBegin = performance.now();
+    try {
+      await this.doStop(instance);
+    } finally {
+      instance.lifecycle.stopped = performance.now();
+    }
+  }
+
+  protected mark(lifecycle: Lifecycle, phase: 'created' | 'started'): void {
+    lifecycle[phase] = performance.now();
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * A built workload artifact: one root filesystem, exposed as a Docker image and
+ * as a bootable VM disk (+ kernel + initramfs). Written as manifest.json in the
+ * artifact's cache directory by the image builder.
+ */
+export interface Artifact {
+  /** Content hash (hex sha256) over every input of the build. */
+  id: string;
+  /** Hex sha256 over the rootfs tree; the same value is in GUEST_DIGEST_FILE inside it. */
+  rootfsDigest: string;
+  /** Directory holding this artifact's files. */
+  dir: string;
+  docker: { image: string; imageId?: string; sizeBytes?: number };
+  vm: {
+    disk: string; // base qcow2; instances use overlays on it
+    kernel: string;
+    initrd: string;
+    kernelVersion: string;
+    diskBytes: number; // qcow2 actual size on disk
+    kernelBytes: number;
+    initrdBytes: number;
+  };
+  model: { name: string; source: string; sha256: string; bytes: number };
+  debianSuite: string;
+  createdAt: string;
+}

@@ -1,0 +1,49 @@
+/**
+ * The contract between the harness and the workload server that runs inside
+ * every substrate. The server (src/workload/server/*.mjs) is plain JavaScript
+ * copied verbatim into the root filesystem; it is configured only through the
+ * environment variables below, identically in a container and in a VM (the VM's
+ * init reads them from the kernel command line, see src/workload/build/).
+ */
+export const GUEST_NODE = '/usr/local/bin/node';
+export const GUEST_APP_DIR = '/app';
+export const GUEST_SERVER = '/app/server.mjs';
+export const GUEST_MODEL = '/app/model.onnx';
+/** Written at build time; contains the hex sha256 of the rootfs tree (excluding this file). */
+export const GUEST_DIGEST_FILE = '/etc/vmbench/rootfs.sha256';
+
+export const SERVER_ENV = {
+  host: 'VMBENCH_HOST', // address to bind; 127.0.0.1 in containers (host net), 0.0.0.0 inside a VM's private user-net
+  port: 'VMBENCH_PORT',
+  threads: 'VMBENCH_THREADS', // ORT intra-op threads
+  model: 'VMBENCH_MODEL', // path to .onnx; default GUEST_MODEL
+  modelName: 'VMBENCH_MODEL_NAME', // name used in /v2/models/{name}; default 'model'
+  maxBodyBytes: 'VMBENCH_MAX_BODY_BYTES',
+} as const;
+
+export const DEFAULT_MODEL_NAME = 'model';
+
+/**
+ * Readiness phases are logged on stdout (container) / the console (VM) as
+ *   VMBENCH_PHASE <phase> <epoch-ms>
+ */
+export const PHASE_PREFIX = 'VMBENCH_PHASE';
+export type ServerPhase = 'process_start' | 'listening' | 'model_loaded' | 'ready';
+
+export const ENDPOINTS = {
+  live: '/v2/health/live',
+  ready: '/v2/health/ready',
+  model: (name: string) => `/v2/models/${encodeURIComponent(name)}`,
+  infer: (name: string) => `/v2/models/${encodeURIComponent(name)}/infer`,
+  /** Non-standard: what the server knows about itself (rootfs digest, node/ort versions, pid). */
+  info: '/vmbench/info',
+} as const;
+
+export interface ServerInfo {
+  rootfsDigest: string | null;
+  node: string;
+  onnxruntime: string;
+  pid: number;
+  model: { name: string; path: string; inputs: string[]; outputs: string[] };
+  threads: number;
+}
