@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { access, constants, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import type Dockerode from 'dockerode';
+import { messageOf } from '../errors.js';
+import { detectGpu } from '../platforms/gpu.js';
+
+const run = promisify(execFile);
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
+
+export interface CheckResult {
+  section: string;
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** One line saying how to fix it (absent when ok). */
+  fix?: string;
+}
+
+async function version(cmd: string, args: string[] = ['--version']): Promise<string | null> {
+  try {
+    const { stdout, stderr } = await run(cmd, args, { timeout: 10_000 });
+    return ((stdout || stderr).split('\n')[0] ?? '').trim();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stdout?: string };
+    if (e.code === 'ENOENT') return null;
+    return (e.stdout ?? '').split('\n')[0]?.trim() || 'present (version unknown)';
+  }
+}
+
+async function which(cmd: string): Promise<string | null> {
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+    try {
+      await access(`${dir}/${cmd}`, constants.X_OK);
+      return `${dir}/${cmd}`;
+    } catch {
+      // keep looking
+    }
+  }
+  return null;
+}
+
+const SETUP = 'run ./scripts/setup.sh';
+
+export async function dockerChecks(docker: Dockerode): Promise<CheckResult[]> {
+  const section = 'containers';
+  try {
+    const v = await docker.version();
+    const info = await docker.info() as { Runtimes?: Record<string, unknown>; CgroupVersion?: string; Driver?: string };
+    const runtimes = Object.keys(info.Runtimes ?? {});
+    return [
+      { section, name: 'Docker Engine', status: 'ok', detail: `${v.Version} (API ${v.ApiVersion}, ${info.Driver ?? '?'} storage, cgroup v${info.CgroupVersion ?? '?'})` },
+      {
+        section: 'gpu',
+        name: 'NVIDIA container runtime',
+        status: runtimes.includes('nvidia') ? 'ok' : 'info',
+        detail: runtimes.includes('nvidia') ? 'registered with the engine' : `not registered (runtimes: ${runtimes.join(', ') || 'none'})`,
+        fix: runtimes.includes('nvidia') ? undefined : 'needed only for GPU scenarios: install nvidia-container-toolkit',
+      },
+    ];
+  } catch (err) {
+    return [{ section, name: 'Docker Engine', status: 'fail', detail: `does not answer: ${messageOf(err)}`, fix: `${SETUP} (starts dockerd when none answers)` }];
+  }
+}
+
+export async function qemuChecks(): Promise<CheckResult[]> {
+  const section = 'virtual machines';
+  const out: CheckResult[] = [];
+  const q = await version('qemu-system-x86_64');
+  out.push(q ? { section, name: 'qemu-system-x86_64', status: 'ok', detail: q } : { section, name: 'qemu-system-x86_64', status: 'fail', detail: 'not found', fix: SETUP });
+  const img = await version('qemu-img');
+  out.push(img ? { section, name: 'qemu-img', status: 'ok', detail: img } : { section, name: 'qemu-img', status: 'fail', detail: 'not found', fix: SETUP });
+  try {
+    await access('/dev/kvm', constants.R_OK | constants.W_OK);
+    out.push({ section, name: '/dev/kvm', status: 'ok', detail: 'present and accessible (whether a guest boots under it is probed below)' });
+  } catch {
+    out.push({ section, name: '/dev/kvm', status: 'warn', detail: 'absent or not accessible: VMs run under TCG emulation (slow, not representative)', fix: 'enable virtualization / load kvm_intel or kvm_amd' });
+  }
+  return out;
+}
+
+export async function buildToolChecks(): Promise<CheckResult[]> {
+  const section = 'image build';
+  const tools: Array<[string, string]> = [
+    ['debootstrap', 'builds the Debian root filesystem'],
+    ['mkfs.ext4', 'makes the VM disk'],
+    ['cpio', 'packs the initramfs'],
+    ['dropbear', 'SSH server inside the VM'],
+    ['dpkg', 'unpacks the guest kernel'],
+    ['apt-get', 'downloads the guest kernel'],
+  ];
+  const out: CheckResult[] = [];
+  for (const [tool, why] of tools) {
+    const path = await which(tool);
+    out.push(path ? { section, name: tool, status: 'ok', detail: path } : { section, name: tool, status: 'fail', detail: `not found (${why})`, fix: SETUP });
+  }
+  try {
+    const { stdout } = await run('/bin/busybox', ['--help'], { timeout: 5_000 });
+    const fileOut = await run('file', ['-L', '/bin/busybox']).then((r) => r.stdout).catch(() => '');
+    out.push({ section, name: 'busybox (static)', status: 'ok', detail: `${(stdout.split('\n')[0] ?? '').trim()}${/statically linked/.test(fileOut) ? ', static' : ''}` });
+  } catch {
+    out.push({ section, name: 'busybox (static)', status: 'fail', detail: '/bin/busybox not found (VM init and initramfs)', fix: `${SETUP} (busybox-static)` });
+  }
+  return out;
+}
+
+export async function vagrantChecks(): Promise<CheckResult[]> {
+  const section = 'vagrant';
+  const v = await version('vagrant');
+  const virsh = await version('virsh');
+  return [
+    v ? { section, name: 'vagrant', status: 'ok', detail: v } : { section, name: 'vagrant', status: 'info', detail: 'not installed (kind: vagrant is not implemented yet)', fix: 'apt-get install vagrant vagrant-libvirt (only for Vagrant scenarios)' },
+    virsh ? { section, name: 'libvirt (virsh)', status: 'ok', detail: virsh } : { section, name: 'libvirt (virsh)', status: 'info', detail: 'not installed', fix: 'apt-get install libvirt-clients libvirt-daemon (only for Vagrant scenarios)' },
+  ];
+}
+
+export async function gpuChecks(): Promise<CheckResult[]> {
+  const gpu = await detectGpu();
+  return [
+    { section: 'gpu', name: 'NVIDIA GPU', status: gpu.present ? 'ok' : 'info', detail: gpu.detail, fix: gpu.present ? undefined : 'GPU scenarios (device: gpu) need an NVIDIA GPU and driver' },
+    { section: 'gpu', name: 'IOMMU groups', status: gpu.iommuGroups > 0 ? 'ok' : 'info', detail: gpu.iommuGroups > 0 ? `${gpu.iommuGroups} groups (VFIO passthrough possible)` : 'none: VFIO passthrough to VMs is not possible', fix: gpu.iommuGroups > 0 ? undefined : 'boot the host with intel_iommu=on / amd_iommu=on' },
+  ];
+}
+
+export async function memoryFeatureChecks(): Promise<CheckResult[]> {
+  const read = (p: string) => readFile(p, 'utf8').then((s) => s.trim()).catch(() => null);
+  const ksm = await read('/sys/kernel/mm/ksm/run');
+  const thp = await read('/sys/kernel/mm/transparent_hugepage/enabled');
+  return [
+    { section: 'host', name: 'KSM', status: 'info', detail: ksm === null ? 'not available' : ksm === '1' ? 'on (VM memory may be deduplicated)' : 'off' },
+    { section: 'host', name: 'transparent hugepages', status: 'info', detail: thp ?? 'not available' },
+  ];
+}

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import Dockerode from 'dockerode';
+import { removeLabelled, RUN_LABEL } from '../platforms/docker.js';
+import { cleanupAllVmbenchVms } from '../platforms/qemu.js';
+import type { CliContext } from './context.js';
+import { action } from './output.js';
+
+export function registerGc(program: Command, ctx: CliContext): void {
+  program
+    .command('gc')
+    .description('remove leftovers of crashed or killed runs: vmbench containers, qemu processes, scratch disks')
+    .addHelpText('after', '\nSafe while no `bench run` is in progress. Built artifacts are kept (see `bench images rm`).')
+    .action(
+      action(async () => {
+        const containers = await removeLabelled(new Dockerode(), RUN_LABEL);
+        const vms = await cleanupAllVmbenchVms(ctx.cacheDir);
+        process.stdout.write(`removed ${containers} container(s); ${vms.killed} qemu process(es) killed, ${vms.removedDirs} scratch dir(s) removed\n`);
+        return 0;
+      }),
+    );
+}

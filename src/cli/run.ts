@@ -1,0 +1,128 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import Dockerode from 'dockerode';
+import { BenchError } from '../errors.js';
+import { createPlatform } from '../platforms/factory.js';
+import { detectGpu } from '../platforms/gpu.js';
+import { renderMarkdownSummary } from '../report/markdown-summary.js';
+import { renderSummaryTable } from '../report/terminal-table.js';
+import { executeRun } from '../runner/run.js';
+import { loadScenario } from '../scenario/load.js';
+import type { Scenario } from '../scenario/schema.js';
+import { buildArtifact } from '../workload/build/build.js';
+import { modelInputElements } from '../workload/model-input.js';
+import { action, paint } from './output.js';
+import { progressListener } from './progress.js';
+import pc from 'picocolors';
+import type { CliContext } from './context.js';
+
+/** Refuse early what this build cannot run, before anything is built or started. */
+async function checkRunnable(scenario: Scenario): Promise<void> {
+  if (scenario.workload.device === 'gpu') {
+    const gpu = await detectGpu();
+    if (!gpu.present) {
+      throw new BenchError(
+        'unsupported',
+        `scenario asks for workload.device: gpu, but this host has no usable NVIDIA GPU (${gpu.detail}; IOMMU groups: ${gpu.iommuGroups}).`,
+        { hint: 'run `npx bench doctor` for the GPU section, or use a scenario with device: cpu (e.g. scenarios/cpu-resnet.yaml)' },
+      );
+    }
+    throw new BenchError(
+      'unsupported',
+      `workload.device: gpu is not implemented yet (found ${gpu.detail}); GPU access for containers and VFIO passthrough for VMs land with the GPU issue.`,
+      { hint: 'use device: cpu for now' },
+    );
+  }
+}
+
+export function registerRun(program: Command, ctx: CliContext): void {
+  program
+    .command('run')
+    .description('run a scenario: build the artifact, start it as a container and as a VM, measure, write results')
+    .argument('<scenario>', 'scenario YAML file, e.g. scenarios/smoke.yaml')
+    .option('--results <dir>', 'where results/<run-id>/ is written', 'results')
+    .option('--json', 'print run.json to stdout at the end instead of the table')
+    .addHelpText(
+      'after',
+      `
+What it does:
+  1. validates the scenario (same checks as \`bench validate\`)
+  2. builds or reuses the workload artifact (one rootfs → Docker image + VM disk)
+  3. for each measurement, launches fresh instances, platforms interleaved
+     (A B A B …), and times launch → ready / launch → first inference
+  4. journals every sample to results/<run-id>/samples.jsonl as it is taken,
+     and run.json (scenario, environment, summaries) after each step
+
+Examples:
+  $ npx bench run scenarios/smoke.yaml
+  $ npx bench run scenarios/cpu-resnet.yaml --results /tmp/results
+  $ CI=1 npx bench run scenarios/smoke.yaml --json > run.json
+
+Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM, host) · 130 interrupted`,
+    )
+    .action(
+      action(async (file: string, opts: { results: string; json?: boolean }) => {
+        const scenarioFile = resolve(file);
+        const scenario = await loadScenario(scenarioFile);
+        await checkRunnable(scenario);
+        const docker = new Dockerode();
+        const progress = progressListener();
+        const platforms = scenario.platforms.map((p) =>
+          createPlatform(p, { docker, cacheDir: ctx.cacheDir, log: (l) => progress.listener({ type: 'info', message: l }) }),
+        );
+        const controller = new AbortController();
+        let signals = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+          signals += 1;
+          if (signals === 1) {
+            process.stderr.write(`\n${sig}: stopping; removing every container and VM of this run (again to force)…\n`);
+            controller.abort(new BenchError('interrupted', `interrupted by ${sig}`));
+          } else {
+            process.exit(130);
+          }
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const outcome = await executeRun({
+            scenario,
+            scenarioFile,
+            resultsRoot: resolve(opts.results),
+            projectDir: ctx.projectDir,
+            vmbenchVersion: ctx.version,
+            docker,
+            platforms,
+            signal: controller.signal,
+            onEvent: progress.listener,
+            artifact: () =>
+              buildArtifact({
+                cacheDir: ctx.cacheDir,
+                model: scenario.workload.model,
+                seed: scenario.workload.seed,
+                docker,
+                onProgress: (ev) => progress.listener({ type: 'build', ...ev }),
+              }),
+            inputElements: (artifact) => modelInputElements(artifact, scenario.workload.batch),
+          });
+          progress.stop();
+          const { record, dir } = outcome;
+          if (scenario.report.formats.includes('markdown')) {
+            writeFileSync(join(dir, 'summary.md'), renderMarkdownSummary(record));
+          }
+          if (opts.json) {
+            process.stdout.write(JSON.stringify(record, null, 2) + '\n');
+          } else {
+            process.stdout.write('\n' + renderSummaryTable(record.summaries, record.ratios) + '\n\n');
+            for (const w of record.warnings) process.stdout.write(paint(pc.yellow, `⚠ ${w}`) + '\n');
+            process.stdout.write(`results: ${dir}/run.json, samples.jsonl${scenario.report.formats.includes('markdown') ? ', summary.md' : ''}\n`);
+          }
+          return 0;
+        } finally {
+          progress.stop();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      }),
+    );
+}

@@ -1,0 +1,58 @@
+import type { RunRecord } from '../runner/run-record.js';
+import { formatMs } from './terminal-table.js';
+
+function bytes(n: number | null | undefined): string {
+  if (n == null) return '—';
+  return `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+function cell(v: number | null | undefined, unit: string): string {
+  if (v == null) return '—';
+  return unit === 'ms' ? formatMs(v) : `${Number(v.toPrecision(4))} ${unit}`;
+}
+
+/**
+ * A short Markdown summary of one run, from run.json alone (pure): the
+ * metric table with n and spread, ratios, image sizes, warnings and the
+ * environment the numbers came from. The full decision report comes later.
+ */
+export function renderMarkdownSummary(run: RunRecord): string {
+  const out: string[] = [];
+  out.push(`# vmbench run ${run.runId}`, '');
+  out.push(`Scenario \`${run.scenarioFile}\` · status **${run.status}** · started ${run.startedAt}${run.finishedAt ? ` · finished ${run.finishedAt}` : ''}`, '');
+  if (run.warnings.length) {
+    out.push('## Warnings', '', ...run.warnings.map((w) => `- ⚠ ${w}`), '');
+  }
+  out.push('## Results', '');
+  out.push('| metric | platform | kind | n | median | mean | stdev | min | max |', '|---|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of run.summaries) {
+    const s = r.summary;
+    out.push(
+      `| ${r.metric} | ${r.platform} | ${r.kind} | ${s?.n ?? 0} | ${cell(s?.median, r.unit)} | ${cell(s?.mean, r.unit)} | ${cell(s?.stdev, r.unit)} | ${cell(s?.min, r.unit)} | ${cell(s?.max, r.unit)} |`,
+    );
+  }
+  out.push('');
+  if (run.ratios.length) {
+    out.push('| metric | ratio | median ÷ median |', '|---|---|---:|');
+    for (const r of run.ratios) out.push(`| ${r.metric} | ${r.numerator} ÷ ${r.denominator} | ${r.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`} |`);
+    out.push('');
+  }
+  if (run.artifact) {
+    const a = run.artifact;
+    out.push('## Artifact (identical in every substrate)', '');
+    out.push(`- rootfs digest: \`${a.rootfsDigest}\``);
+    out.push(`- model: ${a.model.name} (${bytes(a.model.bytes)}, sha256 \`${a.model.sha256.slice(0, 16)}…\`)`);
+    out.push(`- Docker image \`${a.dockerImage}\`: ${bytes(a.dockerImageBytes)} (as the engine reports it)`);
+    out.push(`- VM: disk ${bytes(a.vmDiskBytes)} (qcow2 on disk) + kernel ${bytes(a.kernelBytes)} (${a.kernelVersion}) + initramfs ${bytes(a.initrdBytes)}`);
+    out.push('');
+  }
+  const e = run.environment;
+  out.push('## Environment', '');
+  out.push(`- host: ${e.os}, kernel ${e.kernel}, ${e.cpuModel} × ${e.cores}, ${bytes(e.memoryBytes)} RAM`);
+  out.push(`- node ${e.node}, vmbench ${e.vmbenchVersion}, git ${e.git.commit?.slice(0, 12) ?? 'unknown'}${e.git.dirty ? ' (dirty)' : ''}`);
+  for (const [name, facts] of Object.entries(e.platforms)) {
+    out.push(`- ${name}: ${Object.entries(facts).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+  }
+  out.push('', `Run order: ${run.plan.order} (seed ${run.plan.seed}); readiness polled every ${run.plan.pollIntervalMs} ms.`, '');
+  return out.join('\n');
+}

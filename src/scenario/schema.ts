@@ -1,0 +1,305 @@
+/**
+ * The scenario file format (scenarios/*.yaml), as one zod schema.
+ *
+ * The input side is what people write (durations and sizes as strings, snake
+ * case keys); the output side is what the harness uses: the same keys, with
+ * defaults filled in, durations in milliseconds and sizes in bytes. Objects are
+ * strict, so a misspelt key is an error rather than silently ignored. Keys may
+ * be added over time but are never renamed.
+ *
+ * Cross-field rules (unique platform names, rates for open-loop throughput)
+ * live in scenarioSemanticIssues(), which works on raw, unvalidated data so
+ * that the loader can report them alongside every other problem.
+ */
+import { z } from 'zod';
+import { describeValue, durationSchema, sizeSchema } from './units.js';
+
+export const SLUG_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
+const SLUG_RE = new RegExp(SLUG_PATTERN);
+const SLUG_MAX = 63;
+
+function slug(what: string, example: string) {
+  const problem = (input: unknown) =>
+    `expected ${what} made of lower-case letters, digits, "-" and "_", starting with a letter or digit (e.g. "${example}"), got ${describeValue(input)}`;
+  return z
+    .string({ error: (iss) => problem(iss.input) })
+    .regex(SLUG_RE, { error: (iss) => problem(iss.input) })
+    .max(SLUG_MAX, { error: (iss) => `expected at most ${SLUG_MAX} characters, got ${describeValue(iss.input)}` });
+}
+
+function count(min: number, max?: number) {
+  const schema = z.number().int().min(min);
+  return max === undefined ? schema : schema.max(max);
+}
+
+// ---------------------------------------------------------------- workload
+
+export const BUILTIN_MODELS = ['resnet18', 'resnet50'] as const;
+export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
+
+export function isBuiltinModel(model: string): model is BuiltinModel {
+  return (BUILTIN_MODELS as readonly string[]).includes(model);
+}
+
+const MODEL_EXPECTED = `expected ${BUILTIN_MODELS.map((m) => `"${m}"`).join(', ')} or a path to an .onnx file`;
+
+const modelProblem = (iss: { input?: unknown }) => `${MODEL_EXPECTED}, got ${describeValue(iss.input)}`;
+const modelSchema = z
+  .union([z.enum(BUILTIN_MODELS), z.string().regex(/\.onnx$/, { error: modelProblem })], { error: modelProblem })
+  .meta({
+    description: `A built-in model (${BUILTIN_MODELS.join(', ')}) or the path to an .onnx file, relative to the scenario file's directory.`,
+  });
+
+export const workloadSchema = z
+  .strictObject({
+    model: modelSchema,
+    batch: count(1, 256).default(1).meta({ description: 'Inputs per inference request.' }),
+    threads: count(1, 256).default(1).meta({ description: 'ONNX Runtime intra-op threads in the server.' }),
+    device: z.enum(['cpu', 'gpu']).default('cpu').meta({ description: 'Where inference runs (gpu is not implemented yet).' }),
+    seed: count(0).default(0).meta({ description: 'Seed for the generated model weights and inputs.' }),
+  })
+  .meta({ description: 'The model-serving workload, identical on every platform.' });
+
+// ---------------------------------------------------------------- platforms
+
+const platformName = slug('a platform name', 'vm').meta({ description: 'Unique name of this platform in the scenario.' });
+const memory = sizeSchema({ positive: true }).meta({
+  description: 'Memory limit (container) or guest RAM (VM): a size such as "512MiB" or "2GiB".',
+});
+
+export const dockerPlatformSchema = z
+  .strictObject({
+    name: platformName,
+    kind: z.literal('docker'),
+    cpus: z.number().positive().meta({ description: 'CPU quota (docker --cpus); fractions allowed.' }),
+    memory,
+    network: z.enum(['host', 'bridge']).default('host'),
+  })
+  .meta({ description: 'The workload in a Docker container.' });
+
+export const qemuPlatformSchema = z
+  .strictObject({
+    name: platformName,
+    kind: z.literal('qemu'),
+    cpus: count(1).meta({ description: 'Guest vCPUs (a whole number).' }),
+    memory,
+    accel: z.enum(['auto', 'kvm', 'tcg']).default('auto').meta({
+      description: 'auto uses KVM when /dev/kvm is usable, else TCG emulation.',
+    }),
+    machine: z.enum(['auto', 'microvm', 'pc', 'q35']).default('auto'),
+    boot_timeout: durationSchema({ positive: true }).prefault('120s'),
+  })
+  .meta({ description: 'The workload in a QEMU virtual machine.' });
+
+export const vagrantPlatformSchema = z
+  .strictObject({
+    name: platformName,
+    kind: z.literal('vagrant'),
+    cpus: count(1),
+    memory,
+    provider: z.enum(['libvirt']).default('libvirt'),
+  })
+  .meta({ description: 'The workload in a Vagrant-managed VM (not implemented yet).' });
+
+export const PLATFORM_KINDS = ['docker', 'qemu', 'vagrant'] as const;
+
+export const platformSchema = z.discriminatedUnion(
+  'kind',
+  [dockerPlatformSchema, qemuPlatformSchema, vagrantPlatformSchema],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union'
+        ? `expected kind to be one of ${PLATFORM_KINDS.map((k) => `"${k}"`).join(', ')}, got ${describeValue(
+            isRecord(iss.input) ? iss.input.kind : undefined,
+          )}`
+        : undefined,
+  },
+);
+
+// ------------------------------------------------------------- measurements
+
+const repetitions = count(1).default(5).meta({ description: 'Measured samples per platform.' });
+const timeout = durationSchema({ positive: true });
+
+export const startupSchema = z
+  .strictObject({
+    repetitions,
+    warmup: count(0).default(1).meta({ description: 'Unmeasured runs before the measured ones.' }),
+    timeout: timeout.prefault('180s'),
+  })
+  .meta({ description: 'Time from launch to the first successful inference, with artifacts cached.' });
+
+export const coldStartSchema = z
+  .strictObject({
+    repetitions,
+    warmup: count(0).default(0).meta({ description: 'Every sample is a cold start, so warm-up is normally 0.' }),
+    timeout: timeout.prefault('180s'),
+  })
+  .meta({ description: 'Startup with page caches dropped: every sample is a cold start.' });
+
+export const memorySchema = z
+  .strictObject({
+    settle: durationSchema().prefault('5s').meta({ description: 'Wait after readiness before sampling memory: a duration such as "5s".' }),
+    under_load: z.boolean().default(false),
+  })
+  .meta({ description: 'Host-side memory footprint of one ready instance.' });
+
+export const densitySchema = z
+  .strictObject({
+    max_instances: count(1),
+    memory_budget: sizeSchema({ positive: true }),
+    slo_p99: durationSchema({ positive: true }),
+  })
+  .meta({ description: 'How many instances fit in a memory budget while meeting a p99 latency SLO.' });
+
+export const throughputSchema = z
+  .strictObject({
+    mode: z.enum(['closed', 'open']).default('closed').meta({
+      description: 'closed: fixed number of connections; open: fixed arrival rates (rates required).',
+    }),
+    connections: z.array(count(1)).min(1).default([1]).meta({ description: 'Concurrent connections (closed mode).' }),
+    rates: z.array(z.number().positive()).min(1).optional().meta({ description: 'Requests per second (open mode).' }),
+    duration: durationSchema({ positive: true }),
+    warmup: durationSchema().prefault('0s'),
+    timeout: durationSchema({ positive: true }).prefault('5s').meta({ description: 'Per-request timeout: a duration such as "5s".' }),
+  })
+  .meta({ description: 'Requests per second and latency under load.' });
+
+export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput'] as const;
+export type MeasurementKind = (typeof MEASUREMENT_KINDS)[number];
+
+export const measurementsSchema = z
+  .strictObject({
+    startup: startupSchema.optional(),
+    cold_start: coldStartSchema.optional(),
+    memory: memorySchema.optional(),
+    density: densitySchema.optional(),
+    throughput: throughputSchema.optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (!MEASUREMENT_KINDS.some((k) => value[k] !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected at least one of ${MEASUREMENT_KINDS.join(', ')}, got none`,
+        input: value,
+      });
+    }
+  })
+  .meta({ description: 'What to measure; a missing section is not measured.' });
+
+// ------------------------------------------------------------ runner, report
+
+export const runnerSchema = z
+  .strictObject({
+    order: z.enum(['interleaved', 'random']).default('interleaved').meta({
+      description: 'How samples of different platforms are ordered.',
+    }),
+    seed: count(0).default(1).meta({ description: 'Seed for random order and anything else random.' }),
+    poll_interval: durationSchema({ positive: true, max: 10 }).prefault('10ms').meta({
+      description: 'Readiness polling interval, a duration of at most "10ms" (it bounds the timing resolution).',
+    }),
+  })
+  .meta({ description: 'How the runner schedules samples.' });
+
+export const REPORT_FORMATS = ['json', 'markdown', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export const reportSchema = z
+  .strictObject({
+    formats: z.array(z.enum(REPORT_FORMATS)).min(1).default(['json', 'markdown']),
+    out: z.string().min(1).optional().meta({ description: 'Directory for reports.' }),
+  })
+  .meta({ description: 'Which reports to write.' });
+
+// ----------------------------------------------------------------- scenario
+
+export const scenarioSchema = z
+  .strictObject({
+    name: slug('a scenario name', 'cpu-resnet'),
+    description: z.string().optional(),
+    workload: workloadSchema,
+    platforms: z.array(platformSchema).min(1).meta({ description: 'The substrates to compare (at least one).' }),
+    measurements: measurementsSchema,
+    runner: runnerSchema.prefault({}),
+    report: reportSchema.prefault({}),
+  })
+  .superRefine((value, ctx) => {
+    for (const issue of scenarioSemanticIssues(value)) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    }
+  })
+  .meta({ title: 'vmbench scenario', description: 'One benchmark: a workload, the platforms to compare and what to measure.' });
+
+export type Scenario = z.output<typeof scenarioSchema>;
+/** What a scenario file holds before defaults and unit conversion. */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type WorkloadConfig = Scenario['workload'];
+export type PlatformConfig = z.output<typeof platformSchema>;
+export type PlatformConfigKind = PlatformConfig['kind'];
+export type DockerPlatformConfig = z.output<typeof dockerPlatformSchema>;
+export type QemuPlatformConfig = z.output<typeof qemuPlatformSchema>;
+export type VagrantPlatformConfig = z.output<typeof vagrantPlatformSchema>;
+export type MeasurementsConfig = Scenario['measurements'];
+export type StartupConfig = z.output<typeof startupSchema>;
+export type ColdStartConfig = z.output<typeof coldStartSchema>;
+export type MemoryConfig = z.output<typeof memorySchema>;
+export type DensityConfig = z.output<typeof densitySchema>;
+export type ThroughputConfig = z.output<typeof throughputSchema>;
+export type RunnerConfig = z.output<typeof runnerSchema>;
+export type ReportConfig = z.output<typeof reportSchema>;
+
+// ------------------------------------------------------------ semantic rules
+
+export interface SemanticIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Rules that span several fields. Takes raw (possibly invalid) data and looks
+ * only at the parts that are well-formed, so it can run next to the schema's
+ * own checks and every problem is reported at once.
+ */
+export function scenarioSemanticIssues(raw: unknown): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  if (!isRecord(raw)) return issues;
+
+  if (Array.isArray(raw.platforms)) {
+    const seen = new Map<string, number>();
+    raw.platforms.forEach((platform: unknown, i) => {
+      if (!isRecord(platform) || typeof platform.name !== 'string') return;
+      const first = seen.get(platform.name);
+      if (first === undefined) {
+        seen.set(platform.name, i);
+      } else {
+        issues.push({
+          path: ['platforms', i, 'name'],
+          message: `expected unique platform names, got "${platform.name}" again (already used by platforms[${first}])`,
+        });
+      }
+    });
+  }
+
+  const measurements = raw.measurements;
+  const throughput = isRecord(measurements) ? measurements.throughput : undefined;
+  if (isRecord(throughput)) {
+    const mode = throughput.mode ?? 'closed';
+    if (mode === 'open' && throughput.rates === undefined) {
+      issues.push({
+        path: ['measurements', 'throughput', 'rates'],
+        message: 'missing required key "rates": open mode needs a list of request rates (req/s), e.g. rates: [10, 50]',
+      });
+    }
+    if (mode === 'closed' && throughput.rates !== undefined) {
+      issues.push({
+        path: ['measurements', 'throughput', 'rates'],
+        message: 'expected no "rates" in closed mode (rates apply to mode: open; closed mode uses connections)',
+      });
+    }
+  }
+  return issues;
+}
