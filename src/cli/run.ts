@@ -103,7 +103,7 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
                 docker,
                 onProgress: (ev) => progress.listener({ type: 'build', ...ev }),
               }),
-            inputElements: (artifact) => modelInputElements(artifact, scenario.workload.batch),
+            inputElements: () => modelInputElements(scenario.workload.model, scenario.workload.seed, ctx.cacheDir, scenario.workload.batch),
           });
           progress.stop();
           const { record, dir } = outcome;

@@ -121,3 +121,15 @@ export async function killPids(pids: number[], graceMs = 1000, waitMs = 5000): P
   }
   return pids.filter((p) => isAlive(p));
 }
+
+/** RSS and PSS of a process from /proc/<pid>/smaps_rollup (bytes); null if it is gone. */
+export async function qemuMemoryUsage(pid: number): Promise<{ rssBytes: number; pssBytes: number } | null> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return null;
+  }
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+([0-9]+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+  return { rssBytes: kb('Rss'), pssBytes: kb('Pss') };
+}

@@ -29,7 +29,7 @@ export interface RunContext {
   /** Builds (or finds cached) the artifact for this scenario. */
   artifact: () => Promise<Artifact>;
   /** Elements of one batch of the model's input (batch × C × H × W). */
-  inputElements: (artifact: Artifact) => Promise<number>;
+  inputElements: () => Promise<number>;
   platforms: Platform[];
   signal: AbortSignal;
   onEvent: RunListener;
@@ -128,7 +128,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     record.status = 'running';
     save();
 
-    const input = fixedInput(await ctx.inputElements(artifact), ctx.scenario.workload.seed + 1);
+    const input = fixedInput(await ctx.inputElements(), ctx.scenario.workload.seed + 1);
     const byName = new Map(ctx.platforms.map((p) => [p.name, p]));
     const modelName = DEFAULT_MODEL_NAME;
     for (const [index, step] of steps.entries()) {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { BenchError, messageOf } from '../errors.js';
 import { isBuiltinModel, scenarioSchema, scenarioSemanticIssues, type Scenario } from './schema.js';
@@ -76,7 +76,16 @@ export function parseScenario(text: string, file: string, options: ParseScenario
   try {
     raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    throw issuesError([{ file, line: 1, column: 1, path: '', message: `YAML error: ${messageOf(err)}` }]);
+    // In practice an alias whose anchor is not defined (before it).
+    let offset = 0;
+    visit(doc, {
+      Alias(_, node) {
+        if (node.resolve(doc) !== undefined) return undefined;
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    throw issuesError([{ file, ...at(offset), path: '', message: `YAML error: ${messageOf(err)}` }]);
   }
   if (raw === null || raw === undefined) {
     throw issuesError([
@@ -213,7 +222,7 @@ function describeIssue(iss: z.core.$ZodRawIssue): string | undefined {
 /** Rephrase an issue about a key that is not in the file at all. */
 function missingKeyMessage(path: KeyPath, message: string): string {
   const key = path[path.length - 1];
-  if (key === undefined || typeof key === 'number') return message;
+  if (key === undefined || typeof key === 'number' || message.startsWith('missing required key')) return message;
   const expected = message.replace(/, got nothing$/, '').replace(/, got nothing \(.*\)$/, '');
   return `missing required key "${key}" (${expected})`;
 }

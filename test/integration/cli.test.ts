@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import Dockerode from 'dockerode';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readSamples } from '../../src/results/journal.js';
+import type { RunRecord } from '../../src/runner/run-record.js';
+
+// The real CLI (dist/, built by `npm test`) end to end: real Docker, real QEMU.
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'dist', 'cli', 'main.js');
+const tmp = mkdtempSync(join(tmpdir(), 'vmbench-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function bench(args: string[], opts: { timeout?: number } = {}) {
+  return execa('node', [bin, ...args], { cwd: root, reject: false, timeout: opts.timeout ?? 900_000, env: { CI: '1' } });
+}
+
+function qemuProcessesOf(runId: string): number {
+  let n = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.startsWith('qemu-system') && cmd.includes(`vmbench-${runId}-`)) n += 1;
+    } catch {
+      // process went away
+    }
+  }
+  return n;
+}
+
+async function containersOf(runId: string): Promise<number> {
+  return (await new Dockerode().listContainers({ all: true, filters: { label: [`vmbench.run=${runId}`] } })).length;
+}
+
+describe('bench CLI', () => {
+  it('--version and --help', async () => {
+    const v = await bench(['--version']);
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const h = await bench(['run', '--help']);
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toContain('Exit codes');
+  });
+
+  it('validate: a malformed scenario exits 2 naming file:line:column and the key', async () => {
+    const file = join(tmp, 'bad.yaml');
+    writeFileSync(file, 'name: bad\nworkload:\n  model: resnet18\nplatforms:\n  - name: c\n    kind: docker\n    cpus: 1\n    memory: 2 gigs\nmeasurements:\n  startup: {}\n');
+    const r = await bench(['validate', file]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${file}:8:13`);
+    expect(r.stderr).toContain('platforms[0].memory');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('run: a GPU scenario on a host without a GPU fails fast and says why', async () => {
+    const t0 = Date.now();
+    const r = await bench(['run', 'scenarios/gpu-resnet.yaml', '--results', join(tmp, 'gpu')]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/GPU/);
+    expect(r.stderr).toContain('bench doctor');
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it('run: smoke scenario end to end on Docker and QEMU', async () => {
+    const results = join(tmp, 'smoke');
+    const r = await bench(['run', 'scenarios/smoke.yaml', '--results', results]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('startup');
+    expect(r.stdout).toContain('÷');
+    const [runId] = readdirSync(results);
+    const run = JSON.parse(readFileSync(join(results, runId!, 'run.json'), 'utf8')) as RunRecord;
+    expect(run.status).toBe('completed');
+    const vm = Object.values(run.environment.platforms).find((p) => p.kind === 'qemu')!;
+    expect(['kvm', 'tcg']).toContain(vm.accel);
+    expect(run.environment.platforms.container?.engineVersion).toBeTruthy();
+    expect(run.artifact?.rootfsDigest).toMatch(/^[0-9a-f]{64}$/);
+    const samples = readSamples(join(results, runId!, 'samples.jsonl'));
+    for (const kind of ['docker', 'qemu']) {
+      for (const metric of ['startup', 'cold_start']) {
+        const mine = samples.filter((s) => s.kind === kind && s.metric === metric && !s.warmup);
+        expect(mine.length, `${kind} ${metric}`).toBe(2);
+        for (const s of mine) {
+          expect(s.unit).toBe('ms');
+          expect(s.value).toBeGreaterThan(0);
+          expect(s.metadata.rootfs_digest_inside).toBe(run.artifact!.rootfsDigest);
+        }
+      }
+    }
+    if (vm.accel === 'tcg') expect(r.stdout).toMatch(/TCG/);
+    expect(existsSync(join(results, runId!, 'summary.md'))).toBe(true);
+    expect(await containersOf(runId!)).toBe(0);
+    expect(qemuProcessesOf(runId!)).toBe(0);
+  });
+
+  it('run: Ctrl-C mid-run keeps measured samples and leaves no container or VM', async () => {
+    const scenario = join(tmp, 'long.yaml');
+    writeFileSync(
+      scenario,
+      [
+        'name: interrupt-me',
+        'workload: { model: resnet18, threads: 1 }',
+        'platforms:',
+        '  - { name: c, kind: docker, cpus: 1, memory: 1GiB }',
+        '  - { name: vm, kind: qemu, cpus: 1, memory: 1GiB, accel: tcg }',
+        'measurements:',
+        '  startup: { repetitions: 50, warmup: 0, timeout: 120s }',
+      ].join('\n'),
+    );
+    const results = join(tmp, 'interrupt');
+    const child = spawn('node', [bin, 'run', scenario, '--results', results], { cwd: root, env: { ...process.env, CI: '1' }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // Wait until the VM of the second step is running (a sample exists and a qemu process is up).
+    const deadline = Date.now() + 300_000;
+    let runId = '';
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('run never got going');
+      await new Promise((r) => setTimeout(r, 200));
+      runId = existsSync(results) ? (readdirSync(results)[0] ?? '') : '';
+      if (!runId) continue;
+      const samplesFile = join(results, runId, 'samples.jsonl');
+      if (existsSync(samplesFile) && readSamples(samplesFile).length >= 1 && qemuProcessesOf(runId) > 0) break;
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const run = JSON.parse(readFileSync(join(results, runId, 'run.json'), 'utf8')) as RunRecord;
+    expect(run.status).toBe('interrupted');
+    expect(readSamples(join(results, runId, 'samples.jsonl')).length).toBeGreaterThanOrEqual(1);
+    expect(await containersOf(runId)).toBe(0);
+    expect(qemuProcessesOf(runId)).toBe(0);
+    expect(existsSync(join(root, '.bench', 'runs', runId))).toBe(false);
+  });
+});
