@@ -7,9 +7,21 @@ import { HOST_LOOPBACK } from './qemu-args.js';
  * launcher retries with a fresh pick.
  */
 
-/** A port the kernel hands out as free on 127.0.0.1 right now, not in `avoid`. */
+/**
+ * Ports for SSH forwards come from a range below Linux's ephemeral range
+ * (32768–60999), where the runner's own port-0 picks for server ports land,
+ * so the two cannot hand out the same port in the window before QEMU binds.
+ */
+export const SSH_PORT_RANGE = { min: 20000, max: 29999 } as const;
+
+/** A port free on 127.0.0.1 right now, not in `avoid`: random in SSH_PORT_RANGE, else whatever the kernel hands out. */
 export async function pickFreePort(avoid: Iterable<number> = []): Promise<number> {
   const skip = new Set(avoid);
+  const span = SSH_PORT_RANGE.max - SSH_PORT_RANGE.min + 1;
+  for (let i = 0; i < 50; i++) {
+    const p = SSH_PORT_RANGE.min + Math.floor(Math.random() * span);
+    if (!skip.has(p) && (await isPortFree(p))) return p;
+  }
   for (let i = 0; i < 20; i++) {
     const p = await new Promise<number>((resolve, reject) => {
       const srv = createServer();

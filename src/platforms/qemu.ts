@@ -482,33 +482,44 @@ async function removeQemuRunDir(runDir: string): Promise<string[]> {
   return removed;
 }
 
+export interface GcResult {
+  /** How many qemu processes were killed. */
+  killed: number;
+  /** How many scratch/temp directories were removed. */
+  removedDirs: number;
+  processes: { pid: number; name: string }[];
+  paths: string[];
+}
+
 /**
  * For `bench gc`: kill every qemu process named vmbench-*, remove every QEMU
- * scratch dir under <cacheDir>/runs and stale KVM-probe temp dirs.
+ * scratch dir under <cacheDir>/runs (and run dirs left empty) and stale
+ * KVM-probe temp dirs. Accepts the cache dir or { cacheDir, log }.
  */
-export async function cleanupAllVmbenchVms(opts: { cacheDir: string; log?: (line: string) => void }): Promise<{
-  killed: { pid: number; name: string }[];
-  removed: string[];
-}> {
+export async function cleanupAllVmbenchVms(
+  opts: string | { cacheDir: string; log?: (line: string) => void },
+): Promise<GcResult> {
+  const { cacheDir: dir, log } = typeof opts === 'string' ? { cacheDir: opts, log: undefined } : opts;
   const procs = await listVmbenchQemuProcesses();
   if (procs.length) {
-    opts.log?.(`gc: killing ${procs.map((p) => `${p.name}(${p.pid})`).join(', ')}`);
+    log?.(`gc: killing ${procs.map((p) => `${p.name}(${p.pid})`).join(', ')}`);
     const left = await killPids(procs.map((p) => p.pid));
     if (left.length) throw new BenchError('infrastructure', `could not kill qemu process(es) ${left.join(', ')}`);
   }
-  const removed: string[] = [];
-  const cacheDir = resolve(opts.cacheDir);
+  const paths: string[] = [];
+  const cacheDir = resolve(dir);
   const runsDir = join(cacheDir, 'runs');
   for (const run of await readdir(runsDir).catch(() => [] as string[])) {
-    removed.push(...(await removeQemuRunDir(join(runsDir, run))));
+    paths.push(...(await removeQemuRunDir(join(runsDir, run))));
   }
   for (const e of await readdir(cacheDir).catch(() => [] as string[])) {
     if (e.startsWith('accel-probe-')) {
       await rm(join(cacheDir, e), { recursive: true, force: true });
-      removed.push(join(cacheDir, e));
+      paths.push(join(cacheDir, e));
     }
   }
-  return { killed: procs.map((p) => ({ pid: p.pid, name: p.name })), removed };
+  const processes = procs.map((p) => ({ pid: p.pid, name: p.name }));
+  return { killed: processes.length, removedDirs: paths.length, processes, paths };
 }
 
 /**

@@ -84,7 +84,7 @@ export const qemuPlatformSchema = z
     cpus: count(1).meta({ description: 'Guest vCPUs (a whole number).' }),
     memory,
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto').meta({
-      description: 'auto uses KVM when /dev/kvm is usable, else TCG emulation.',
+      description: 'auto tries a short KVM probe boot and falls back to TCG emulation if the guest does not boot.',
     }),
     machine: z.enum(['auto', 'microvm', 'pc', 'q35']).default('auto'),
     boot_timeout: durationSchema({ positive: true }).prefault('120s'),
@@ -127,7 +127,7 @@ export const startupSchema = z
     warmup: count(0).default(1).meta({ description: 'Unmeasured runs before the measured ones.' }),
     timeout: timeout.prefault('180s'),
   })
-  .meta({ description: 'Time from launch to the first successful inference, with artifacts cached.' });
+  .meta({ description: 'Time from the launch call to the first HTTP 200 from GET /v2/health/ready (model loaded).' });
 
 export const coldStartSchema = z
   .strictObject({
@@ -135,7 +135,7 @@ export const coldStartSchema = z
     warmup: count(0).default(0).meta({ description: 'Every sample is a cold start, so warm-up is normally 0.' }),
     timeout: timeout.prefault('180s'),
   })
-  .meta({ description: 'Startup with page caches dropped: every sample is a cold start.' });
+  .meta({ description: 'Time from the launch call to the first successful inference on a fresh instance.' });
 
 export const memorySchema = z
   .strictObject({

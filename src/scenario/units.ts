@@ -252,8 +252,3 @@ export function sizeSchema(opts: BoundsOptions = {}) {
         'A size: a number followed by a unit, B, KB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/TiB (powers of 1024), e.g. "512MiB", "2GiB".',
     });
 }
-
-/** Durations of any length, including zero. */
-export const duration = durationSchema();
-/** Sizes of any amount, including zero. */
-export const size = sizeSchema();

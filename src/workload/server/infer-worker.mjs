@@ -99,7 +99,7 @@ async function infer(msg) {
     const results = msg.outputs === null ? await s.run(feeds) : await s.run(feeds, msg.outputs);
     const runMs = performance.now() - t0;
     const names = msg.outputs ?? s.outputNames;
-    /** @type {Transferable[]} */
+    /** @type {ArrayBuffer[]} */
     const transfer = [];
     const outputs = names.map((name) => {
       const t = results[name];
