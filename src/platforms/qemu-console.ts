@@ -11,31 +11,38 @@ import { PHASE_PREFIX } from '../workload/contract.js';
  *   VMBENCH_PHASE process_start|listening|model_loaded|ready <epoch-ms>
  */
 
-export type ConsolePhase = 'initramfs' | 'init' | 'process_start' | 'listening' | 'model_loaded' | 'ready';
-export const BOOT_PHASES: readonly ConsolePhase[] = ['initramfs', 'init'];
-export const SERVER_PHASES: readonly ConsolePhase[] = ['process_start', 'listening', 'model_loaded', 'ready'];
+/** Phases printed by the guest's initramfs/init (value: uptime in seconds). */
+export type BootPhase = 'initramfs' | 'init' | 'network' | 'sshd' | 'shutdown';
+/** Phases printed by the workload server (value: epoch ms). */
+export type ServerConsolePhase = 'process_start' | 'listening' | 'model_loaded' | 'ready';
+export type ConsolePhase = BootPhase | ServerConsolePhase;
+export const BOOT_PHASES: readonly BootPhase[] = ['initramfs', 'init', 'network', 'sshd', 'shutdown'];
+export const SERVER_PHASES: readonly ServerConsolePhase[] = ['process_start', 'listening', 'model_loaded', 'ready'];
 
 export interface ParsedPhase {
-  phase: ConsolePhase;
-  /** Guest uptime in seconds for initramfs/init. */
+  /** A known phase, or whatever else a newer guest prints. */
+  phase: ConsolePhase | (string & {});
+  /** Guest uptime in seconds (boot phases). */
   uptimeS?: number;
-  /** Guest wall clock (epoch ms) for server phases. */
+  /** Guest wall clock in epoch ms (server phases). */
   epochMs?: number;
   raw: string;
 }
 
-const PHASE_RE = new RegExp(`${PHASE_PREFIX}\\s+([a-z_]+)\\s+([0-9]+(?:\\.[0-9]+)?)`);
-const KNOWN = new Set<string>([...BOOT_PHASES, ...SERVER_PHASES]);
+const PHASE_RE = new RegExp(`${PHASE_PREFIX}\\s+([a-z_]+)\\s+([0-9]+(?:\\.[0-9]+)?)(?![0-9.])`);
+/** Values above this are epoch milliseconds (2001+), below it uptime seconds. */
+const EPOCH_MS_MIN = 1e12;
 
 export function parseConsolePhase(line: string): ParsedPhase | null {
   const m = PHASE_RE.exec(line);
-  if (!m || !KNOWN.has(m[1]!)) return null;
-  const phase = m[1] as ConsolePhase;
+  if (!m) return null;
+  const phase = m[1]!;
   const value = Number(m[2]);
   if (!Number.isFinite(value)) return null;
-  return (BOOT_PHASES as readonly string[]).includes(phase)
-    ? { phase, uptimeS: value, raw: line }
-    : { phase, epochMs: value, raw: line };
+  const isServer = (SERVER_PHASES as readonly string[]).includes(phase);
+  const isBoot = (BOOT_PHASES as readonly string[]).includes(phase);
+  const epoch = isServer || (!isBoot && value >= EPOCH_MS_MIN);
+  return epoch ? { phase, epochMs: value, raw: line } : { phase, uptimeS: value, raw: line };
 }
 
 /** Split console text into lines (CR/LF tolerant, control chars stripped). */

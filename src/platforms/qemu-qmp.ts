@@ -20,6 +20,7 @@ export class QmpClient {
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => this.onData(chunk));
     sock.on('error', (err) => this.fail(err));
+    sock.on('end', () => this.fail(new Error('QMP connection closed')));
     sock.on('close', () => this.fail(new Error('QMP connection closed')));
   }
 

@@ -276,8 +276,11 @@ export class QemuPlatform extends Platform<QemuInstance> {
             abort: () => (h.exited ? `qemu exited (${h.exitInfo ?? '?'})` : null),
           });
           if (!seen.ok) {
-            const printed = tail.lastLines(1).length ? 'no VMBENCH_PHASE init on the console' : 'guest printed nothing';
-            failure = `${seen.reason}: ${printed}`;
+            const last = tail.lastLines(1)[0];
+            const printed = last === undefined ? 'guest printed nothing' : `last console line: ${last.slice(0, 160)}`;
+            failure = h.exited
+              ? `${seen.reason} before VMBENCH_PHASE init; ${printed}`
+              : `no VMBENCH_PHASE init within the ${(this.config.bootTimeoutMs / 1000).toFixed(1)} s boot timeout; ${printed}`;
           }
         } catch (err) {
           failure = h.exited ? `qemu exited (${h.exitInfo ?? '?'})` : messageOf(err);
@@ -405,6 +408,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
     const h = handles.get(inst);
     let method = 'gone';
     try {
+      // Killed from outside (cleanupRun): let the exit be reaped before deciding.
+      if (h && !h.exited && !isAlive(inst.pid)) await waitExit(h, 2000);
       if (h && !h.exited) {
         const deadline = performance.now() + GRACEFUL_STOP_MS;
         let ssh: SshSession | null = null;

@@ -1,9 +1,11 @@
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BenchError } from '../../errors.js';
-import { runCommand } from './exec.js';
+import { execa } from 'execa';
+import { commandError, runCommand } from './exec.js';
+import { modinfoDepends } from './modinfo.js';
 import { sha256Json } from './file-hash.js';
-import { parseModulesBuiltin, parseModulesDep, resolveModuleOrder, ROOT_FS_MODULE, WANTED_MODULES } from './modules.js';
+import { moduleName, parseModulesBuiltin, parseModulesDep, resolveModuleOrder, ROOT_FS_MODULE, WANTED_MODULES } from './modules.js';
 import { cachedStep, timedStep, type ProgressFn } from './progress.js';
 import { makeScratchDir, removeScratchDir } from './scratch.js';
 
@@ -68,7 +70,7 @@ export async function resolveKernelPackage(cacheDir: string, onProgress?: Progre
   }
   const memo = join(cacheDir, 'kernel', 'resolved.json');
   const saved = await readFile(memo, 'utf8').then((t) => JSON.parse(t) as { stamp?: string } & Partial<KernelPackage>).catch(() => undefined);
-  if (saved?.stamp === stamp && saved.package && saved.version) return { package: saved.package, version: saved.version };
+  if (saved && saved.stamp === stamp && saved.package && saved.version) return { package: saved.package, version: saved.version };
   const hint = 'run apt-get update; the cloud kernel comes from the host\'s Debian mirror';
   const depends = await runCommand('apt-cache', ['depends', KERNEL_METAPACKAGE], { what: `apt-cache depends ${KERNEL_METAPACKAGE}`, hint });
   const pkg = parseMetapackageDepends(depends);
@@ -112,14 +114,66 @@ async function findDeb(dir: string, pkg: string): Promise<string | undefined> {
   return hit ? join(dir, hit) : undefined;
 }
 
-async function decompressModule(src: string, dest: string): Promise<void> {
-  if (src.endsWith('.ko')) return copyFile(src, dest);
-  const tool = src.endsWith('.xz') ? 'xz' : src.endsWith('.zst') ? 'zstd' : src.endsWith('.gz') ? 'gzip' : undefined;
-  if (!tool) throw new BenchError('internal', `unknown kernel module compression: ${src}`);
-  const tmp = `${dest}.tmp`;
-  // xz/zstd/gzip -dc SRC > tmp; spawn through sh to redirect.
-  await runCommand('sh', ['-c', `${tool} -dc "$1" > "$2"`, 'sh', src, tmp], { what: `${tool} -d (kernel module)` });
-  await rename(tmp, dest);
+const COMPRESSED = [['.xz', 'xz'], ['.zst', 'zstd'], ['.gz', 'gzip']] as const;
+
+/** A module's ELF bytes (decompressed on the host: busybox insmod cannot). `file` may lack the compression suffix. */
+async function moduleBytes(file: string): Promise<Buffer> {
+  if (await stat(file).catch(() => undefined)) {
+    const c = COMPRESSED.find(([ext]) => file.endsWith(ext));
+    if (!c) return readFile(file);
+    try {
+      const res = await execa(c[1], ['-dc', file], { encoding: 'buffer', stdin: 'ignore' });
+      return Buffer.from(res.stdout);
+    } catch (err) {
+      throw commandError(c[1], `${c[1]} -d (kernel module ${file})`, err);
+    }
+  }
+  for (const [ext] of COMPRESSED) if (await stat(file + ext).catch(() => undefined)) return moduleBytes(file + ext);
+  throw new BenchError('infrastructure', `kernel module file missing: ${file}`);
+}
+
+/** name → path (relative to the modules dir) from modules.order, or by walking kernel/. */
+async function moduleIndex(modRoot: string): Promise<Map<string, string>> {
+  const index = new Map<string, string>();
+  const order = await readFile(join(modRoot, 'modules.order'), 'utf8').catch(() => '');
+  for (const line of order.split('\n').map((l) => l.trim()).filter(Boolean)) index.set(moduleName(line), line);
+  if (index.size) return index;
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await readdir(join(modRoot, rel), { withFileTypes: true })) {
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(r);
+      else if (/\.ko(\.(xz|zst|gz))?$/.test(e.name)) index.set(moduleName(e.name), r);
+    }
+  };
+  await walk('kernel');
+  return index;
+}
+
+/**
+ * Dependency map for everything reachable from `wanted`: modules.dep when the
+ * package has one, else each module's own .modinfo `depends=` (Debian packages
+ * ship no modules.dep; depmod writes it at install time).
+ */
+async function moduleDeps(
+  modRoot: string,
+  wanted: readonly string[],
+  builtin: Set<string>,
+): Promise<Map<string, { path: string; deps: string[] }>> {
+  const depText = await readFile(join(modRoot, 'modules.dep'), 'utf8').catch(() => '');
+  if (depText) return parseModulesDep(depText);
+  const index = await moduleIndex(modRoot);
+  const out = new Map<string, { path: string; deps: string[] }>();
+  const queue = [...wanted];
+  while (queue.length) {
+    const name = queue.shift()!;
+    if (out.has(name) || builtin.has(name)) continue;
+    const path = index.get(name);
+    if (!path) continue; // resolveModuleOrder reports it
+    const deps = modinfoDepends(await moduleBytes(join(modRoot, path)));
+    out.set(name, { path, deps });
+    queue.push(...deps);
+  }
+  return out;
 }
 
 /**
@@ -171,18 +225,21 @@ export async function ensureKernel(
       const release = vmlinuzName.slice('vmlinuz-'.length);
       let modRoot = join(x, 'lib/modules', release);
       if (!(await stat(modRoot).catch(() => undefined))) modRoot = join(x, 'usr/lib/modules', release);
-      const depText = await readFile(join(modRoot, 'modules.dep'), 'utf8').catch(() => '');
       const builtinText = await readFile(join(modRoot, 'modules.builtin'), 'utf8').catch(() => '');
-      if (!depText) throw new BenchError('infrastructure', `${pkg.package} has no modules.dep for ${release}`);
-      const dep = parseModulesDep(depText);
       const builtinSet = parseModulesBuiltin(builtinText);
       const wanted: string[] = [...WANTED_MODULES];
       if (!builtinSet.has(ROOT_FS_MODULE)) wanted.push(ROOT_FS_MODULE);
-      const plan = resolveModuleOrder(wanted, dep, builtinSet);
+      let plan: ReturnType<typeof resolveModuleOrder>;
+      try {
+        plan = resolveModuleOrder(wanted, await moduleDeps(modRoot, wanted, builtinSet), builtinSet);
+      } catch (err) {
+        if (err instanceof BenchError) throw err;
+        throw new BenchError('infrastructure', `${pkg.package}: ${(err as Error).message}`, { cause: err });
+      }
       const out = join(scratch, 'out');
       await mkdir(join(out, 'modules'), { recursive: true });
       await copyFile(join(x, 'boot', vmlinuzName), join(out, 'vmlinuz'));
-      for (const m of plan.order) await decompressModule(join(modRoot, m.path), join(out, 'modules', `${m.name}.ko`));
+      for (const m of plan.order) await writeFile(join(out, 'modules', `${m.name}.ko`), await moduleBytes(join(modRoot, m.path)));
       const meta = { ...pkg, release, modules: plan.order.map((m) => m.name), builtin: plan.builtin };
       await writeFile(join(out, 'kernel.json'), `${JSON.stringify(meta, null, 2)}\n`);
       await rm(dir, { recursive: true, force: true });

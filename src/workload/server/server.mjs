@@ -71,6 +71,13 @@ function messageOf(err) {
 
 phase('process_start', PROCESS_START_MS);
 
+// Signal handlers first: as PID 1 in a container, a signal without a handler is ignored,
+// and one that arrives before they exist would otherwise kill us with a non-zero status.
+/** @type {(signal: NodeJS.Signals) => void} */
+let onSignal = () => process.exit(0); // nothing to clean up yet
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+process.on('SIGINT', () => onSignal('SIGINT'));
+
 // ---------------------------------------------------------------------------
 // Configuration
 // ---------------------------------------------------------------------------
@@ -861,7 +868,6 @@ async function shutdown(signal) {
   process.exit(0);
 }
 
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+onSignal = (signal) => void shutdown(signal);
 process.on('uncaughtException', (err) => log(`uncaught exception (continuing): ${err.stack ?? err.message}`));
 process.on('unhandledRejection', (err) => log(`unhandled rejection (continuing): ${messageOf(err)}`));
