@@ -18,7 +18,7 @@ const ctx: CliContext = { projectDir, cacheDir: defaultCacheDir(), version };
 const program = new Command('bench')
   .version(version, '-V, --version')
   .description(
-    'vmbench: run the same model-serving workload in Docker containers and QEMU VMs and compare\n' +
+    'vmbench: run the same model-serving workload in Docker containers and QEMU VMs and compare ' +
       'startup, cold start, memory, density, image size and throughput — with the numbers to back it.',
   )
   .addHelpText(

@@ -43,6 +43,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .argument('<scenario>', 'scenario YAML file, e.g. scenarios/smoke.yaml')
     .option('--results <dir>', 'where results/<run-id>/ is written', 'results')
     .option('--json', 'print run.json to stdout at the end instead of the table')
+    .option('-v, --verbose', 'also show what platforms do (QEMU command lines, KVM probe, boot attempts)')
     .addHelpText(
       'after',
       `
@@ -62,14 +63,18 @@ Examples:
 Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM, host) · 130 interrupted`,
     )
     .action(
-      action(async (file: string, opts: { results: string; json?: boolean }) => {
+      action(async (file: string, opts: { results: string; json?: boolean; verbose?: boolean }) => {
         const scenarioFile = resolve(file);
         const scenario = await loadScenario(scenarioFile);
         await checkRunnable(scenario);
         const docker = new Dockerode();
         const progress = progressListener();
         const platforms = scenario.platforms.map((p) =>
-          createPlatform(p, { docker, cacheDir: ctx.cacheDir, log: (l) => progress.listener({ type: 'info', message: l }) }),
+          createPlatform(p, {
+            docker,
+            cacheDir: ctx.cacheDir,
+            log: opts.verbose ? (l) => progress.listener({ type: 'info', message: `[${p.name}] ${l}` }) : undefined,
+          }),
         );
         const controller = new AbortController();
         let signals = 0;

@@ -281,8 +281,9 @@ export async function probeAccelerator(opts: ProbeOptions): Promise<AccelProbeRe
   } catch (err) {
     throw new BenchError('internal', `KVM probe: kernel ${opts.kernel} missing: ${messageOf(err)}`, { cause: err });
   }
+  // Keyed by the kernel's content, not its path: every new artifact has a new
+  // path but usually the same kernel, and a probe costs ~10 s.
   const key = {
-    kernel: opts.kernel,
     kernelSize: kst.size,
     kernelSha256: await sha256File(opts.kernel),
     qemuVersion,
@@ -329,7 +330,8 @@ export async function probeAccelerator(opts: ProbeOptions): Promise<AccelProbeRe
           ...base,
           accel: 'tcg',
           cpu: 'max',
-          reason: `kvm probe failed: ${attempts.map((a) => `-cpu ${a.cpu}: ${a.detail}`).join('; ') || 'no attempt fit in the time limit'}`,
+          // Short, for reports; each attempt's full detail stays in `attempts`.
+          reason: `kvm probe failed: ${attempts.map((a) => `-cpu ${a.cpu} ${a.outcome} (${a.detail.slice(0, 60)}${a.detail.length > 60 ? '…' : ''})`).join('; ') || 'no attempt fit in the time limit'}`,
         };
   } finally {
     await rm(work, { recursive: true, force: true });
