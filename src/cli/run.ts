@@ -73,7 +73,7 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
           createPlatform(p, {
             docker,
             cacheDir: ctx.cacheDir,
-            log: opts.verbose ? (l) => progress.listener({ type: 'info', message: `[${p.name}] ${l}` }) : undefined,
+            log: opts.verbose ? (l) => progress.listener({ type: 'info', message: l }) : undefined,
           }),
         );
         const controller = new AbortController();

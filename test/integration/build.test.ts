@@ -138,15 +138,36 @@ describe('workload artifact', () => {
         expect(phases.some((l) => l.split(' ')[1] === p), `phase ${p} on the serial console`).toBe(true);
       }
 
+      const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+        try {
+          return await fn();
+        } catch (err) {
+          throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
+        }
+      };
+      // Dropbear 2022.83 (bookworm) closes a session channel opened while another channel's
+      // child is exiting (mkj/dropbear#220), e.g. right after an SFTP transfer: retry such an exec.
+      const exec = async (cmd: string) => {
+        for (let i = 0; ; i++) {
+          try {
+            return await ssh.execCommand(cmd);
+          } catch (err) {
+            if (i >= 3 || !/Unable to exec/.test((err as Error).message)) throw err;
+            await new Promise((r) => setTimeout(r, 300));
+          }
+        }
+      };
       await ssh.connect({ host: '127.0.0.1', port: sshPort, username: 'root', privateKeyPath: keyFile, readyTimeout: 30_000 });
-      const cat = await ssh.execCommand(`cat ${GUEST_DIGEST_FILE}`);
+      ssh.connection?.on('error', () => undefined); // the guest going away resets the socket
+      const cat = await step('ssh cat', () => exec(`cat ${GUEST_DIGEST_FILE}`));
       expect(cat.stdout.trim()).toBe(artifact.rootfsDigest);
       const probe = join(dir, 'probe.txt');
       await writeFile(probe, 'sftp works\n');
-      await ssh.putFile(probe, '/tmp/probe.txt');
-      expect((await ssh.execCommand('cat /tmp/probe.txt')).stdout).toBe('sftp works');
+      await step('sftp put', () => ssh.putFile(probe, '/tmp/probe.txt'));
+      expect((await step('ssh cat probe', () => exec('cat /tmp/probe.txt'))).stdout).toBe('sftp works');
       const t1 = performance.now();
-      await ssh.execCommand('poweroff').catch(() => undefined);
+      // poweroff only signals PID 1, so the command returns before dropbear is stopped.
+      expect((await step('ssh poweroff', () => exec('poweroff'))).code).toBe(0);
       ssh.dispose();
       const res = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 30_000))]);
       expect(res, 'qemu exits after poweroff').toBeDefined();

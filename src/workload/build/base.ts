@@ -9,7 +9,7 @@ import { cachedStep, timedStep, type ProgressFn } from './progress.js';
 import { makeScratchDir, removeScratchDir } from './scratch.js';
 
 /** Bump when the base recipe (packages, stripping) changes: it renames every base tarball. */
-export const BASE_VERSION = 'vmbench-base-1';
+export const BASE_VERSION = 'vmbench-base-2';
 export const BASE_VARIANT = 'minbase';
 /** SSH for the VM (dropbear, with openssh's sftp-server for SFTP). Nothing else: node brings its own runtime. */
 export const BASE_PACKAGES = ['dropbear-bin', 'openssh-sftp-server'] as const;
@@ -22,6 +22,7 @@ export const BASE_STRIP_DIRS = [
   'usr/share/info',
   'usr/share/locale',
   'usr/share/lintian',
+  'usr/lib/x86_64-linux-gnu/gconv', // iconv charset modules (8 MB); nothing in the guest converts charsets
   'var/lib/apt/lists',
   'var/cache/apt',
   'var/log',

@@ -6,6 +6,7 @@ import { BenchError } from '../../errors.js';
 import { serverSourceDir } from '../../paths.js';
 import { hostDebianMirror } from './apt-sources.js';
 import { baseHash, baseSpec, ensureBase, requireRoot } from './base.js';
+import { withBuildLock } from './build-lock.js';
 import { hostStaticBusybox } from './busybox.js';
 import { VOLATILE_DIRS } from './digest.js';
 import { buildDisk } from './disk.js';
@@ -168,8 +169,12 @@ async function complete(m: Artifact, docker: Dockerode, id: string): Promise<Ima
  */
 export async function buildArtifact(opts: BuildArtifactOptions): Promise<Artifact> {
   const cacheDir = resolve(opts.cacheDir);
-  const { onProgress } = opts;
   await mkdir(cacheDir, { recursive: true });
+  return withBuildLock(cacheDir, () => buildLocked(opts, cacheDir));
+}
+
+async function buildLocked(opts: BuildArtifactOptions, cacheDir: string): Promise<Artifact> {
+  const { onProgress } = opts;
   const plan = await planArtifact(opts, cacheDir);
   const { id } = plan;
   const dir = artifactDir(cacheDir, id);
