@@ -24,7 +24,6 @@ import {
 import type { Artifact } from '../../src/workload/artifact.js';
 import { ENDPOINTS } from '../../src/workload/contract.js';
 
-const haveQemu = existsSync('/usr/bin/qemu-system-x86_64') && existsSync('/usr/bin/qemu-img');
 const cacheDir = defaultCacheDir();
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const runTag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
@@ -82,7 +81,7 @@ async function runProcesses(runId: string) {
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
-describe.skipIf(!haveQemu)('QEMU platform (real VM)', () => {
+describe('QEMU platform (real VM)', () => {
   let artifact: Artifact;
   const runIds: string[] = [];
   const scratch: string[] = [];

@@ -24,9 +24,6 @@ function can(path: string, mode: number): boolean {
     return false;
   }
 }
-const haveCpio = existsSync('/usr/bin/cpio');
-const haveBusybox = existsSync('/bin/busybox');
-const haveQemu = existsSync('/usr/bin/qemu-system-x86_64');
 const haveKvm = can('/dev/kvm', constants.R_OK | constants.W_OK);
 
 describe('probe initramfs', () => {
@@ -37,7 +34,7 @@ describe('probe initramfs', () => {
     expect(s).toContain('poweroff -f');
   });
 
-  it.skipIf(!haveCpio)('cpioNewc writes an archive cpio(1) reads back', () => {
+  it('cpioNewc writes an archive cpio(1) reads back', () => {
     const img = cpioNewc([
       { name: 'bin', mode: 0o040755 },
       { name: 'bin/hello', mode: 0o100755, data: Buffer.from('hi there\n') },
@@ -54,7 +51,7 @@ describe('probe initramfs', () => {
     expect(readFileSync(join(out, 'odd'), 'utf8')).toBe('abc');
   });
 
-  it.skipIf(!haveCpio || !haveBusybox)('holds busybox, /init and /dev/console', async () => {
+  it('holds busybox, /init and /dev/console', async () => {
     const f = join(dir, 'probe.cpio');
     writeFileSync(f, await buildProbeInitramfs());
     const list = execFileSync('cpio', ['-itv', '--quiet', '-F', f], { encoding: 'utf8' });
@@ -76,14 +73,14 @@ describe('resolveAccelerator', () => {
   });
 
   // A file that is not a kernel: QEMU refuses it at once, so the probe fails fast (no guest boots).
-  it.skipIf(!haveQemu || !haveKvm || !haveBusybox)('auto falls back to TCG with a reason, caches it, and force re-probes', async () => {
+  it.skipIf(!haveKvm)('auto falls back to TCG with a reason, caches it, and force re-probes', async () => {
     const cacheDir = join(dir, 'cache');
     const kernel = join(dir, 'not-a-kernel');
     writeFileSync(kernel, 'definitely not a bzImage');
     const first = await probeAccelerator({ kernel, cacheDir, timeoutMs: 8000 });
     expect(first.accel).toBe('tcg');
     expect(first.cached).toBe(false);
-    expect(first.reason).toMatch(/^kvm probe failed: -cpu max: qemu exited/);
+    expect(first.reason).toMatch(/^kvm probe failed: -cpu max exited \(qemu exited/);
     expect(first.attempts.length).toBeGreaterThanOrEqual(1);
     expect(existsSync(join(cacheDir, 'accel-probe.json'))).toBe(true);
     expect(readdirSync(cacheDir).filter((e) => e.startsWith('accel-probe-'))).toEqual([]); // temp dir gone
