@@ -1,14 +1,15 @@
 import Dockerode from 'dockerode';
 import { execa, type ResultPromise } from 'execa';
 import { NodeSSH } from 'node-ssh';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultCacheDir } from '../../src/paths.js';
+import { defaultCacheDir, serverSourceDir } from '../../src/paths.js';
 import { freePort } from '../../src/runner/ports.js';
 import type { Artifact } from '../../src/workload/artifact.js';
 import { ENDPOINTS, GUEST_DIGEST_FILE } from '../../src/workload/contract.js';
+import { listArtifacts, removeArtifacts } from '../../src/workload/build/artifact-store.js';
 import { buildArtifact, type BuildProgressEvent } from '../../src/workload/build/build.js';
 import { guestKernelCmdline } from '../../src/workload/build/kernel-cmdline.js';
 
@@ -179,6 +180,38 @@ describe('workload artifact', () => {
         qemu.kill('SIGKILL');
         await qemu.catch(() => undefined);
       }
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rebuilds rootfs, image and disk (never debootstrap) when a server file changes; removes exactly that artifact', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vmbench-build-server-'));
+    let otherId: string | undefined;
+    try {
+      await cp(serverSourceDir(), dir, { recursive: true });
+      await writeFile(join(dir, 'server.mjs'), `${await readFile(join(dir, 'server.mjs'), 'utf8')}\n// changed by build.test.ts\n`);
+      const events: BuildProgressEvent[] = [];
+      const t0 = performance.now();
+      const other = await buildArtifact({ cacheDir: defaultCacheDir(), model: 'resnet18', docker, serverDir: dir, onProgress: (e) => events.push(e) });
+      otherId = other.id;
+      console.log(`rebuild after a server change: ${(performance.now() - t0).toFixed(0)} ms`);
+      expect(other.id).not.toBe(artifact.id);
+      expect(other.rootfsDigest).not.toBe(artifact.rootfsDigest);
+      const steps = new Set(events.filter((e) => e.status === 'done').map((e) => e.step));
+      expect(steps.has('rootfs') && steps.has('docker-image') && steps.has('disk')).toBe(true);
+      expect(steps.has('debootstrap')).toBe(false);
+
+      const removed = await removeArtifacts(defaultCacheDir(), docker, [other.id.slice(0, 12)]);
+      expect(removed).toEqual([other.id]);
+      await expect(docker.getImage(other.docker.image).inspect()).rejects.toMatchObject({ statusCode: 404 });
+      expect(await stat(other.dir).catch(() => null)).toBeNull();
+      // The first artifact and the caches are untouched.
+      const left = await listArtifacts(defaultCacheDir(), docker);
+      const mine = left.find((e) => e.id === artifact.id);
+      expect(mine?.dockerImageExists && mine.diskExists).toBe(true);
+      otherId = undefined;
+    } finally {
+      if (otherId) await removeArtifacts(defaultCacheDir(), docker, [otherId]).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -129,7 +129,7 @@ export async function ensureBase(
         spec.mirror,
       ];
       try {
-        await runCommand('debootstrap', args, { what: 'debootstrap' });
+        await runCommand('debootstrap', args, { what: 'building the base rootfs' });
       } catch (err) {
         const log = await readFile(join(target, 'debootstrap/debootstrap.log'), 'utf8').catch(() => '');
         const tail = log.trim().split('\n').slice(-10).join('\n');
