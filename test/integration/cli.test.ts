@@ -22,8 +22,9 @@ function qemuProcessesOf(runId: string): number {
   let n = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.startsWith('qemu-system') && cmd.includes(`vmbench-${runId}-`)) n += 1;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const exe = argv[0]?.split('/').pop() ?? '';
+      if (exe.startsWith('qemu-system') && argv.some((a) => a.startsWith(`vmbench-${runId}-`))) n += 1;
     } catch {
       // process went away
     }
@@ -112,24 +113,37 @@ describe('bench CLI', () => {
     const results = join(tmp, 'interrupt');
     const child = spawn('node', [bin, 'run', scenario, '--results', results], { cwd: root, env: { ...process.env, CI: '1' }, stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    // Wait until the VM of the second step is running (a sample exists and a qemu process is up).
-    const deadline = Date.now() + 300_000;
-    let runId = '';
-    for (;;) {
-      if (Date.now() > deadline) throw new Error('run never got going');
-      await new Promise((r) => setTimeout(r, 200));
-      runId = existsSync(results) ? (readdirSync(results)[0] ?? '') : '';
-      if (!runId) continue;
-      const samplesFile = join(results, runId, 'samples.jsonl');
-      if (existsSync(samplesFile) && readSamples(samplesFile).length >= 1 && qemuProcessesOf(runId) > 0) break;
+    try {
+      await interruptAndCheck();
+    } finally {
+      // If an assertion failed before the signal, do not leave a 50-repetition run behind.
+      if (child.exitCode === null) {
+        child.kill('SIGINT');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
     }
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    const run = JSON.parse(readFileSync(join(results, runId, 'run.json'), 'utf8')) as RunRecord;
-    expect(run.status).toBe('interrupted');
-    expect(readSamples(join(results, runId, 'samples.jsonl')).length).toBeGreaterThanOrEqual(1);
-    expect(await containersOf(runId)).toBe(0);
-    expect(qemuProcessesOf(runId)).toBe(0);
-    expect(existsSync(join(root, '.bench', 'runs', runId))).toBe(false);
+
+    async function interruptAndCheck() {
+      // Wait until the VM of the second step is running (a sample exists and a qemu process is up).
+      const deadline = Date.now() + 300_000;
+      let runId = '';
+      for (;;) {
+        if (Date.now() > deadline) throw new Error('run never got going');
+        await new Promise((r) => setTimeout(r, 200));
+        runId = existsSync(results) ? (readdirSync(results)[0] ?? '') : '';
+        if (!runId) continue;
+        const samplesFile = join(results, runId, 'samples.jsonl');
+        if (existsSync(samplesFile) && readSamples(samplesFile).length >= 1 && qemuProcessesOf(runId) > 0) break;
+      }
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      const run = JSON.parse(readFileSync(join(results, runId, 'run.json'), 'utf8')) as RunRecord;
+      expect(run.status).toBe('interrupted');
+      expect(readSamples(join(results, runId, 'samples.jsonl')).length).toBeGreaterThanOrEqual(1);
+      expect(await containersOf(runId)).toBe(0);
+      expect(qemuProcessesOf(runId)).toBe(0);
+      expect(existsSync(join(root, '.bench', 'runs', runId))).toBe(false);
+    }
   });
 });
