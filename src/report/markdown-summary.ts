@@ -46,6 +46,16 @@ export function renderMarkdownSummary(run: RunRecord): string {
     out.push(`- VM: disk ${bytes(a.vmDiskBytes)} (qcow2 on disk) + kernel ${bytes(a.kernelBytes)} (${a.kernelVersion}) + initramfs ${bytes(a.initrdBytes)}`);
     out.push('');
   }
+  if (run.identity) {
+    const id = run.identity;
+    out.push(`## Identity check: ${id.agreed ? 'passed' : 'FAILED'}`, '');
+    out.push(`Same fixed input to every platform; outputs compared with ${id.reference}'s (top-5 equal and max |Δ| ≤ ${id.tolerance}).`, '');
+    out.push('| platform | rootfs digest read inside | output | top-5 (row 0) | result |', '|---|---|---|---|---|');
+    for (const p of id.platforms) {
+      out.push(`| ${p.platform} | \`${(p.rootfsDigestInside ?? 'none').slice(0, 16)}…\` | [${p.outputShape.join(', ')}] | ${(p.top5[0] ?? []).join(', ')} | ${p.detail} |`);
+    }
+    out.push('');
+  }
   const e = run.environment;
   out.push('## Environment', '');
   out.push(`- host: ${e.os}, kernel ${e.kernel}, ${e.cpuModel} × ${e.cores}, ${bytes(e.memoryBytes)} RAM`);

@@ -41,8 +41,28 @@ export interface RunRecord {
     model: { name: string; source: string; sha256: string; bytes: number };
   } | null;
   plan: { order: string; seed: number; pollIntervalMs: number; steps: number };
+  /** Proof that every substrate ran the same artifact and computed the same answer. */
+  identity: IdentityCheck | null;
   summaries: MetricSummary[];
   ratios: RatioRow[];
   warnings: string[];
   error: { kind: string; message: string } | null;
+}
+
+export interface IdentityCheck {
+  /** Platform whose output the others are compared with. */
+  reference: string;
+  tolerance: number;
+  agreed: boolean;
+  platforms: Array<{
+    platform: string;
+    /** Read by the server from /etc/vmbench/rootfs.sha256 inside the running instance. */
+    rootfsDigestInside: string | null;
+    outputShape: number[];
+    /** Top-5 class indices of each batch row. */
+    top5: number[][];
+    maxAbsDiff: number;
+    agree: boolean;
+    detail: string;
+  }>;
 }

@@ -16,7 +16,8 @@ import type { RunListener } from './events.js';
 import { fixedInput } from './input.js';
 import { buildPlan, type PlannedMetric, type PlanStep } from './plan.js';
 import { freePort } from './ports.js';
-import type { RunRecord } from './run-record.js';
+import { compareOutputs, OUTPUT_TOLERANCE, topK, type InferenceOutput } from './output-agreement.js';
+import type { IdentityCheck, RunRecord } from './run-record.js';
 
 /** Everything a run needs, passed explicitly (no module-level state). */
 export interface RunContext {
@@ -77,6 +78,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     environment,
     artifact: null,
     plan: { order: runner.order, seed: runner.seed, pollIntervalMs, steps: steps.length },
+    identity: null,
     summaries: [],
     ratios: [],
     warnings: [],
@@ -131,6 +133,19 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     const input = fixedInput(await ctx.inputElements(), ctx.scenario.workload.seed + 1);
     const byName = new Map(ctx.platforms.map((p) => [p.name, p]));
     const modelName = DEFAULT_MODEL_NAME;
+
+    ctx.onEvent({ type: 'phase', message: 'checking every platform runs the same rootfs and computes the same output' });
+    record.identity = await verifyIdentity(ctx, runId, modelName, input, pollIntervalMs, artifact, live);
+    save();
+    if (!record.identity.agreed) {
+      const bad = record.identity.platforms.filter((p) => !p.agree);
+      throw new BenchError(
+        'mismatch',
+        `outputs differ between substrates for the same input: ${bad.map((p) => `${p.platform} vs ${record.identity!.reference}: ${p.detail}`).join('; ')}`,
+        { hint: 'the substrates do not compute the same thing; see identity in run.json' },
+      );
+    }
+    ctx.onEvent({ type: 'info', message: `identity: ${record.identity.platforms.map((p) => `${p.platform} ${p.detail}`).join('; ')}` });
     for (const [index, step] of steps.entries()) {
       throwIfAborted(ctx.signal);
       const platform = byName.get(step.platform)!;
@@ -240,6 +255,60 @@ async function runStep(
       ctx.onEvent({ type: 'warning', message: `${platform.name}: stopping ${instance.id} failed: ${messageOf(err)}` });
     });
   }
+}
+
+/**
+ * Before measuring: one instance per platform answers the run's fixed input;
+ * each output is compared with the first platform's (top-5 per row and max
+ * |Δ| ≤ tolerance), and each server reports the rootfs digest it reads inside.
+ */
+async function verifyIdentity(
+  ctx: RunContext,
+  runId: string,
+  modelName: string,
+  input: Buffer,
+  pollIntervalMs: number,
+  artifact: Artifact,
+  live: Set<{ platform: Platform; instance: Instance }>,
+): Promise<IdentityCheck> {
+  const outputs: Array<{ platform: string; digest: string | null; output: InferenceOutput }> = [];
+  const m = ctx.scenario.measurements;
+  const timeoutMs = Math.max(m.startup?.timeout ?? 0, m.cold_start?.timeout ?? 0, 180_000);
+  for (const platform of ctx.platforms) {
+    throwIfAborted(ctx.signal);
+    const instance = await platform.launch({ runId, instanceId: `${platform.name}-identity`, port: await freePort(), threads: ctx.scenario.workload.threads, modelName });
+    const entry = { platform, instance };
+    live.add(entry);
+    try {
+      const res = await measureColdStart(instance, modelName, input, { intervalMs: pollIntervalMs, requestTimeoutMs: 200, timeoutMs, signal: ctx.signal });
+      const body = JSON.parse(res.poll.response.body.toString()) as { outputs: InferenceOutput[] };
+      const output = body.outputs[0];
+      if (!output) throw new BenchError('infrastructure', `${platform.name}: inference answer has no outputs`);
+      const info = await readServerInfo(instance);
+      if (info?.rootfsDigest !== artifact.rootfsDigest) {
+        throw new BenchError(
+          'mismatch',
+          `${platform.name} runs rootfs ${String(info?.rootfsDigest)}, expected ${artifact.rootfsDigest}: the substrates do not run the same artifact`,
+        );
+      }
+      outputs.push({ platform: platform.name, digest: info.rootfsDigest, output });
+    } catch (cause) {
+      if (cause instanceof BenchError) throw cause;
+      if (ctx.signal.aborted) throw new BenchError('interrupted', 'run interrupted', { cause });
+      throw new BenchError('infrastructure', `${platform.name}: identity check failed: ${messageOf(cause)}`, { cause });
+    } finally {
+      live.delete(entry);
+      await platform.stop(instance).catch(() => undefined);
+    }
+  }
+  const reference = outputs[0]!;
+  const platforms = outputs.map((o) => {
+    const a = compareOutputs(reference.output, o.output);
+    const rowWidth = o.output.data.length / (o.output.shape[0] ?? 1);
+    const top5 = Array.from({ length: o.output.shape[0] ?? 1 }, (_, r) => topK(o.output.data.slice(r * rowWidth, (r + 1) * rowWidth), 5));
+    return { platform: o.platform, rootfsDigestInside: o.digest, outputShape: o.output.shape, top5, maxAbsDiff: a.maxAbsDiff, agree: a.agree, detail: a.detail };
+  });
+  return { reference: reference.platform, tolerance: OUTPUT_TOLERANCE, agreed: platforms.every((p) => p.agree), platforms };
 }
 
 /** The rootfs digest as the running server reads it from inside its own filesystem. */

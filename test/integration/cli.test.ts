@@ -78,6 +78,14 @@ describe('bench CLI', () => {
     expect(['kvm', 'tcg']).toContain(vm.accel);
     expect(run.environment.platforms.container?.engineVersion).toBeTruthy();
     expect(run.artifact?.rootfsDigest).toMatch(/^[0-9a-f]{64}$/);
+    // Identity: both substrates ran the same rootfs (read from inside) and agreed on the fixed input.
+    expect(run.identity?.agreed).toBe(true);
+    expect(run.identity?.platforms.map((p) => p.platform).sort()).toEqual(['container', 'vm']);
+    for (const p of run.identity!.platforms) {
+      expect(p.rootfsDigestInside).toBe(run.artifact!.rootfsDigest);
+      expect(p.outputShape).toEqual([1, 1000]);
+      expect(p.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    }
     const samples = readSamples(join(results, runId!, 'samples.jsonl'));
     for (const kind of ['docker', 'qemu']) {
       for (const metric of ['startup', 'cold_start']) {
