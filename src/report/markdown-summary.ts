@@ -1,3 +1,4 @@
+import { METRIC_DESCRIPTIONS, type MetricName } from '../results/sample.js';
 import type { RunRecord } from '../runner/run-record.js';
 import { formatMs } from './terminal-table.js';
 
@@ -32,6 +33,10 @@ export function renderMarkdownSummary(run: RunRecord): string {
     );
   }
   out.push('');
+  const defined = [...new Set(run.summaries.map((r) => r.metric))].filter((m): m is MetricName => m in METRIC_DESCRIPTIONS);
+  if (defined.length) {
+    out.push(...defined.map((m) => `- **${m}**: ${METRIC_DESCRIPTIONS[m]}`), '');
+  }
   if (run.ratios.length) {
     out.push('| metric | ratio | median ÷ median |', '|---|---|---:|');
     for (const r of run.ratios) out.push(`| ${r.metric} | ${r.numerator} ÷ ${r.denominator} | ${r.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`} |`);

@@ -42,9 +42,11 @@ export function renderSummaryTable(summaries: readonly MetricSummary[], ratios: 
       const s = summaries.find((x) => x.metric === metric && x.platform === p.name);
       const sum = s?.summary;
       cells.push(
-        sum && s
-          ? `${formatValue(sum.median, s.unit)} [${formatValue(sum.min, s.unit)} – ${formatValue(sum.max, s.unit)}] n=${sum.n}`
-          : '—',
+        !sum || !s
+          ? '—'
+          : sum.n === 1
+            ? `${formatValue(sum.median, s.unit)} n=1`
+            : `${formatValue(sum.median, s.unit)} [${formatValue(sum.min, s.unit)} – ${formatValue(sum.max, s.unit)}] n=${sum.n}`,
       );
     }
     for (const col of ratioCols) {

@@ -19,9 +19,10 @@ export interface Sample {
   metadata: Record<string, string | number | boolean | null>;
 }
 
-export type MetricName = 'startup' | 'cold_start';
+export type MetricName = 'startup' | 'cold_start' | 'image_size';
 
 export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   startup: 'launch call → first HTTP 200 from GET /v2/health/ready',
   cold_start: 'launch call → first successful POST /v2/models/{name}/infer',
+  image_size: 'Docker: image size reported by the engine; QEMU: qcow2 size on disk + kernel + initramfs',
 };

@@ -128,6 +128,10 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
       }
     }
     record.status = 'running';
+    for (const sample of imageSizeSamples(ctx.platforms, artifact)) {
+      samples.push(sample);
+      journal.append(sample);
+    }
     save();
 
     const input = fixedInput(await ctx.inputElements(), ctx.scenario.workload.seed + 1);
@@ -168,6 +172,26 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     journal.close();
   }
   return { record, dir, samples };
+}
+
+/**
+ * Image size, one sample per platform: what must exist on a host before an
+ * instance can start. Docker: the image size as the engine reports it. QEMU:
+ * the qcow2 file's actual size on disk + kernel + initramfs.
+ */
+function imageSizeSamples(platforms: Platform[], artifact: Artifact): Sample[] {
+  const out: Sample[] = [];
+  for (const p of platforms) {
+    const base = { metric: 'image_size', unit: 'MiB' as const, platform: p.name, kind: p.kind, rep: 0, warmup: false, timestamp: Date.now() };
+    if (p.kind === 'docker' && artifact.docker.sizeBytes != null) {
+      out.push({ ...base, value: artifact.docker.sizeBytes / 2 ** 20, metadata: { image: artifact.docker.image, bytes: artifact.docker.sizeBytes, source: 'engine image inspect Size' } });
+    } else if (p.kind === 'qemu') {
+      const { diskBytes, kernelBytes, initrdBytes } = artifact.vm;
+      const bytes = diskBytes + kernelBytes + initrdBytes;
+      out.push({ ...base, value: bytes / 2 ** 20, metadata: { bytes, disk_bytes: diskBytes, kernel_bytes: kernelBytes, initrd_bytes: initrdBytes, source: 'qcow2 size on disk + kernel + initramfs' } });
+    }
+  }
+  return out;
 }
 
 function plannedMetrics(s: Scenario): Array<{ metric: PlannedMetric; repetitions: number; warmup: number }> {

@@ -98,6 +98,11 @@ describe('bench CLI', () => {
         }
       }
     }
+    // Image size: one sample per platform, from the engine and from the files on disk.
+    const sizes = samples.filter((s) => s.metric === 'image_size');
+    expect(sizes.map((s) => s.kind).sort()).toEqual(['docker', 'qemu']);
+    for (const s of sizes) expect(s.value).toBeGreaterThan(50); // MiB: a real rootfs with node, ORT and the model
+    expect(r.stdout).toContain('image_size');
     if (vm.accel === 'tcg') expect(r.stdout).toMatch(/TCG/);
     expect(existsSync(join(results, runId!, 'summary.md'))).toBe(true);
     expect(await containersOf(runId!)).toBe(0);

@@ -25,3 +25,14 @@ describe('renderSummaryTable', () => {
     expect(formatMs(120_000)).toBe('2.0 min');
   });
 });
+
+describe('renderSummaryTable with single-sample metrics', () => {
+  it('shows a lone value without a range', () => {
+    const out = renderSummaryTable(
+      [{ metric: 'image_size', platform: 'c', kind: 'docker', unit: 'MiB', summary: summarize([262.25]) }],
+      [],
+    );
+    expect(out).toContain('262.3 MiB n=1');
+    expect(out).not.toContain('[');
+  });
+});
