@@ -2,22 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
 import type Dockerode from 'dockerode';
 import { BenchError, messageOf } from '../errors.js';
-import { measureColdStart, measureStartup, type ReadinessOptions } from '../measure/startup.js';
-import { probe } from '../measure/http-probe.js';
-import type { Platform, Instance } from '../platforms/platform.js';
+import type { Platform } from '../platforms/platform.js';
 import { hostEnvironment, type Environment } from '../results/environment.js';
 import { Journal } from '../results/journal.js';
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/schema.js';
 import { containerRatios, summarizeSamples } from '../stats/aggregate.js';
 import type { Artifact } from '../workload/artifact.js';
-import { DEFAULT_MODEL_NAME, ENDPOINTS, type ServerInfo } from '../workload/contract.js';
+import { DEFAULT_MODEL_NAME } from '../workload/contract.js';
 import type { RunListener } from './events.js';
+import { verifyIdentity } from './identity.js';
 import { fixedInput } from './input.js';
-import { buildPlan, type PlannedMetric, type PlanStep } from './plan.js';
-import { freePort } from './ports.js';
-import { compareOutputs, OUTPUT_TOLERANCE, topK, type InferenceOutput } from './output-agreement.js';
-import type { IdentityCheck, RunRecord } from './run-record.js';
+import { buildPlan, type PlannedMetric } from './plan.js';
+import type { RunRecord } from './run-record.js';
+import { RunSession } from './session.js';
+import { runStep } from './step.js';
 
 /** Everything a run needs, passed explicitly (no module-level state). */
 export interface RunContext {
@@ -96,11 +95,14 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
   save();
   ctx.onEvent({ type: 'info', message: `run ${runId} → ${relative(ctx.projectDir, dir) || dir}` });
 
-  const live = new Set<{ platform: Platform; instance: Instance }>();
+  let session: RunSession | undefined;
+  const throwIfAborted = () => {
+    if (ctx.signal.aborted) throw new BenchError('interrupted', 'run interrupted');
+  };
   try {
     ctx.onEvent({ type: 'phase', message: 'building the workload artifact' });
     const artifact = await ctx.artifact();
-    throwIfAborted(ctx.signal);
+    throwIfAborted();
     record.artifact = {
       id: artifact.id,
       rootfsDigest: artifact.rootfsDigest,
@@ -118,7 +120,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     ctx.onEvent({ type: 'phase', message: 'preparing platforms' });
     for (const p of ctx.platforms) {
       environment.platforms[p.name] = { kind: p.kind, ...(await p.prepare(artifact)) };
-      throwIfAborted(ctx.signal);
+      throwIfAborted();
       const facts = environment.platforms[p.name]!;
       if (facts.accel === 'tcg') {
         warn(
@@ -136,10 +138,11 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
 
     const input = fixedInput(await ctx.inputElements(), ctx.scenario.workload.seed + 1);
     const byName = new Map(ctx.platforms.map((p) => [p.name, p]));
-    const modelName = DEFAULT_MODEL_NAME;
+    session = new RunSession(runId, artifact, DEFAULT_MODEL_NAME, input, ctx.scenario.workload.threads, pollIntervalMs, ctx.signal, ctx.onEvent);
+    const m = ctx.scenario.measurements;
 
     ctx.onEvent({ type: 'phase', message: 'checking every platform runs the same rootfs and computes the same output' });
-    record.identity = await verifyIdentity(ctx, runId, modelName, input, pollIntervalMs, artifact, live);
+    record.identity = await verifyIdentity(session, ctx.platforms, Math.max(m.startup?.timeout ?? 0, m.cold_start?.timeout ?? 0, 180_000));
     save();
     if (!record.identity.agreed) {
       const bad = record.identity.platforms.filter((p) => !p.agree);
@@ -151,10 +154,10 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     }
     ctx.onEvent({ type: 'info', message: `identity: ${record.identity.platforms.map((p) => `${p.platform} ${p.detail}`).join('; ')}` });
     for (const [index, step] of steps.entries()) {
-      throwIfAborted(ctx.signal);
+      throwIfAborted();
       const platform = byName.get(step.platform)!;
       ctx.onEvent({ type: 'step', index, total: steps.length, ...step });
-      const sample = await runStep(ctx, platform, step, runId, modelName, input, pollIntervalMs, artifact, live);
+      const sample = await runStep(session, platform, step, step.metric === 'startup' ? m.startup!.timeout : m.cold_start!.timeout);
       samples.push(sample);
       journal.append(sample);
       save();
@@ -166,7 +169,9 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     record.error = { kind: err instanceof BenchError ? err.kind : 'internal', message: messageOf(err) };
     throw err;
   } finally {
-    await stopAll(ctx.platforms, live, runId);
+    await session?.stopLive();
+    // Belt and braces: anything labelled or named with this run id goes too.
+    await Promise.allSettled(ctx.platforms.map((p) => p.cleanupRun(runId)));
     record.finishedAt = new Date().toISOString();
     save();
     journal.close();
@@ -200,154 +205,4 @@ function plannedMetrics(s: Scenario): Array<{ metric: PlannedMetric; repetitions
   if (m.startup) out.push({ metric: 'startup', repetitions: m.startup.repetitions, warmup: m.startup.warmup });
   if (m.cold_start) out.push({ metric: 'cold_start', repetitions: m.cold_start.repetitions, warmup: m.cold_start.warmup ?? 0 });
   return out;
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new BenchError('interrupted', 'run interrupted');
-}
-
-/** One launch → measure → stop cycle, producing one sample. */
-async function runStep(
-  ctx: RunContext,
-  platform: Platform,
-  step: PlanStep,
-  runId: string,
-  modelName: string,
-  input: Buffer,
-  pollIntervalMs: number,
-  artifact: Artifact,
-  live: Set<{ platform: Platform; instance: Instance }>,
-): Promise<Sample> {
-  const m = ctx.scenario.measurements;
-  const timeoutMs = step.metric === 'startup' ? m.startup!.timeout : m.cold_start!.timeout;
-  const instanceId = `${step.platform}-${step.metric.replace('_', '')}-${step.rep}`.toLowerCase();
-  const port = await freePort();
-  const timestamp = Date.now();
-  const instance = await platform.launch({ runId, instanceId, port, threads: ctx.scenario.workload.threads, modelName });
-  const entry = { platform, instance };
-  live.add(entry);
-  try {
-    const options: ReadinessOptions = {
-      intervalMs: pollIntervalMs,
-      requestTimeoutMs: 200,
-      timeoutMs,
-      signal: ctx.signal,
-    };
-    let measured: { ms: number; poll: { attempts: number } };
-    try {
-      measured =
-        step.metric === 'startup'
-          ? await measureStartup(instance, options)
-          : await measureColdStart(instance, modelName, input, options);
-    } catch (cause) {
-      if (ctx.signal.aborted) throw new BenchError('interrupted', 'run interrupted', { cause });
-      throw new BenchError(
-        'infrastructure',
-        `${platform.name}: ${step.metric} rep ${step.rep}: no ${step.metric === 'startup' ? 'readiness' : 'inference answer'} within ${timeoutMs} ms (${messageOf(cause)})`,
-        { cause, hint: 'raise the timeout in the scenario, or look at `bench doctor`' },
-      );
-    }
-    const lc = instance.lifecycle;
-    const info = await readServerInfo(instance);
-    if (info && info.rootfsDigest !== artifact.rootfsDigest) {
-      throw new BenchError(
-        'mismatch',
-        `${platform.name} runs rootfs ${String(info.rootfsDigest)}, expected ${artifact.rootfsDigest}: the substrates do not run the same artifact`,
-      );
-    }
-    return {
-      metric: step.metric,
-      value: measured.ms,
-      unit: 'ms',
-      platform: platform.name,
-      kind: platform.kind,
-      rep: step.rep,
-      warmup: step.warmup,
-      timestamp,
-      metadata: {
-        created_ms: lc.created === undefined ? null : lc.created - lc.launch,
-        started_ms: lc.started === undefined ? null : lc.started - lc.launch,
-        poll_attempts: measured.poll.attempts,
-        poll_interval_ms: pollIntervalMs,
-        rootfs_digest_inside: info?.rootfsDigest ?? null,
-        ...instance.facts,
-      },
-    };
-  } finally {
-    live.delete(entry);
-    await platform.stop(instance).catch((err: unknown) => {
-      ctx.onEvent({ type: 'warning', message: `${platform.name}: stopping ${instance.id} failed: ${messageOf(err)}` });
-    });
-  }
-}
-
-/**
- * Before measuring: one instance per platform answers the run's fixed input;
- * each output is compared with the first platform's (top-5 per row and max
- * |Δ| ≤ tolerance), and each server reports the rootfs digest it reads inside.
- */
-async function verifyIdentity(
-  ctx: RunContext,
-  runId: string,
-  modelName: string,
-  input: Buffer,
-  pollIntervalMs: number,
-  artifact: Artifact,
-  live: Set<{ platform: Platform; instance: Instance }>,
-): Promise<IdentityCheck> {
-  const outputs: Array<{ platform: string; digest: string | null; output: InferenceOutput }> = [];
-  const m = ctx.scenario.measurements;
-  const timeoutMs = Math.max(m.startup?.timeout ?? 0, m.cold_start?.timeout ?? 0, 180_000);
-  for (const platform of ctx.platforms) {
-    throwIfAborted(ctx.signal);
-    const instance = await platform.launch({ runId, instanceId: `${platform.name}-identity`, port: await freePort(), threads: ctx.scenario.workload.threads, modelName });
-    const entry = { platform, instance };
-    live.add(entry);
-    try {
-      const res = await measureColdStart(instance, modelName, input, { intervalMs: pollIntervalMs, requestTimeoutMs: 200, timeoutMs, signal: ctx.signal });
-      const body = JSON.parse(res.poll.response.body.toString()) as { outputs: InferenceOutput[] };
-      const output = body.outputs[0];
-      if (!output) throw new BenchError('infrastructure', `${platform.name}: inference answer has no outputs`);
-      const info = await readServerInfo(instance);
-      if (info?.rootfsDigest !== artifact.rootfsDigest) {
-        throw new BenchError(
-          'mismatch',
-          `${platform.name} runs rootfs ${String(info?.rootfsDigest)}, expected ${artifact.rootfsDigest}: the substrates do not run the same artifact`,
-        );
-      }
-      outputs.push({ platform: platform.name, digest: info.rootfsDigest, output });
-    } catch (cause) {
-      if (cause instanceof BenchError) throw cause;
-      if (ctx.signal.aborted) throw new BenchError('interrupted', 'run interrupted', { cause });
-      throw new BenchError('infrastructure', `${platform.name}: identity check failed: ${messageOf(cause)}`, { cause });
-    } finally {
-      live.delete(entry);
-      await platform.stop(instance).catch(() => undefined);
-    }
-  }
-  const reference = outputs[0]!;
-  const platforms = outputs.map((o) => {
-    const a = compareOutputs(reference.output, o.output);
-    const rowWidth = o.output.data.length / (o.output.shape[0] ?? 1);
-    const top5 = Array.from({ length: o.output.shape[0] ?? 1 }, (_, r) => topK(o.output.data.slice(r * rowWidth, (r + 1) * rowWidth), 5));
-    return { platform: o.platform, rootfsDigestInside: o.digest, outputShape: o.output.shape, top5, maxAbsDiff: a.maxAbsDiff, agree: a.agree, detail: a.detail };
-  });
-  return { reference: reference.platform, tolerance: OUTPUT_TOLERANCE, agreed: platforms.every((p) => p.agree), platforms };
-}
-
-/** The rootfs digest as the running server reads it from inside its own filesystem. */
-async function readServerInfo(instance: Instance): Promise<ServerInfo | null> {
-  try {
-    const res = await probe({ url: instance.baseUrl + ENDPOINTS.info, timeoutMs: 5_000 });
-    return res.status === 200 ? (JSON.parse(res.body.toString()) as ServerInfo) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function stopAll(platforms: Platform[], live: Set<{ platform: Platform; instance: Instance }>, runId: string) {
-  await Promise.allSettled([...live].map(({ platform, instance }) => platform.stop(instance)));
-  live.clear();
-  // Belt and braces: anything labelled/named with this run id goes too.
-  await Promise.allSettled(platforms.map((p) => p.cleanupRun(runId)));
 }

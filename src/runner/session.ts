@@ -1,0 +1,90 @@
+import { BenchError, messageOf } from '../errors.js';
+import { probe } from '../measure/http-probe.js';
+import type { Instance, Platform } from '../platforms/platform.js';
+import type { Artifact } from '../workload/artifact.js';
+import { ENDPOINTS, type ServerInfo } from '../workload/contract.js';
+import type { RunListener } from './events.js';
+import { freePort } from './ports.js';
+
+/**
+ * What every launch of one run shares, and the set of instances alive right
+ * now — so that whatever fails or is interrupted, stopAll() removes them.
+ */
+export class RunSession {
+  private readonly live = new Set<{ platform: Platform; instance: Instance }>();
+
+  constructor(
+    readonly runId: string,
+    readonly artifact: Artifact,
+    readonly modelName: string,
+    /** The run's fixed raw float32 request body. */
+    readonly input: Buffer,
+    readonly threads: number,
+    readonly pollIntervalMs: number,
+    readonly signal: AbortSignal,
+    private readonly onEvent: RunListener,
+  ) {}
+
+  throwIfAborted(): void {
+    if (this.signal.aborted) throw new BenchError('interrupted', 'run interrupted');
+  }
+
+  /** Launches a fresh instance, runs `use` on it, and always stops it afterwards. */
+  async withInstance<T>(platform: Platform, instanceId: string, use: (instance: Instance) => Promise<T>): Promise<T> {
+    this.throwIfAborted();
+    const instance = await platform.launch({
+      runId: this.runId,
+      instanceId,
+      port: await freePort(),
+      threads: this.threads,
+      modelName: this.modelName,
+    });
+    const entry = { platform, instance };
+    this.live.add(entry);
+    try {
+      return await use(instance);
+    } finally {
+      this.live.delete(entry);
+      await platform.stop(instance).catch((err: unknown) => {
+        this.onEvent({ type: 'warning', message: `${platform.name}: stopping ${instance.id} failed: ${messageOf(err)}` });
+      });
+    }
+  }
+
+  /**
+   * The rootfs digest as the running server reads it from inside its own
+   * filesystem; anything but the artifact's digest aborts the run.
+   */
+  async digestInside(platform: Platform, instance: Instance): Promise<string> {
+    let info: ServerInfo | null = null;
+    try {
+      const res = await probe({ url: instance.baseUrl + ENDPOINTS.info, timeoutMs: 5_000 });
+      if (res.status === 200) info = JSON.parse(res.body.toString()) as ServerInfo;
+    } catch {
+      // reported below as an unknown digest
+    }
+    if (info?.rootfsDigest !== this.artifact.rootfsDigest) {
+      throw new BenchError(
+        'mismatch',
+        `${platform.name} runs rootfs ${String(info?.rootfsDigest ?? 'unknown')}, expected ${this.artifact.rootfsDigest}: the substrates do not run the same artifact`,
+      );
+    }
+    return info.rootfsDigest;
+  }
+
+  /** Stops whatever is still running (after a failure or an interrupt). */
+  async stopLive(): Promise<void> {
+    await Promise.allSettled([...this.live].map(({ platform, instance }) => platform.stop(instance)));
+    this.live.clear();
+  }
+}
+
+/** Turns a failed wait into the right error kind: interrupted, or an infrastructure failure. */
+export function waitFailure(session: RunSession, what: string, cause: unknown): BenchError {
+  if (cause instanceof BenchError) return cause;
+  if (session.signal.aborted) return new BenchError('interrupted', 'run interrupted', { cause });
+  return new BenchError('infrastructure', `${what} (${messageOf(cause)})`, {
+    cause,
+    hint: 'raise the timeout in the scenario, run with --verbose, or look at `bench doctor`',
+  });
+}
