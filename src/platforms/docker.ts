@@ -2,6 +2,8 @@ import type Dockerode from 'dockerode';
 import { BenchError, messageOf } from '../errors.js';
 import { DEFAULT_MODEL_NAME, SERVER_ENV } from '../workload/contract.js';
 import type { Artifact } from '../workload/artifact.js';
+import { readDockerMemory } from './memory-docker.js';
+import type { MemoryReading } from './memory-types.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from './platform.js';
 
 export interface DockerPlatformConfig {
@@ -140,6 +142,11 @@ export class DockerPlatform extends Platform<DockerInstance> {
 
   async cleanupRun(runId: string): Promise<void> {
     await removeLabelled(this.docker, `${RUN_LABEL}=${runId}`);
+  }
+
+  /** cgroup + shim (+ docker-proxy) on the host, the server's smaps_rollup: see memory-docker.ts. */
+  override async memoryReading(instance: DockerInstance): Promise<MemoryReading> {
+    return readDockerMemory(this.docker, instance.containerId);
   }
 
   private async removeQuietly(idOrName: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Artifact } from '../workload/artifact.js';
+import type { MemoryReading } from './memory-types.js';
 
 /**
  * One interface for every substrate (PerfKit style): lifecycle timing lives in
@@ -66,6 +67,13 @@ export abstract class Platform<I extends Instance = Instance> {
   protected abstract doStop(instance: I): Promise<void>;
   /** Remove every leftover of a run (by label/name/pidfile), whatever state it is in. */
   abstract cleanupRun(runId: string): Promise<void>;
+
+  /**
+   * Optional: host memory attributable to a running instance and the workload
+   * server's own memory inside it (see src/measure/memory.ts for the definition).
+   * Platforms without it cannot take part in memory measurements.
+   */
+  memoryReading?(instance: I): Promise<MemoryReading>;
 
   async launch(spec: InstanceSpec): Promise<I> {
     const lifecycle: Lifecycle = { launch: performance.now(), launchEpochMs: Date.now() };

@@ -12,6 +12,8 @@ import {
   type PlatformFacts,
   type PlatformKind,
 } from './platform.js';
+import { readQemuMemory } from './memory-qemu.js';
+import type { MemoryReading } from './memory-types.js';
 import { resolveAccelerator, type ResolvedAccel } from './qemu-accel.js';
 import {
   type Accel,
@@ -445,6 +447,11 @@ export class QemuPlatform extends Platform<QemuInstance> {
 
   private async removeRunDirIfEmpty(runId: string): Promise<void> {
     await rmdir(join(this.cacheDir, 'runs', runId)).catch(() => undefined);
+  }
+
+  /** QEMU's PSS on the host, the server's smaps_rollup inside the guest over SSH: see memory-qemu.ts. */
+  override async memoryReading(instance: QemuInstance): Promise<MemoryReading> {
+    return readQemuMemory(instance);
   }
 
   async cleanupRun(runId: string): Promise<void> {

@@ -25,11 +25,16 @@ export function renderMarkdownSummary(run: RunRecord): string {
     out.push('## Warnings', '', ...run.warnings.map((w) => `- ⚠ ${w}`), '');
   }
   out.push('## Results', '');
-  out.push('| metric | platform | kind | n | median | mean | stdev | min | max |', '|---|---|---|---:|---:|---:|---:|---:|---:|');
+  out.push(
+    '| metric | platform | kind | n | median | 95 % CI of median | mean | stdev | min | max | outliers (modified z > 3.5) |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  );
   for (const r of run.summaries) {
     const s = r.summary;
+    const ci = s?.ci95 ? `${cell(s.ci95.low, r.unit)} – ${cell(s.ci95.high, r.unit)}` : '—';
+    const outliers = s?.outliers.length ? s.outliers.map((o) => cell(o.value, r.unit)).join(', ') : '';
     out.push(
-      `| ${r.metric} | ${r.platform} | ${r.kind} | ${s?.n ?? 0} | ${cell(s?.median, r.unit)} | ${cell(s?.mean, r.unit)} | ${cell(s?.stdev, r.unit)} | ${cell(s?.min, r.unit)} | ${cell(s?.max, r.unit)} |`,
+      `| ${r.metric} | ${r.platform} | ${r.kind} | ${s?.n ?? 0} | ${cell(s?.median, r.unit)} | ${ci} | ${cell(s?.mean, r.unit)} | ${cell(s?.stdev, r.unit)} | ${cell(s?.min, r.unit)} | ${cell(s?.max, r.unit)} | ${outliers} |`,
     );
   }
   out.push('');
@@ -38,8 +43,12 @@ export function renderMarkdownSummary(run: RunRecord): string {
     out.push(...defined.map((m) => `- **${m}**: ${METRIC_DESCRIPTIONS[m]}`), '');
   }
   if (run.ratios.length) {
-    out.push('| metric | ratio | median ÷ median |', '|---|---|---:|');
-    for (const r of run.ratios) out.push(`| ${r.metric} | ${r.numerator} ÷ ${r.denominator} | ${r.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`} |`);
+    out.push('| metric | ratio of medians | value | 95 % CI | test | p | Cliff\'s δ |', '|---|---|---:|---:|---|---:|---:|');
+    for (const r of run.ratios) {
+      out.push(
+        `| ${r.metric} | ${r.numerator} ÷ ${r.denominator} | ${r.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`} | ${r.ratioCI ? `${r.ratioCI.low.toFixed(2)}× – ${r.ratioCI.high.toFixed(2)}×` : '—'} | ${r.test ?? '—'} | ${r.p == null ? '—' : r.p.toPrecision(3)}${r.significant ? '' : ' (n.s.)'} | ${r.cliffsDelta == null ? '—' : r.cliffsDelta.toFixed(2)} |`,
+      );
+    }
     out.push('');
   }
   if (run.artifact) {

@@ -24,36 +24,45 @@ export function textTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+function formatP(p: number): string {
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
+}
+
 /**
- * The end-of-run table: one row per metric, one column per platform with
- * "median [min – max] n=…", then each VM ÷ container ratio of medians. Pure.
+ * The end-of-run table, one row per metric × platform: median, bootstrap 95 %
+ * CI of the median, min – max, n and flagged outliers; after each metric, a
+ * row per VM ÷ container ratio of medians with its CI and the Mann–Whitney p.
+ * Pure.
  */
 export function renderSummaryTable(summaries: readonly MetricSummary[], ratios: readonly RatioRow[]): string {
-  const platforms: Array<{ name: string; kind: string }> = [];
-  for (const s of summaries) {
-    if (!platforms.some((p) => p.name === s.platform)) platforms.push({ name: s.platform, kind: s.kind });
-  }
-  const ratioCols = [...new Set(ratios.map((r) => `${r.numerator} ÷ ${r.denominator}`))];
-  const header = ['metric', ...platforms.map((p) => `${p.name} (${p.kind})`), ...ratioCols];
+  const header = ['metric', 'platform', 'median', '95% CI of median', 'min – max', 'n', 'outliers'];
+  const rows: string[][] = [];
   const metrics = [...new Set(summaries.map((s) => s.metric))];
-  const rows = metrics.map((metric) => {
-    const cells = [metric];
-    for (const p of platforms) {
-      const s = summaries.find((x) => x.metric === metric && x.platform === p.name);
-      const sum = s?.summary;
-      cells.push(
-        !sum || !s
-          ? '—'
-          : sum.n === 1
-            ? `${formatValue(sum.median, s.unit)} n=1`
-            : `${formatValue(sum.median, s.unit)} [${formatValue(sum.min, s.unit)} – ${formatValue(sum.max, s.unit)}] n=${sum.n}`,
-      );
+  for (const metric of metrics) {
+    for (const s of summaries.filter((x) => x.metric === metric)) {
+      const sum = s.summary;
+      const v = (x: number) => formatValue(x, s.unit);
+      rows.push([
+        metric,
+        `${s.platform} (${s.kind})`,
+        sum ? v(sum.median) : '—',
+        sum?.ci95 ? `${v(sum.ci95.low)} – ${v(sum.ci95.high)}` : '—',
+        sum && sum.n > 1 ? `${v(sum.min)} – ${v(sum.max)}` : '—',
+        String(sum?.n ?? 0),
+        sum?.outliers.length ? sum.outliers.map((o) => v(o.value)).join(', ') : '',
+      ]);
     }
-    for (const col of ratioCols) {
-      const r = ratios.find((x) => x.metric === metric && `${x.numerator} ÷ ${x.denominator}` === col);
-      cells.push(r?.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`);
+    for (const r of ratios.filter((x) => x.metric === metric)) {
+      rows.push([
+        '',
+        `${r.numerator} ÷ ${r.denominator}`,
+        r.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`,
+        r.ratioCI ? `${r.ratioCI.low.toFixed(2)}× – ${r.ratioCI.high.toFixed(2)}×` : '—',
+        r.p == null ? '' : `${formatP(r.p)}${r.significant ? '' : ' (not significant)'}`,
+        '',
+        '',
+      ]);
     }
-    return cells;
-  });
+  }
   return textTable(header, rows);
 }

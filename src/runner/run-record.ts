@@ -1,5 +1,5 @@
 import type { Environment } from '../results/environment.js';
-import type { Summary } from '../stats/summary.js';
+import type { Described, Interval } from '../stats/describe.js';
 
 export type RunStatus = 'preparing' | 'running' | 'completed' | 'failed' | 'interrupted';
 
@@ -8,7 +8,8 @@ export interface MetricSummary {
   platform: string;
   kind: string;
   unit: string;
-  summary: Summary | null;
+  /** n, median, mean, stdev, min, max, p5, p95, bootstrap 95 % CI of the median, outliers. */
+  summary: Described | null;
 }
 
 export interface RatioRow {
@@ -17,6 +18,15 @@ export interface RatioRow {
   denominator: string;
   /** median(numerator) ÷ median(denominator). */
   ratio: number | null;
+  /** Bootstrap 95 % CI of that ratio (null when a group has n < 2). */
+  ratioCI: Interval | null;
+  /** Two-sided p-value of the test below; null when undefined. */
+  p: number | null;
+  test: string | null;
+  /** Effect size in [-1, 1]: positive means the numerator's values tend to be larger. */
+  cliffsDelta: number | null;
+  /** p < 0.05. */
+  significant: boolean;
 }
 
 /** run.json: everything needed to re-render or compare a run later, samples aside. */

@@ -7,7 +7,7 @@ import { hostEnvironment, type Environment } from '../results/environment.js';
 import { Journal } from '../results/journal.js';
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/schema.js';
-import { containerRatios, summarizeSamples } from '../stats/aggregate.js';
+import { aggregateSamples } from '../stats/aggregate.js';
 import type { Artifact } from '../workload/artifact.js';
 import { DEFAULT_MODEL_NAME } from '../workload/contract.js';
 import type { RunListener } from './events.js';
@@ -84,8 +84,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     error: null,
   };
   const save = () => {
-    record.summaries = summarizeSamples(samples);
-    record.ratios = containerRatios(record.summaries);
+    Object.assign(record, aggregateSamples(samples, runner.seed));
     journal.writeRun(record);
   };
   const warn = (message: string) => {

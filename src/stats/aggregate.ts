@@ -1,10 +1,15 @@
 import type { Sample } from '../results/sample.js';
 import type { MetricSummary, RatioRow } from '../runner/run-record.js';
-import { medianRatio, summarize } from './summary.js';
+import { compareGroups, describeSamples } from './describe.js';
 
-/** Groups measured (non-warmup) samples by metric × platform and summarises each group. Pure. */
-export function summarizeSamples(samples: readonly Sample[]): MetricSummary[] {
-  const groups = new Map<string, { first: Sample; values: number[] }>();
+interface Group {
+  first: Sample;
+  values: number[];
+}
+
+/** Measured (non-warmup) values grouped by metric × platform, in first-seen order. */
+function groupSamples(samples: readonly Sample[]): Group[] {
+  const groups = new Map<string, Group>();
   for (const s of samples) {
     if (s.warmup) continue;
     const key = `${s.metric}\u0000${s.platform}`;
@@ -12,30 +17,45 @@ export function summarizeSamples(samples: readonly Sample[]): MetricSummary[] {
     if (g) g.values.push(s.value);
     else groups.set(key, { first: s, values: [s.value] });
   }
-  return [...groups.values()].map(({ first, values }) => ({
+  return [...groups.values()];
+}
+
+/**
+ * Per metric × platform: n, median, mean, stdev, min, max, p5/p95, the
+ * bootstrap 95 % CI of the median (seeded) and flagged outliers; and, for
+ * every metric, each non-container platform against the first Docker platform
+ * ("VM ÷ container"): ratio of medians with its bootstrap CI and a
+ * Mann–Whitney U test. Pure.
+ */
+export function aggregateSamples(samples: readonly Sample[], seed: number): { summaries: MetricSummary[]; ratios: RatioRow[] } {
+  const groups = groupSamples(samples);
+  const summaries: MetricSummary[] = groups.map(({ first, values }) => ({
     metric: first.metric,
     platform: first.platform,
     kind: first.kind,
     unit: first.unit,
-    summary: summarize(values),
+    summary: describeSamples(values, { seed }),
   }));
-}
-
-/**
- * For every metric, each non-container platform's median divided by the first
- * Docker platform's median (the "VM ÷ container" ratio).
- */
-export function containerRatios(rows: readonly MetricSummary[]): RatioRow[] {
-  const out: RatioRow[] = [];
-  const metrics = [...new Set(rows.map((r) => r.metric))];
-  for (const metric of metrics) {
-    const ofMetric = rows.filter((r) => r.metric === metric);
-    const base = ofMetric.find((r) => r.kind === 'docker');
+  const ratios: RatioRow[] = [];
+  for (const metric of new Set(groups.map((g) => g.first.metric))) {
+    const ofMetric = groups.filter((g) => g.first.metric === metric);
+    const base = ofMetric.find((g) => g.first.kind === 'docker');
     if (!base) continue;
-    for (const r of ofMetric) {
-      if (r.kind === 'docker') continue;
-      out.push({ metric, numerator: r.platform, denominator: base.platform, ratio: medianRatio(r.summary, base.summary) });
+    for (const g of ofMetric) {
+      if (g.first.kind === 'docker') continue;
+      const c = compareGroups(base.values, g.values, { seed });
+      ratios.push({
+        metric,
+        numerator: g.first.platform,
+        denominator: base.first.platform,
+        ratio: c.ratio,
+        ratioCI: c.ratioCI,
+        p: c.mannWhitney?.p ?? null,
+        test: c.mannWhitney ? `Mann–Whitney U (${c.mannWhitney.method})` : null,
+        cliffsDelta: c.mannWhitney?.cliffsDelta ?? null,
+        significant: c.significant,
+      });
     }
   }
-  return out;
+  return { summaries, ratios };
 }

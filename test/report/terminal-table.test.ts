@@ -1,21 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { formatMs, renderSummaryTable } from '../../src/report/terminal-table.js';
-import { summarize } from '../../src/stats/summary.js';
+import { aggregateSamples } from '../../src/stats/aggregate.js';
+import type { Sample } from '../../src/results/sample.js';
+
+const sample = (metric: string, platform: string, kind: Sample['kind'], value: number, unit: Sample['unit'] = 'ms'): Sample => ({
+  metric, value, unit, platform, kind, rep: 0, warmup: false, timestamp: 0, metadata: {},
+});
 
 describe('renderSummaryTable', () => {
-  it('shows median [min – max] n per platform and the ratio', () => {
-    const out = renderSummaryTable(
-      [
-        { metric: 'startup', platform: 'container', kind: 'docker', unit: 'ms', summary: summarize([200, 250, 300]) },
-        { metric: 'startup', platform: 'vm', kind: 'qemu', unit: 'ms', summary: summarize([5000, 6000]) },
-      ],
-      [{ metric: 'startup', numerator: 'vm', denominator: 'container', ratio: 5500 / 250 }],
-    );
+  it('shows median, CI, range, n per platform and the ratio with its CI and p', () => {
+    const samples = [
+      ...[200, 250, 300, 260, 240].map((v) => sample('startup', 'container', 'docker', v)),
+      ...[5000, 6000, 5500, 5200, 5800].map((v) => sample('startup', 'vm', 'qemu', v)),
+      sample('image_size', 'container', 'docker', 262.25, 'MiB'),
+    ];
+    const { summaries, ratios } = aggregateSamples(samples, 1);
+    const out = renderSummaryTable(summaries, ratios);
     expect(out).toContain('container (docker)');
-    expect(out).toContain('250 ms [200 ms – 300 ms] n=3');
-    expect(out).toContain('5.50 s [5.00 s – 6.00 s] n=2');
-    expect(out).toContain('vm ÷ container');
-    expect(out).toContain('22.00×');
+    expect(out).toMatch(/startup\s+container \(docker\)\s+250 ms\s+\S+ ms – \S+ ms\s+200 ms – 300 ms\s+5/);
+    expect(out).toMatch(/vm ÷ container\s+22\.00×\s+\S+× – \S+×\s+p = 0\.008/);
+    expect(out).toMatch(/image_size\s+container \(docker\)\s+262\.3 MiB\s+—\s+—\s+1/);
   });
 
   it('formats durations with their unit', () => {
@@ -23,16 +27,5 @@ describe('renderSummaryTable', () => {
     expect(formatMs(12.34)).toBe('12.3 ms');
     expect(formatMs(1234)).toBe('1.23 s');
     expect(formatMs(120_000)).toBe('2.0 min');
-  });
-});
-
-describe('renderSummaryTable with single-sample metrics', () => {
-  it('shows a lone value without a range', () => {
-    const out = renderSummaryTable(
-      [{ metric: 'image_size', platform: 'c', kind: 'docker', unit: 'MiB', summary: summarize([262.25]) }],
-      [],
-    );
-    expect(out).toContain('262.3 MiB n=1');
-    expect(out).not.toContain('[');
   });
 });

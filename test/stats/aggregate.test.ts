@@ -1,24 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/results/sample.js';
-import { containerRatios, summarizeSamples } from '../../src/stats/aggregate.js';
+import { aggregateSamples } from '../../src/stats/aggregate.js';
 
 const s = (platform: string, kind: Sample['kind'], value: number, warmup = false, metric = 'startup'): Sample => ({
   metric, value, unit: 'ms', platform, kind, rep: 0, warmup, timestamp: 0, metadata: {},
 });
 
-describe('summarizeSamples / containerRatios', () => {
-  it('leaves warmups out and groups by metric × platform', () => {
-    const rows = summarizeSamples([
-      s('c', 'docker', 1000, true),
-      s('c', 'docker', 100),
-      s('c', 'docker', 300),
-      s('vm', 'qemu', 5000),
-      s('vm', 'qemu', 7000),
-      s('vm', 'qemu', 1, false, 'cold_start'),
-    ]);
-    const c = rows.find((r) => r.platform === 'c' && r.metric === 'startup')!;
+describe('aggregateSamples', () => {
+  it('leaves warmups out, groups by metric × platform, and compares each VM with the container', () => {
+    const { summaries, ratios } = aggregateSamples(
+      [
+        s('c', 'docker', 1000, true),
+        s('c', 'docker', 100),
+        s('c', 'docker', 300),
+        s('vm', 'qemu', 5000),
+        s('vm', 'qemu', 7000),
+        s('vm', 'qemu', 1, false, 'cold_start'),
+      ],
+      1,
+    );
+    const c = summaries.find((r) => r.platform === 'c' && r.metric === 'startup')!;
     expect(c.summary).toMatchObject({ n: 2, median: 200, max: 300 });
-    const ratios = containerRatios(rows);
-    expect(ratios).toEqual([{ metric: 'startup', numerator: 'vm', denominator: 'c', ratio: 30 }]);
+    expect(c.summary?.ci95).not.toBeNull();
+    expect(ratios).toHaveLength(1);
+    expect(ratios[0]).toMatchObject({ metric: 'startup', numerator: 'vm', denominator: 'c', ratio: 30 });
+    expect(ratios[0]!.ratioCI!.low).toBeLessThanOrEqual(30);
+    expect(ratios[0]!.p).toBeGreaterThan(0);
+  });
+
+  it('is reproducible for a given seed', () => {
+    const xs = [3, 5, 4, 6, 5, 7, 4].map((v) => s('c', 'docker', v));
+    expect(aggregateSamples(xs, 9)).toEqual(aggregateSamples(xs, 9));
   });
 });
