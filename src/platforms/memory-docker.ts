@@ -244,7 +244,6 @@ export async function readDockerMemory(docker: Dockerode, containerId: string): 
       info: {
         cgroupUsage: cg.usageBytes,
         cgroupMappedFile: cg.mappedFileBytes,
-        containerProcesses: procs.length,
         containerRss: sum((p) => p.rssBytes),
         containerPss: sum((p) => p.pssBytes),
         containerPssAnon: sum((p) => p.pssAnonBytes ?? 0),
