@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import type { RunEvent, RunListener } from '../runner/events.js';
-import { formatMs } from '../report/terminal-table.js';
+import { formatMs, formatValue } from '../report/terminal-table.js';
 import { paint } from './output.js';
 
 function line(s: string): void {
@@ -9,7 +9,7 @@ function line(s: string): void {
 }
 
 function describe(e: Extract<RunEvent, { type: 'sample' }>): string {
-  const v = e.unit === 'ms' ? formatMs(e.value) : `${e.value} ${e.unit}`;
+  const v = formatValue(e.value, e.unit);
   return `${e.metric} ${e.platform}: ${v}${e.warmup ? ' (warmup, not counted)' : ''}`;
 }
 

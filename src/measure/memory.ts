@@ -204,7 +204,7 @@ export type MemorySampleValue = Pick<Sample, 'metric' | 'value' | 'unit' | 'meta
 /**
  * The measurement as sample values (the runner adds platform, kind, rep, warmup, timestamp):
  * memory_host, memory_workload_pss, memory_workload_rss, memory_overhead (MiB),
- * memory_overhead_ratio (overhead / workload PSS, a fraction), memory_page_cache (MiB, when attributable).
+ * memory_overhead_pct (overhead as % of workload PSS), memory_page_cache (MiB, when attributable).
  */
 export function memorySampleValues(m: MemoryMeasurement): MemorySampleValue[] {
   const o = m.overhead;
@@ -226,7 +226,7 @@ export function memorySampleValues(m: MemoryMeasurement): MemorySampleValue[] {
     { metric: 'memory_workload_pss', value: o.workloadPssMiB, unit: 'MiB', metadata },
     { metric: 'memory_workload_rss', value: o.workloadRssMiB, unit: 'MiB', metadata },
     { metric: 'memory_overhead', value: o.overheadMiB, unit: 'MiB', metadata },
-    { metric: 'memory_overhead_ratio', value: o.overheadPct / 100, unit: 'ratio', metadata },
+    { metric: 'memory_overhead_pct', value: o.overheadPct, unit: '%', metadata },
   ];
   if (o.pageCacheMiB !== null) out.push({ metric: 'memory_page_cache', value: o.pageCacheMiB, unit: 'MiB', metadata });
   return out;

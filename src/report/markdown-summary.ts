@@ -1,6 +1,6 @@
 import { METRIC_DESCRIPTIONS, type MetricName } from '../results/sample.js';
 import type { RunRecord } from '../runner/run-record.js';
-import { formatMs } from './terminal-table.js';
+import { formatValue } from './terminal-table.js';
 
 function bytes(n: number | null | undefined): string {
   if (n == null) return '—';
@@ -8,8 +8,7 @@ function bytes(n: number | null | undefined): string {
 }
 
 function cell(v: number | null | undefined, unit: string): string {
-  if (v == null) return '—';
-  return unit === 'ms' ? formatMs(v) : `${Number(v.toPrecision(4))} ${unit}`;
+  return v == null ? '—' : formatValue(v, unit);
 }
 
 /**

@@ -9,7 +9,8 @@ export function formatMs(ms: number): string {
   return `${(ms / 60_000).toFixed(1)} min`;
 }
 
-function formatValue(v: number, unit: string): string {
+/** A value with its unit, durations humanised. */
+export function formatValue(v: number, unit: string): string {
   return unit === 'ms' ? formatMs(v) : `${Number(v.toPrecision(4))} ${unit}`;
 }
 

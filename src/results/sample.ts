@@ -8,7 +8,7 @@ import type { PlatformKind } from '../platforms/platform.js';
 export interface Sample {
   metric: string;
   value: number;
-  unit: 'ms' | 's' | 'bytes' | 'MiB' | 'req/s' | 'count' | 'ratio';
+  unit: 'ms' | 's' | 'bytes' | 'MiB' | 'req/s' | 'count' | 'ratio' | '%';
   platform: string;
   kind: PlatformKind;
   /** Repetition index within the metric (0-based), warmups included. */
@@ -19,10 +19,26 @@ export interface Sample {
   metadata: Record<string, string | number | boolean | null>;
 }
 
-export type MetricName = 'startup' | 'cold_start' | 'image_size';
+export type MetricName =
+  | 'startup'
+  | 'cold_start'
+  | 'image_size'
+  | 'memory_host'
+  | 'memory_workload_pss'
+  | 'memory_workload_rss'
+  | 'memory_overhead'
+  | 'memory_overhead_pct'
+  | 'memory_page_cache';
 
 export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   startup: 'launch call → first HTTP 200 from GET /v2/health/ready',
   cold_start: 'launch call → first successful POST /v2/models/{name}/infer',
   image_size: 'Docker: image size reported by the engine; QEMU: qcow2 size on disk + kernel + initramfs',
+  memory_host:
+    'host memory attributable to one ready instance: container = cgroup anon + kernel + shmem + PSS of mapped files + containerd-shim (+ docker-proxy) PSS; VM = PSS of the QEMU process',
+  memory_workload_pss: 'PSS of the server process as seen inside the instance (smaps_rollup)',
+  memory_workload_rss: 'RSS of the server process as seen inside the instance',
+  memory_overhead: 'memory_host − memory_workload_pss',
+  memory_overhead_pct: 'memory_overhead as a percentage of memory_workload_pss',
+  memory_page_cache: 'page cache charged to the container cgroup (not counted as overhead)',
 };

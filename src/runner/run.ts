@@ -16,6 +16,7 @@ import { fixedInput } from './input.js';
 import { buildPlan, type PlannedMetric } from './plan.js';
 import type { RunRecord } from './run-record.js';
 import { RunSession } from './session.js';
+import { runSteadyPhase } from './steady.js';
 import { runStep } from './step.js';
 
 /** Everything a run needs, passed explicitly (no module-level state). */
@@ -87,6 +88,12 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     Object.assign(record, aggregateSamples(samples, runner.seed));
     journal.writeRun(record);
   };
+  /** Every sample goes to disk (fsync'ed) the moment it exists. */
+  const recordSample = (sample: Sample) => {
+    samples.push(sample);
+    journal.append(sample);
+    ctx.onEvent({ type: 'sample', metric: sample.metric, platform: sample.platform, value: sample.value, unit: sample.unit, warmup: sample.warmup });
+  };
   const warn = (message: string) => {
     if (!record.warnings.includes(message)) record.warnings.push(message);
     ctx.onEvent({ type: 'warning', message });
@@ -129,10 +136,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
       }
     }
     record.status = 'running';
-    for (const sample of imageSizeSamples(ctx.platforms, artifact)) {
-      samples.push(sample);
-      journal.append(sample);
-    }
+    imageSizeSamples(ctx.platforms, artifact).forEach(recordSample);
     save();
 
     const input = fixedInput(await ctx.inputElements(), ctx.scenario.workload.seed + 1);
@@ -141,7 +145,8 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     const m = ctx.scenario.measurements;
 
     ctx.onEvent({ type: 'phase', message: 'checking every platform runs the same rootfs and computes the same output' });
-    record.identity = await verifyIdentity(session, ctx.platforms, Math.max(m.startup?.timeout ?? 0, m.cold_start?.timeout ?? 0, 180_000));
+    const readyTimeout = Math.max(m.startup?.timeout ?? 0, m.cold_start?.timeout ?? 0, 180_000);
+    record.identity = await verifyIdentity(session, ctx.platforms, readyTimeout);
     save();
     if (!record.identity.agreed) {
       const bad = record.identity.platforms.filter((p) => !p.agree);
@@ -156,11 +161,15 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
       throwIfAborted();
       const platform = byName.get(step.platform)!;
       ctx.onEvent({ type: 'step', index, total: steps.length, ...step });
-      const sample = await runStep(session, platform, step, step.metric === 'startup' ? m.startup!.timeout : m.cold_start!.timeout);
-      samples.push(sample);
-      journal.append(sample);
+      recordSample(await runStep(session, platform, step, step.metric === 'startup' ? m.startup!.timeout : m.cold_start!.timeout));
       save();
-      ctx.onEvent({ type: 'sample', metric: sample.metric, platform: sample.platform, value: sample.value, unit: sample.unit, warmup: sample.warmup });
+    }
+    if (m.memory) {
+      ctx.onEvent({ type: 'phase', message: 'memory: one ready instance per platform, after the settle period' });
+      for (const platform of ctx.platforms) {
+        await runSteadyPhase(session, platform, { memory: m.memory, readyTimeoutMs: readyTimeout }, recordSample);
+        save();
+      }
     }
     record.status = 'completed';
   } catch (err) {

@@ -103,6 +103,13 @@ describe('bench CLI', () => {
     expect(sizes.map((s) => s.kind).sort()).toEqual(['docker', 'qemu']);
     for (const s of sizes) expect(s.value).toBeGreaterThan(50); // MiB: a real rootfs with node, ORT and the model
     expect(r.stdout).toContain('image_size');
+    // Memory: one reading per platform; the host side holds at least the workload.
+    for (const kind of ['docker', 'qemu']) {
+      const host = samples.find((s) => s.kind === kind && s.metric === 'memory_host')!;
+      const pss = samples.find((s) => s.kind === kind && s.metric === 'memory_workload_pss')!;
+      expect(pss.value, kind).toBeGreaterThan(100);
+      expect(host.value, kind).toBeGreaterThanOrEqual(pss.value);
+    }
     if (vm.accel === 'tcg') expect(r.stdout).toMatch(/TCG/);
     expect(existsSync(join(results, runId!, 'summary.md'))).toBe(true);
     expect(await containersOf(runId!)).toBe(0);

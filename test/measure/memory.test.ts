@@ -511,10 +511,10 @@ describe('measureMemory', () => {
       'memory_workload_pss',
       'memory_workload_rss',
       'memory_overhead',
-      'memory_overhead_ratio',
+      'memory_overhead_pct',
       'memory_page_cache',
     ]);
-    expect(values.find((v) => v.metric === 'memory_overhead_ratio')).toMatchObject({ value: 0.2, unit: 'ratio' });
+    expect(values.find((v) => v.metric === 'memory_overhead_pct')).toMatchObject({ value: 20, unit: '%' });
     expect(values[0]!.metadata.method).toBe('fake');
   });
 
