@@ -154,6 +154,8 @@ export interface MeasureMemoryOptions {
   /** How long after readiness to wait before reading (the server settles: JIT, first GC, ORT arenas). */
   settleMs: number;
   signal?: AbortSignal;
+  /** Count settleMs from this performance.now() instead of the instance's readiness. */
+  from?: number;
 }
 
 export interface MemoryMeasurement {
@@ -179,7 +181,7 @@ export async function measureMemory<I extends Instance>(
     throw new BenchError('unsupported', `platform ${platform.name} (${platform.kind}) cannot measure memory`);
   }
   if (!(o.settleMs >= 0)) throw new BenchError('input', `settleMs must be ≥ 0 (got ${o.settleMs})`);
-  const ready = instance.lifecycle.ready ?? performance.now();
+  const ready = o.from ?? instance.lifecycle.ready ?? performance.now();
   const wait = Math.max(0, ready + o.settleMs - performance.now());
   if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
   if (wait > 0) {

@@ -1,19 +1,25 @@
-import { measureMemory, memorySampleValues } from '../measure/memory.js';
+import { totalErrors } from '../loadgen/index.js';
+import { measureMemory, memorySampleValues, type MemoryMeasurement } from '../measure/memory.js';
+import { loadLevels, loadSampleValues, runLoadLevel } from '../measure/throughput.js';
 import { measureStartup } from '../measure/startup.js';
 import type { Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
-import type { MemoryConfig } from '../scenario/schema.js';
+import type { MemoryConfig, ThroughputConfig } from '../scenario/schema.js';
 import { waitFailure, type RunSession } from './session.js';
 
 export interface SteadyOptions {
   memory?: MemoryConfig;
+  throughput?: ThroughputConfig;
   readyTimeoutMs: number;
+  warn: (message: string) => void;
 }
 
 /**
  * Measurements of one long-lived, ready instance per platform (as opposed to
  * startup and cold start, which each need a fresh one): memory after a settle
- * period at idle. Every sample goes to `record` as soon as it exists.
+ * period at idle, then throughput and latency at each load level, with a
+ * second memory reading half-way through the first level when
+ * memory.under_load is set. Every sample goes to `record` as soon as it exists.
  */
 export async function runSteadyPhase(
   session: RunSession,
@@ -31,18 +37,38 @@ export async function runSteadyPhase(
       throw waitFailure(session, `${platform.name}: steady phase: not ready within ${o.readyTimeoutMs} ms`, cause);
     });
     await session.digestInside(platform, instance);
-    if (o.memory && platform.memoryReading) {
-      const m = await measureMemory(platform, instance, { settleMs: o.memory.settle, signal: session.signal });
+    const emit = (v: { metric: string; value: number; unit: Sample['unit']; metadata: Sample['metadata'] }) =>
+      record({ ...v, platform: platform.name, kind: platform.kind, rep: 0, warmup: false, timestamp: Date.now(), metadata: { ...v.metadata, ...instance.facts } });
+    const emitMemory = (m: MemoryMeasurement, phase: 'idle' | 'load') => {
       for (const v of memorySampleValues(m)) {
-        record({
-          ...v,
-          platform: platform.name,
-          kind: platform.kind,
-          rep: 0,
-          warmup: false,
-          timestamp: Date.now(),
-          metadata: { ...v.metadata, phase: 'idle', settle_ms: o.memory.settle, ...instance.facts },
-        });
+        emit({ ...v, metric: phase === 'idle' ? v.metric : `${v.metric}@load`, metadata: { ...v.metadata, phase } });
+      }
+    };
+    const canReadMemory = o.memory !== undefined && platform.memoryReading !== undefined;
+    if (o.memory && canReadMemory) {
+      emitMemory(await measureMemory(platform, instance, { settleMs: o.memory.settle, signal: session.signal }), 'idle');
+    }
+    if (!o.throughput) return;
+    for (const [i, level] of loadLevels(o.throughput).entries()) {
+      session.throwIfAborted();
+      const load = runLoadLevel(instance, session.modelName, session.input, o.throughput, level, session.signal);
+      let underLoad: Promise<MemoryMeasurement> | undefined;
+      if (i === 0 && o.memory?.under_load && canReadMemory) {
+        // Half-way through the measured window of the first level: steady load.
+        const settleMs = o.throughput.warmup + o.throughput.duration / 2;
+        underLoad = measureMemory(platform, instance, { settleMs, signal: session.signal, from: performance.now() });
+      }
+      const [result, memory] = await Promise.all([load, underLoad]);
+      if (memory) emitMemory(memory, 'load');
+      for (const v of loadSampleValues(level, result)) emit(v);
+      const failed = totalErrors(result) + result.timeouts + (result.dropped ?? 0);
+      if (result.requests === 0) {
+        o.warn(`${platform.name}: throughput ${level.label}: no request succeeded in ${o.throughput.duration} ms (${result.timeouts} timeouts at ${o.throughput.timeout} ms, ${totalErrors(result)} errors); no latency recorded`);
+      } else if (failed > 0) {
+        o.warn(`${platform.name}: throughput ${level.label}: ${failed} of ${failed + result.requests} requests failed or timed out`);
+      }
+      if (result.loadgenCpu.saturated) {
+        o.warn(`${platform.name}: throughput ${level.label}: the load generator used ${result.loadgenCpu.cores.toFixed(2)} cores: it may be the bottleneck`);
       }
     }
   });
