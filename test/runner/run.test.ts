@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BenchError } from '../../src/errors.js';
+import { FakePlatform, type FakePlatformOptions } from '../../src/platforms/fake.js';
+import { readSamples } from '../../src/results/journal.js';
+import type { RunRecord } from '../../src/runner/run-record.js';
+import { executeRun } from '../../src/runner/run.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import type { Artifact } from '../../src/workload/artifact.js';
+
+// The runner's order, journaling and cleanup, with a fake substrate (in-process HTTP servers).
+const scenario = parseScenario(
+  [
+    'name: fake',
+    'workload: { model: resnet18 }',
+    'platforms:',
+    '  - { name: a, kind: docker, cpus: 1, memory: 1GiB }',
+    '  - { name: b, kind: qemu, cpus: 1, memory: 1GiB }',
+    'measurements:',
+    '  startup: { repetitions: 2, warmup: 1, timeout: 5s }',
+    '  cold_start: { repetitions: 2, timeout: 5s }',
+  ].join('\n'),
+  'fake.yaml',
+);
+
+const artifact: Artifact = {
+  id: 'f'.repeat(64), rootfsDigest: 'd'.repeat(64), dir: '/nonexistent', debianSuite: 'bookworm', createdAt: new Date().toISOString(),
+  docker: { image: 'fake' },
+  vm: { disk: '/x', kernel: '/x', initrd: '/x', kernelVersion: 'fake', diskBytes: 0, kernelBytes: 0, initrdBytes: 0 },
+  model: { name: 'fake', source: 'fake', sha256: '0', bytes: 0 },
+};
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function setup(a: FakePlatformOptions = {}, b: FakePlatformOptions = {}, signal = new AbortController().signal) {
+  const resultsRoot = mkdtempSync(join(tmpdir(), 'vmbench-run-'));
+  dirs.push(resultsRoot);
+  const platforms = [new FakePlatform('a', a), new FakePlatform('b', b)];
+  const run = executeRun(
+    {
+      scenario, scenarioFile: 'fake.yaml', resultsRoot, projectDir: resultsRoot, vmbenchVersion: 'test', docker: new Dockerode(),
+      artifact: async () => artifact, inputElements: async () => 10, platforms, signal, onEvent: () => undefined,
+    },
+    'run-1',
+  );
+  const read = () => ({
+    run: JSON.parse(readFileSync(join(resultsRoot, 'run-1', 'run.json'), 'utf8')) as RunRecord,
+    samples: readSamples(join(resultsRoot, 'run-1', 'samples.jsonl')),
+  });
+  return { run, read, platforms };
+}
+
+describe('executeRun', () => {
+  it('checks identity, interleaves platforms, journals every sample, stops every instance', async () => {
+    const { run, read, platforms } = setup();
+    const outcome = await run;
+    expect(outcome.record.status).toBe('completed');
+    expect(outcome.record.identity?.agreed).toBe(true);
+    const { run: onDisk, samples } = read();
+    expect(onDisk.status).toBe('completed');
+    expect(samples.map((s) => `${s.metric}:${s.platform}:${s.rep}${s.warmup ? 'w' : ''}`)).toEqual([
+      'startup:a:0w', 'startup:b:0w', 'startup:a:1', 'startup:b:1', 'startup:a:2', 'startup:b:2',
+      'cold_start:a:0', 'cold_start:b:0', 'cold_start:a:1', 'cold_start:b:1',
+    ]);
+    expect(samples.every((s) => s.unit === 'ms' && s.value > 0 && s.metadata.rootfs_digest_inside === artifact.rootfsDigest)).toBe(true);
+    // warmups are journaled but not summarised
+    expect(onDisk.summaries.find((r) => r.metric === 'startup' && r.platform === 'a')?.summary?.n).toBe(2);
+    expect(onDisk.ratios.map((r) => `${r.metric}:${r.numerator}÷${r.denominator}`)).toEqual([]); // no docker kind among fakes
+    for (const p of platforms) expect(p.running.size).toBe(0);
+    expect(platforms[0]!.launched[0]).toBe('a-identity');
+  });
+
+  it('a failure mid-run keeps the samples already measured and leaves nothing running', async () => {
+    const { run, read, platforms } = setup({}, { failLaunchAt: 3 });
+    await expect(run).rejects.toThrow(/failed on purpose/);
+    const { run: onDisk, samples } = read();
+    expect(onDisk.status).toBe('failed');
+    expect(onDisk.error?.message).toMatch(/failed on purpose/);
+    expect(samples.length).toBe(5); // a0w b0w a1 b1 a2, then b's 4th launch (identity + 3) fails
+    for (const p of platforms) expect(p.running.size).toBe(0);
+  });
+
+  it('aborts when a substrate computes a different output', async () => {
+    const { run, read } = setup({}, { outputOffset: 1e-3 });
+    const err = await run.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BenchError);
+    expect((err as BenchError).kind).toBe('mismatch');
+    expect(read().run.identity?.agreed).toBe(false);
+    expect(read().samples).toHaveLength(0);
+  });
+
+  it('aborts when an instance reports another rootfs digest', async () => {
+    const { run } = setup({}, { digest: 'e'.repeat(64) });
+    await expect(run).rejects.toMatchObject({ kind: 'mismatch' });
+  });
+
+  it('an interrupt stops the run and marks it interrupted', async () => {
+    const controller = new AbortController();
+    const { run, read, platforms } = setup({ readyAfterMs: 300 }, { readyAfterMs: 300 }, controller.signal);
+    setTimeout(() => controller.abort(), 100);
+    await expect(run).rejects.toMatchObject({ kind: 'interrupted' });
+    expect(read().run.status).toBe('interrupted');
+    for (const p of platforms) expect(p.running.size).toBe(0);
+  });
+});
