@@ -2,7 +2,9 @@ import type Dockerode from 'dockerode';
 import { BenchError, messageOf } from '../errors.js';
 import { DEFAULT_MODEL_NAME, SERVER_ENV } from '../workload/contract.js';
 import type { Artifact } from '../workload/artifact.js';
+import type { PhaseTimeline } from '../measure/phases.js';
 import { readDockerMemory } from './memory-docker.js';
+import { dockerStartupPhases } from './phases-docker.js';
 import type { MemoryReading } from './memory-types.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from './platform.js';
 
@@ -147,6 +149,11 @@ export class DockerPlatform extends Platform<DockerInstance> {
   /** cgroup + shim (+ docker-proxy) on the host, the server's smaps_rollup: see memory-docker.ts. */
   override async memoryReading(instance: DockerInstance): Promise<MemoryReading> {
     return readDockerMemory(this.docker, instance.containerId);
+  }
+
+  /** Server phase lines from the container's logs (host clock, ±1 ms): see phases-docker.ts. */
+  override async startupPhases(instance: DockerInstance): Promise<PhaseTimeline> {
+    return dockerStartupPhases(this.docker, instance.containerId, instance.lifecycle);
   }
 
   private async removeQuietly(idOrName: string): Promise<void> {

@@ -1,3 +1,4 @@
+import type { PhaseTimeline } from '../measure/phases.js';
 import type { Artifact } from '../workload/artifact.js';
 import type { MemoryReading } from './memory-types.js';
 
@@ -74,6 +75,14 @@ export abstract class Platform<I extends Instance = Instance> {
    * Platforms without it cannot take part in memory measurements.
    */
   memoryReading?(instance: I): Promise<MemoryReading>;
+
+  /**
+   * Optional: where launch→ready went (created, started, kernel_init,
+   * process_start, listening, model_loaded, ready; ms after lifecycle.launch on
+   * the harness's monotonic clock; phases that do not apply are absent). Call
+   * after readiness and before stop(). See src/measure/phases.ts.
+   */
+  startupPhases?(instance: I): Promise<PhaseTimeline>;
 
   async launch(spec: InstanceSpec): Promise<I> {
     const lifecycle: Lifecycle = { launch: performance.now(), launchEpochMs: Date.now() };

@@ -70,6 +70,12 @@ export class ConsoleTail {
   private offset = 0;
   private partial = '';
   private readonly recent: string[] = [];
+  /**
+   * Called for every complete line poll() returns, with performance.now()
+   * right after the read that found it: the line's arrival as seen by the
+   * harness (late by at most the caller's poll interval plus one read).
+   */
+  onLine?: (line: string, atMono: number) => void;
 
   constructor(
     readonly path: string,
@@ -93,6 +99,7 @@ export class ConsoleTail {
         chunks.push(buf.subarray(0, bytesRead));
       }
       if (chunks.length === 0) return [];
+      const readAt = performance.now();
       const text = this.partial + Buffer.concat(chunks).toString('utf8');
       const cut = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
       this.partial = cut >= 0 ? text.slice(cut + 1) : text;
@@ -100,6 +107,7 @@ export class ConsoleTail {
       for (const l of lines) {
         this.recent.push(l);
         if (this.recent.length > this.keep) this.recent.shift();
+        this.onLine?.(l, readAt);
       }
       return lines;
     } finally {

@@ -14,6 +14,8 @@ import {
 } from './platform.js';
 import { readQemuMemory } from './memory-qemu.js';
 import type { MemoryReading } from './memory-types.js';
+import type { PhaseTimeline } from '../measure/phases.js';
+import { ConsolePhaseRecorder, followConsolePhases, qemuStartupPhases, stopConsolePhases } from './phases-qemu.js';
 import { resolveAccelerator, type ResolvedAccel } from './qemu-accel.js';
 import {
   type Accel,
@@ -263,6 +265,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
         const h = await this.spawn(tools.qemuSystem, args);
         this.mark(lifecycle, 'created');
         const tail = new ConsoleTail(consoleLog);
+        const phaseRecorder = new ConsolePhaseRecorder(tail); // arrival times of phase lines
         let failure: string | null = null;
         let pid = h.child.pid ?? 0;
         try {
@@ -330,6 +333,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
             qmpSocket,
           };
           handles.set(inst, h);
+          followConsolePhases(inst, phaseRecorder, () => h.exited);
           this.log(`${name}: started (pid ${pid}, ssh ${sshPort}, attempt ${attempt})`);
           return inst;
         }
@@ -409,6 +413,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
   protected async doStop(inst: QemuInstance): Promise<void> {
     const h = handles.get(inst);
     let method = 'gone';
+    await stopConsolePhases(inst);
     try {
       // Killed from outside (cleanupRun): let the exit be reaped before deciding.
       if (h && !h.exited && !isAlive(inst.pid)) await waitExit(h, 2000);
@@ -452,6 +457,11 @@ export class QemuPlatform extends Platform<QemuInstance> {
   /** QEMU's PSS on the host, the server's smaps_rollup inside the guest over SSH: see memory-qemu.ts. */
   override async memoryReading(instance: QemuInstance): Promise<MemoryReading> {
     return readQemuMemory(instance);
+  }
+
+  /** Console arrival times of the phase lines (host monotonic, ≤ 20 ms late): see phases-qemu.ts. */
+  override async startupPhases(instance: QemuInstance): Promise<PhaseTimeline> {
+    return qemuStartupPhases(instance);
   }
 
   async cleanupRun(runId: string): Promise<void> {

@@ -28,7 +28,9 @@ export type MetricName =
   | 'memory_workload_rss'
   | 'memory_overhead'
   | 'memory_overhead_pct'
-  | 'memory_page_cache';
+  | 'memory_page_cache'
+  | 'network_rtt_p50'
+  | 'network_rtt_p99';
 
 export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   startup: 'launch call → first HTTP 200 from GET /v2/health/ready',
@@ -41,4 +43,6 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   memory_overhead: 'memory_host − memory_workload_pss',
   memory_overhead_pct: 'memory_overhead as a percentage of memory_workload_pss',
   memory_page_cache: 'page cache charged to the container cgroup (not counted as overhead)',
+  network_rtt_p50: 'median round trip of GET /v2/health/live, sequential on one keep-alive connection (no inference)',
+  network_rtt_p99: '99th percentile of that round trip',
 };

@@ -89,10 +89,10 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     journal.writeRun(record);
   };
   /** Every sample goes to disk (fsync'ed) the moment it exists. */
-  const recordSample = (sample: Sample) => {
+  const recordSample = (sample: Sample, quiet = false) => {
     samples.push(sample);
     journal.append(sample);
-    ctx.onEvent({ type: 'sample', metric: sample.metric, platform: sample.platform, value: sample.value, unit: sample.unit, warmup: sample.warmup });
+    if (!quiet) ctx.onEvent({ type: 'sample', metric: sample.metric, platform: sample.platform, value: sample.value, unit: sample.unit, warmup: sample.warmup });
   };
   const warn = (message: string) => {
     if (!record.warnings.includes(message)) record.warnings.push(message);
@@ -136,7 +136,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
       }
     }
     record.status = 'running';
-    imageSizeSamples(ctx.platforms, artifact).forEach(recordSample);
+    for (const sample of imageSizeSamples(ctx.platforms, artifact)) recordSample(sample);
     save();
 
     const input = fixedInput(await ctx.inputElements(), ctx.scenario.workload.seed + 1);
@@ -161,17 +161,20 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
       throwIfAborted();
       const platform = byName.get(step.platform)!;
       ctx.onEvent({ type: 'step', index, total: steps.length, ...step });
-      recordSample(await runStep(session, platform, step, step.metric === 'startup' ? m.startup!.timeout : m.cold_start!.timeout));
+      const [main, ...phases] = await runStep(session, platform, step, step.metric === 'startup' ? m.startup!.timeout : m.cold_start!.timeout);
+      recordSample(main!);
+      for (const phase of phases) recordSample(phase, true);
       save();
     }
-    if (m.memory || m.throughput) {
-      ctx.onEvent({ type: 'phase', message: 'memory and throughput: one ready instance per platform' });
+    if (m.memory || m.throughput || m.network) {
+      ctx.onEvent({ type: 'phase', message: 'memory, network and throughput: one ready instance per platform' });
       for (const platform of ctx.platforms) {
-        const options = { memory: m.memory, throughput: m.throughput, readyTimeoutMs: readyTimeout, warn };
+        const options = { memory: m.memory, throughput: m.throughput, network: m.network, readyTimeoutMs: readyTimeout, warn };
         await runSteadyPhase(session, platform, options, recordSample);
         save();
       }
     }
+    if (m.memory?.under_load && !m.throughput) warn('memory.under_load needs a throughput section to make load; only the idle reading was taken.');
     if (m.density) warn('measurements.density is not measured yet by this version of vmbench; the section was skipped.');
     record.status = 'completed';
   } catch (err) {

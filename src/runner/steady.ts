@@ -1,15 +1,17 @@
 import { totalErrors } from '../loadgen/index.js';
 import { measureMemory, memorySampleValues, type MemoryMeasurement } from '../measure/memory.js';
+import { measureNetworkRtt, networkSampleValues } from '../measure/network.js';
 import { loadLevels, loadSampleValues, runLoadLevel } from '../measure/throughput.js';
 import { measureStartup } from '../measure/startup.js';
 import type { Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
-import type { MemoryConfig, ThroughputConfig } from '../scenario/schema.js';
+import type { MemoryConfig, NetworkConfig, ThroughputConfig } from '../scenario/schema.js';
 import { waitFailure, type RunSession } from './session.js';
 
 export interface SteadyOptions {
   memory?: MemoryConfig;
   throughput?: ThroughputConfig;
+  network?: NetworkConfig;
   readyTimeoutMs: number;
   warn: (message: string) => void;
 }
@@ -17,7 +19,7 @@ export interface SteadyOptions {
 /**
  * Measurements of one long-lived, ready instance per platform (as opposed to
  * startup and cold start, which each need a fresh one): memory after a settle
- * period at idle, then throughput and latency at each load level, with a
+ * period at idle, network RTT of a no-inference endpoint, then throughput and latency at each load level, with a
  * second memory reading half-way through the first level when
  * memory.under_load is set. Every sample goes to `record` as soon as it exists.
  */
@@ -47,6 +49,13 @@ export async function runSteadyPhase(
     const canReadMemory = o.memory !== undefined && platform.memoryReading !== undefined;
     if (o.memory && canReadMemory) {
       emitMemory(await measureMemory(platform, instance, { settleMs: o.memory.settle, signal: session.signal }), 'idle');
+    }
+    if (o.network) {
+      const rtt = await measureNetworkRtt(instance, o.network, session.signal);
+      for (const v of networkSampleValues(rtt)) emit(v);
+      if (rtt.requests < o.network.requests) {
+        o.warn(`${platform.name}: network RTT: ${rtt.requests} of ${o.network.requests} requests answered (${rtt.timeouts} timeouts)`);
+      }
     }
     if (!o.throughput) return;
     for (const [i, level] of loadLevels(o.throughput).entries()) {

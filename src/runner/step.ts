@@ -1,11 +1,16 @@
+import { phaseSampleValues } from '../measure/phases.js';
 import { measureColdStart, measureStartup } from '../measure/startup.js';
 import type { Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { PlanStep } from './plan.js';
 import { waitFailure, type RunSession } from './session.js';
 
-/** One launch → measure → stop cycle on a fresh instance, producing one sample. */
-export async function runStep(session: RunSession, platform: Platform, step: PlanStep, timeoutMs: number): Promise<Sample> {
+/**
+ * One launch → measure → stop cycle on a fresh instance, producing the
+ * metric's sample and, for startup, the phase breakdown of that same launch
+ * (phase_<name>: ms after the launch call; phases a substrate lacks are absent).
+ */
+export async function runStep(session: RunSession, platform: Platform, step: PlanStep, timeoutMs: number): Promise<Sample[]> {
   const instanceId = `${step.platform}-${step.metric.replace('_', '')}-${step.rep}`.toLowerCase();
   const timestamp = Date.now();
   return session.withInstance(platform, instanceId, async (instance) => {
@@ -22,7 +27,13 @@ export async function runStep(session: RunSession, platform: Platform, step: Pla
     }
     const digest = await session.digestInside(platform, instance);
     const lc = instance.lifecycle;
-    return {
+    const phases: Sample[] = [];
+    if (step.metric === 'startup' && platform.startupPhases) {
+      for (const v of phaseSampleValues(await platform.startupPhases(instance))) {
+        phases.push({ ...v, platform: platform.name, kind: platform.kind, rep: step.rep, warmup: step.warmup, timestamp });
+      }
+    }
+    const main: Sample = {
       metric: step.metric,
       value: measured.ms,
       unit: 'ms',
@@ -40,5 +51,6 @@ export async function runStep(session: RunSession, platform: Platform, step: Pla
         ...instance.facts,
       },
     };
+    return [main, ...phases];
   });
 }

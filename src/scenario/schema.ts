@@ -165,7 +165,14 @@ export const throughputSchema = z
   })
   .meta({ description: 'Requests per second and latency under load.' });
 
-export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput'] as const;
+export const networkSchema = z
+  .strictObject({
+    requests: count(1, 100_000).default(200).meta({ description: 'Sequential GET /v2/health/live requests, one keep-alive connection.' }),
+    timeout: durationSchema({ positive: true }).prefault('2s').meta({ description: 'Per-request timeout.' }),
+  })
+  .meta({ description: 'Round-trip time of a no-inference endpoint at low load: the network path alone.' });
+
+export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network'] as const;
 export type MeasurementKind = (typeof MEASUREMENT_KINDS)[number];
 
 export const measurementsSchema = z
@@ -175,6 +182,7 @@ export const measurementsSchema = z
     memory: memorySchema.optional(),
     density: densitySchema.optional(),
     throughput: throughputSchema.optional(),
+    network: networkSchema.optional(),
   })
   .superRefine((value, ctx) => {
     if (!MEASUREMENT_KINDS.some((k) => value[k] !== undefined)) {
@@ -245,6 +253,7 @@ export type ColdStartConfig = z.output<typeof coldStartSchema>;
 export type MemoryConfig = z.output<typeof memorySchema>;
 export type DensityConfig = z.output<typeof densitySchema>;
 export type ThroughputConfig = z.output<typeof throughputSchema>;
+export type NetworkConfig = z.output<typeof networkSchema>;
 export type RunnerConfig = z.output<typeof runnerSchema>;
 export type ReportConfig = z.output<typeof reportSchema>;
 

@@ -110,6 +110,18 @@ describe('bench CLI', () => {
       expect(pss.value, kind).toBeGreaterThan(100);
       expect(host.value, kind).toBeGreaterThanOrEqual(pss.value);
     }
+    // Startup phases: present where they apply, absent (not zero) where they do not.
+    const phasesOf = (kind: string) => new Set(samples.filter((s) => s.kind === kind && s.metric.startsWith('phase_')).map((s) => s.metric));
+    expect(phasesOf('docker').has('phase_ready')).toBe(true);
+    expect(phasesOf('docker').has('phase_kernel_init')).toBe(false);
+    expect(phasesOf('qemu').has('phase_kernel_init')).toBe(true);
+    expect(phasesOf('qemu').has('phase_model_loaded')).toBe(true);
+    // Network RTT of the no-inference endpoint, both substrates.
+    for (const kind of ['docker', 'qemu']) {
+      const rtt = samples.find((s) => s.kind === kind && s.metric === 'network_rtt_p50')!;
+      expect(rtt.value, kind).toBeGreaterThan(0);
+      expect(rtt.metadata.requests, kind).toBe(200);
+    }
     if (vm.accel === 'tcg') expect(r.stdout).toMatch(/TCG/);
     expect(existsSync(join(results, runId!, 'summary.md'))).toBe(true);
     expect(await containersOf(runId!)).toBe(0);

@@ -151,7 +151,13 @@ describe('shipped scenarios', () => {
     expect(s.platforms.map((p) => p.kind)).toEqual(['docker', 'qemu']);
   });
 
-  it.each(['scenarios/cpu-resnet.yaml', 'scenarios/smoke.yaml', 'scenarios/gpu-resnet.yaml'])(
+  it('network-paths compares docker host, docker bridge and qemu user networking', async () => {
+    const s = await loadScenario('scenarios/network-paths.yaml');
+    expect(s.platforms.map((p) => (p.kind === 'docker' ? `docker/${p.network}` : p.kind))).toEqual(['docker/host', 'docker/bridge', 'qemu']);
+    expect(s.measurements.network).toEqual({ requests: 500, timeout: 2_000 });
+  });
+
+  it.each(['scenarios/cpu-resnet.yaml', 'scenarios/smoke.yaml', 'scenarios/gpu-resnet.yaml', 'scenarios/network-paths.yaml'])(
     '%s points editors at the JSON schema',
     async (file) => {
       const { readFile } = await import('node:fs/promises');
@@ -170,6 +176,8 @@ describe('shipped scenarios', () => {
     expect(s.measurements).toEqual({
       startup: { repetitions: 2, warmup: 0, timeout: 120_000 },
       cold_start: { repetitions: 2, warmup: 0, timeout: 120_000 },
+      memory: { settle: 2_000, under_load: false },
+      network: { requests: 200, timeout: 2_000 },
     });
     expect(s.report.formats).toEqual(['json', 'markdown']);
   });
@@ -435,7 +443,7 @@ const CASES: Case[] = [
     line: 13,
     column: 15,
     path: 'measurements',
-    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, got none',
+    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, network, got none',
   },
   {
     name: 'poll interval above 10ms',

@@ -1,0 +1,39 @@
+import { resolveTarget, runClosedLoop, type LoadResult } from '../loadgen/index.js';
+import type { Instance } from '../platforms/platform.js';
+import type { Sample } from '../results/sample.js';
+import type { NetworkConfig } from '../scenario/schema.js';
+import { ENDPOINTS } from '../workload/contract.js';
+
+/** Longest an RTT measurement may run, whatever the request count. */
+const MAX_DURATION_MS = 60_000;
+
+/**
+ * Network RTT: `requests` sequential GET /v2/health/live on one keep-alive
+ * connection (no inference, so the network path dominates: host networking,
+ * docker-proxy on a bridge, QEMU user-net port forwarding) after 20 unrecorded
+ * warm-up requests.
+ */
+export async function measureNetworkRtt(instance: Instance, config: NetworkConfig, signal?: AbortSignal): Promise<LoadResult> {
+  const target = resolveTarget({ url: instance.baseUrl + ENDPOINTS.live, method: 'GET' });
+  const common = { target, connections: 1, timeoutMs: config.timeout, signal };
+  await runClosedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: 20 });
+  return runClosedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: config.requests });
+}
+
+export function networkSampleValues(r: LoadResult): Array<Pick<Sample, 'metric' | 'value' | 'unit' | 'metadata'>> {
+  if (r.requests === 0) return [];
+  const metadata: Sample['metadata'] = {
+    requests: r.requests,
+    timeouts: r.timeouts,
+    errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
+    p90_ms: r.latencyMs.p90,
+    p999_ms: r.latencyMs.p999,
+    min_ms: r.latencyMs.min,
+    max_ms: r.latencyMs.max,
+    histogram: r.histogram,
+  };
+  return [
+    { metric: 'network_rtt_p50', value: r.latencyMs.p50, unit: 'ms', metadata },
+    { metric: 'network_rtt_p99', value: r.latencyMs.p99, unit: 'ms', metadata },
+  ];
+}
