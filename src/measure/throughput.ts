@@ -1,4 +1,4 @@
-import { resolveTarget, runClosedLoop, runOpenLoop, totalErrors, type LoadResult } from '../loadgen/index.js';
+import { findMaxSustainableRate, resolveTarget, runClosedLoop, runOpenLoop, totalErrors, type LoadResult, type MaxRateResult, type TargetSpec } from '../loadgen/index.js';
 import type { Instance } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { ThroughputConfig } from '../scenario/schema.js';
@@ -32,16 +32,60 @@ export function runLoadLevel(
   level: LoadLevel,
   signal?: AbortSignal,
 ): Promise<LoadResult> {
-  const target = resolveTarget({
-    url: instance.baseUrl + ENDPOINTS.infer(modelName),
-    method: 'POST',
-    headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
-    body: input,
-  });
+  const target = resolveTarget(inferTarget(instance, modelName, input));
   const common = { target, durationMs: config.duration, warmupMs: config.warmup, timeoutMs: config.timeout, signal };
   return level.rate !== undefined
     ? runOpenLoop({ ...common, rate: level.rate })
     : runClosedLoop({ ...common, connections: level.connections ?? 1 });
+}
+
+function inferTarget(instance: Instance, modelName: string, input: Buffer): TargetSpec {
+  return {
+    url: instance.baseUrl + ENDPOINTS.infer(modelName),
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
+    body: input,
+  };
+}
+
+/**
+ * The highest open-loop rate whose p99 ≤ the SLO with ≤ 1 % errors: doubling
+ * from half the best rate seen at the load levels, then bisecting (≤ 8 short
+ * steps of at most 5 s each).
+ */
+export function searchMaxRate(
+  instance: Instance,
+  modelName: string,
+  input: Buffer,
+  config: ThroughputConfig & { slo_p99: number },
+  bestSeenReqPerSec: number,
+  signal?: AbortSignal,
+): Promise<MaxRateResult> {
+  const start = Math.max(0.5, bestSeenReqPerSec / 2);
+  return findMaxSustainableRate({
+    target: inferTarget(instance, modelName, input),
+    sloP99Ms: config.slo_p99,
+    startRate: start,
+    maxRate: Math.max(start * 4, bestSeenReqPerSec * 2),
+    stepDurationMs: Math.min(config.duration, 5_000),
+    timeoutMs: config.timeout,
+    maxSteps: 8,
+    signal,
+  });
+}
+
+export function maxRateSampleValue(sloMs: number, r: MaxRateResult): LoadSampleValue {
+  return {
+    metric: `max_rate@p99<=${sloMs}ms`,
+    value: r.rate,
+    unit: 'req/s',
+    metadata: {
+      slo_p99_ms: sloMs,
+      failed_at: r.failedAt ?? null,
+      stopped_by: r.stoppedBy,
+      steps: r.steps.map((s) => `${Number(s.rate.toPrecision(4))}:${s.pass ? 'pass' : `fail(${s.reason ?? ''})`}`).join(' '),
+    },
+  };
 }
 
 export type LoadSampleValue = Pick<Sample, 'metric' | 'value' | 'unit' | 'metadata'>;

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Artifact } from '../workload/artifact.js';
 import { ENDPOINTS } from '../workload/contract.js';
+import type { MemoryReading } from './memory-types.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from './platform.js';
 
 /**
@@ -18,6 +19,13 @@ export interface FakePlatformOptions {
   outputOffset?: number;
   /** Digest the instance reports from "inside" (default: the artifact's). */
   digest?: string;
+  /**
+   * When set, the platform has a memoryReading() that reports this many
+   * host-attributable bytes per instance (workload PSS/RSS: half of it).
+   */
+  memoryPerInstanceBytes?: number;
+  /** Each inference answer is delayed by this many ms × the number of instances running. */
+  latencyPerRunningInstanceMs?: number;
 }
 
 interface FakeInstance extends Instance {
@@ -35,6 +43,8 @@ export class FakePlatform extends Platform<FakeInstance> {
 
   constructor(name: string, private readonly options: FakePlatformOptions = {}) {
     super(name);
+    const perInstance = options.memoryPerInstanceBytes;
+    if (perInstance !== undefined) this.memoryReading = async (instance) => fakeMemoryReading(instance, perInstance);
   }
 
   async prepare(artifact: Artifact): Promise<PlatformFacts> {
@@ -53,7 +63,12 @@ export class FakePlatform extends Platform<FakeInstance> {
         req.resume();
         if (!ready) return void res.writeHead(503).end();
         const data = Array.from({ length: 10 }, (_, i) => Math.sin(i) + (this.options.outputOffset ?? 0) * i);
-        return void res.end(JSON.stringify({ outputs: [{ name: 'output', shape: [1, 10], datatype: 'FP32', data }] }));
+        const body = JSON.stringify({ outputs: [{ name: 'output', shape: [1, 10], datatype: 'FP32', data }] });
+        const delayMs = (this.options.latencyPerRunningInstanceMs ?? 0) * this.running.size;
+        if (delayMs <= 0) return void res.end(body);
+        return void setTimeout(() => {
+          if (!res.destroyed) res.end(body);
+        }, delayMs);
       }
       res.writeHead(404).end();
     });
@@ -74,4 +89,19 @@ export class FakePlatform extends Platform<FakeInstance> {
   async cleanupRun(): Promise<void> {
     // Nothing outlives doStop.
   }
+}
+
+function fakeMemoryReading(instance: Instance, bytes: number): MemoryReading {
+  const workload = {
+    pid: 1, command: 'fake', rssBytes: bytes / 2, pssBytes: bytes / 2,
+    pssAnonBytes: null, pssFileBytes: null, pssShmemBytes: null, swapPssBytes: 0, anonHugePagesBytes: 0,
+  };
+  return {
+    kind: 'fake',
+    method: `fake: ${bytes} bytes per instance (${instance.id})`,
+    takenAtEpochMs: Date.now(),
+    host: { attributableBytes: bytes, counted: { fake: bytes }, pageCacheBytes: null, info: {}, processes: [] },
+    workload: { ...workload, seenFrom: 'host' },
+    notes: [],
+  };
 }

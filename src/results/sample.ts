@@ -30,7 +30,9 @@ export type MetricName =
   | 'memory_overhead_pct'
   | 'memory_page_cache'
   | 'network_rtt_p50'
-  | 'network_rtt_p99';
+  | 'network_rtt_p99'
+  | 'density_max_instances'
+  | 'density_marginal_memory';
 
 export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   startup: 'launch call → first HTTP 200 from GET /v2/health/ready',
@@ -45,4 +47,7 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   memory_page_cache: 'page cache charged to the container cgroup (not counted as overhead)',
   network_rtt_p50: 'median round trip of GET /v2/health/live, sequential on one keep-alive connection (no inference)',
   network_rtt_p99: '99th percentile of that round trip',
+  density_max_instances:
+    'most instances running at once within the memory budget, every one ready and the merged probe p99 within the SLO',
+  density_marginal_memory: 'least-squares slope of host memory vs instance count (MiB per extra instance)',
 };

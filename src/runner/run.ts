@@ -7,6 +7,7 @@ import { hostEnvironment, type Environment } from '../results/environment.js';
 import { Journal } from '../results/journal.js';
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/schema.js';
+import { densitySampleValues, measureDensity } from '../measure/density.js';
 import { aggregateSamples } from '../stats/aggregate.js';
 import type { Artifact } from '../workload/artifact.js';
 import { DEFAULT_MODEL_NAME } from '../workload/contract.js';
@@ -175,7 +176,33 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
       }
     }
     if (m.memory?.under_load && !m.throughput) warn('memory.under_load needs a throughput section to make load; only the idle reading was taken.');
-    if (m.density) warn('measurements.density is not measured yet by this version of vmbench; the section was skipped.');
+    if (m.density) {
+      ctx.onEvent({ type: 'phase', message: 'density: instances one at a time until the memory budget, a failure or the p99 SLO' });
+      for (const platform of ctx.platforms) {
+        const s = session;
+        const result = await measureDensity(
+          {
+            launch: (id) => s.launch(platform, id),
+            stop: (instance) => s.stop(platform, instance),
+            verify: async (instance) => void (await s.digestInside(platform, instance)),
+            readyTimeoutMs: readyTimeout,
+            pollIntervalMs,
+            modelName: s.modelName,
+            input: s.input,
+            signal: ctx.signal,
+            onStep: (p) => ctx.onEvent({ type: 'info', message: `density ${platform.name}: ${p.instances} instance(s), p99 ${p.p99Ms == null ? '—' : `${p.p99Ms.toFixed(1)} ms`}, ${(p.hostMemoryBytes / 2 ** 20).toFixed(0)} MiB` }),
+          },
+          platform,
+          m.density,
+        );
+        throwIfAborted();
+        for (const v of densitySampleValues(result)) {
+          recordSample({ ...v, platform: platform.name, kind: platform.kind, rep: 0, warmup: false, timestamp: Date.now() });
+        }
+        if (result.error) warn(`${platform.name}: density stopped: ${result.detail}`);
+        save();
+      }
+    }
     record.status = 'completed';
   } catch (err) {
     record.status = ctx.signal.aborted ? 'interrupted' : 'failed';

@@ -29,8 +29,8 @@ export class RunSession {
     if (this.signal.aborted) throw new BenchError('interrupted', 'run interrupted');
   }
 
-  /** Launches a fresh instance, runs `use` on it, and always stops it afterwards. */
-  async withInstance<T>(platform: Platform, instanceId: string, use: (instance: Instance) => Promise<T>): Promise<T> {
+  /** Launches a fresh instance, tracked until stop() so an interrupt or crash can remove it. */
+  async launch(platform: Platform, instanceId: string): Promise<Instance> {
     this.throwIfAborted();
     const instance = await platform.launch({
       runId: this.runId,
@@ -39,15 +39,25 @@ export class RunSession {
       threads: this.threads,
       modelName: this.modelName,
     });
-    const entry = { platform, instance };
-    this.live.add(entry);
+    this.live.add({ platform, instance });
+    return instance;
+  }
+
+  /** Stops an instance from launch(); a failure to stop is a warning, not an error. */
+  async stop(platform: Platform, instance: Instance): Promise<void> {
+    for (const entry of this.live) if (entry.instance === instance) this.live.delete(entry);
+    await platform.stop(instance).catch((err: unknown) => {
+      this.onEvent({ type: 'warning', message: `${platform.name}: stopping ${instance.id} failed: ${messageOf(err)}` });
+    });
+  }
+
+  /** Launches a fresh instance, runs `use` on it, and always stops it afterwards. */
+  async withInstance<T>(platform: Platform, instanceId: string, use: (instance: Instance) => Promise<T>): Promise<T> {
+    const instance = await this.launch(platform, instanceId);
     try {
       return await use(instance);
     } finally {
-      this.live.delete(entry);
-      await platform.stop(instance).catch((err: unknown) => {
-        this.onEvent({ type: 'warning', message: `${platform.name}: stopping ${instance.id} failed: ${messageOf(err)}` });
-      });
+      await this.stop(platform, instance);
     }
   }
 

@@ -1,7 +1,7 @@
 import { totalErrors } from '../loadgen/index.js';
 import { measureMemory, memorySampleValues, type MemoryMeasurement } from '../measure/memory.js';
 import { measureNetworkRtt, networkSampleValues } from '../measure/network.js';
-import { loadLevels, loadSampleValues, runLoadLevel } from '../measure/throughput.js';
+import { loadLevels, loadSampleValues, maxRateSampleValue, runLoadLevel, searchMaxRate } from '../measure/throughput.js';
 import { measureStartup } from '../measure/startup.js';
 import type { Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
@@ -58,6 +58,7 @@ export async function runSteadyPhase(
       }
     }
     if (!o.throughput) return;
+    let bestReqPerSec = 0;
     for (const [i, level] of loadLevels(o.throughput).entries()) {
       session.throwIfAborted();
       const load = runLoadLevel(instance, session.modelName, session.input, o.throughput, level, session.signal);
@@ -69,6 +70,7 @@ export async function runSteadyPhase(
       }
       const [result, memory] = await Promise.all([load, underLoad]);
       if (memory) emitMemory(memory, 'load');
+      bestReqPerSec = Math.max(bestReqPerSec, result.reqPerSec);
       for (const v of loadSampleValues(level, result)) emit(v);
       const failed = totalErrors(result) + result.timeouts + (result.dropped ?? 0);
       if (result.requests === 0) {
@@ -79,6 +81,12 @@ export async function runSteadyPhase(
       if (result.loadgenCpu.saturated) {
         o.warn(`${platform.name}: throughput ${level.label}: the load generator used ${result.loadgenCpu.cores.toFixed(2)} cores: it may be the bottleneck`);
       }
+    }
+    const slo = o.throughput.slo_p99;
+    if (slo !== undefined) {
+      session.throwIfAborted();
+      const search = await searchMaxRate(instance, session.modelName, session.input, { ...o.throughput, slo_p99: slo }, bestReqPerSec, session.signal);
+      emit(maxRateSampleValue(slo, search));
     }
   });
 }

@@ -162,6 +162,9 @@ export const throughputSchema = z
     duration: durationSchema({ positive: true }),
     warmup: durationSchema().prefault('0s'),
     timeout: durationSchema({ positive: true }).prefault('5s').meta({ description: 'Per-request timeout: a duration such as "5s".' }),
+    slo_p99: durationSchema({ positive: true }).optional().meta({
+      description: 'When set, also search for the highest open-loop rate whose p99 stays within this (error rate ≤ 1 %).',
+    }),
   })
   .meta({ description: 'Requests per second and latency under load.' });
 

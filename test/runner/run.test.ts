@@ -107,3 +107,33 @@ describe('executeRun', () => {
     for (const p of platforms) expect(p.running.size).toBe(0);
   });
 });
+
+describe('executeRun with density', () => {
+  it('journals the density curve and stops every instance it started', async () => {
+    const densityScenario = parseScenario(
+      [
+        'name: fake-density',
+        'workload: { model: resnet18 }',
+        'platforms:',
+        '  - { name: a, kind: docker, cpus: 1, memory: 1GiB }',
+        'measurements:',
+        '  density: { max_instances: 5, memory_budget: 350MiB, slo_p99: 2s }',
+      ].join('\n'),
+      'fake.yaml',
+    );
+    const resultsRoot = mkdtempSync(join(tmpdir(), 'vmbench-run-'));
+    dirs.push(resultsRoot);
+    const platform = new FakePlatform('a', { memoryPerInstanceBytes: 100 * 2 ** 20 });
+    await executeRun(
+      {
+        scenario: densityScenario, scenarioFile: 'fake.yaml', resultsRoot, projectDir: resultsRoot, vmbenchVersion: 'test', docker: new Dockerode(),
+        artifact: async () => artifact, inputElements: async () => 10, platforms: [platform], signal: new AbortController().signal, onEvent: () => undefined,
+      },
+      'run-d',
+    );
+    const samples = readSamples(join(resultsRoot, 'run-d', 'samples.jsonl'));
+    expect(samples.find((s) => s.metric === 'density_max_instances')?.value).toBe(3);
+    expect(samples.filter((s) => s.metric.startsWith('density_memory@')).length).toBeGreaterThanOrEqual(3);
+    expect(platform.running.size).toBe(0);
+  }, 60_000);
+});

@@ -23,8 +23,10 @@ parentPort.postMessage({
 parentPort.on('message', (m) => {
   if (m.type !== 'infer') return;
   const x = m.feeds[0].data;
-  if (x[0] === 666) throw new Error('boom'); // uncaught: the worker dies
-  if (x[0] === 777) process.exit(7); // in a worker this ends only the thread
+  // Crash a moment after receiving the poison, so that a request sent at the same
+  // time is surely queued behind it (on a loaded machine it can arrive later).
+  if (x[0] === 666) return void setTimeout(() => { throw new Error('boom'); }, 300); // uncaught: the worker dies
+  if (x[0] === 777) return void setTimeout(() => process.exit(7), 300); // in a worker this ends only the thread
   const y = x.map((v) => v * 2);
   setTimeout(() => parentPort.postMessage({ type: 'result', id: m.id, runMs: 0, outputs: [{ name: 'y', type: 'float32', dims: m.feeds[0].dims, data: y }] }), 20);
 });
