@@ -5,6 +5,8 @@ import type { Artifact } from '../workload/artifact.js';
 import type { PhaseTimeline } from '../measure/phases.js';
 import { readDockerMemory } from './memory-docker.js';
 import { dockerStartupPhases } from './phases-docker.js';
+import { dockerSnapshotRestore } from './snapshot-docker.js';
+import type { SnapshotRestoreOptions, SnapshotRestoreResult } from '../measure/snapshot.js';
 import type { MemoryReading } from './memory-types.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from './platform.js';
 
@@ -154,6 +156,31 @@ export class DockerPlatform extends Platform<DockerInstance> {
   /** Server phase lines from the container's logs (host clock, ±1 ms): see phases-docker.ts. */
   override async startupPhases(instance: DockerInstance): Promise<PhaseTimeline> {
     return dockerStartupPhases(this.docker, instance.containerId, instance.lifecycle);
+  }
+
+  /** `docker exec <id> true` through the Engine API, `count` times. */
+  override async execRoundTripMs(instance: DockerInstance, count: number): Promise<number[]> {
+    const container = this.docker.getContainer(instance.containerId);
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      const exec = await container.exec({ Cmd: ['true'], AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      await new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+        stream.resume();
+      });
+      out.push(performance.now() - t0);
+    }
+    return out;
+  }
+
+  /** Fresh start vs a container from a `docker commit` image (filesystem only): see snapshot-docker.ts. */
+  override async snapshotRestore(spec: InstanceSpec, opts: SnapshotRestoreOptions): Promise<SnapshotRestoreResult> {
+    if (!this.image) throw new BenchError('internal', 'DockerPlatform.snapshotRestore before prepare');
+    return dockerSnapshotRestore({ platform: this, docker: this.docker, image: this.image, config: this.config }, spec, opts);
   }
 
   private async removeQuietly(idOrName: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { PhaseTimeline } from '../measure/phases.js';
 import type { Artifact } from '../workload/artifact.js';
 import type { MemoryReading } from './memory-types.js';
+import type { SnapshotRestoreOptions, SnapshotRestoreResult } from '../measure/snapshot.js';
 
 /**
  * One interface for every substrate (PerfKit style): lifecycle timing lives in
@@ -83,6 +84,21 @@ export abstract class Platform<I extends Instance = Instance> {
    * after readiness and before stop(). See src/measure/phases.ts.
    */
   startupPhases?(instance: I): Promise<PhaseTimeline>;
+
+  /**
+   * Optional: wall time of `count` trivial commands (`true`) run inside the
+   * instance the way the harness reaches it (docker exec; SSH into a VM), in
+   * ms each: the cost of the harness's own in-instance reads.
+   */
+  execRoundTripMs?(instance: I, count: number): Promise<number[]>;
+
+  /**
+   * Optional: snapshot/restore start. Launch a fresh instance, wait until it
+   * answers an inference, snapshot it, stop it; restore a NEW instance from the
+   * snapshot and measure restore call → first inference; remove everything.
+   * See src/measure/snapshot.ts.
+   */
+  snapshotRestore?(spec: InstanceSpec, opts: SnapshotRestoreOptions): Promise<SnapshotRestoreResult>;
 
   async launch(spec: InstanceSpec): Promise<I> {
     const lifecycle: Lifecycle = { launch: performance.now(), launchEpochMs: Date.now() };

@@ -32,6 +32,8 @@ import { findQemuTools, type QemuTools } from './qemu-host.js';
 import { isPortFree, pickFreePort } from './qemu-ports.js';
 import { belongsToRun, isAlive, killPids, listVmbenchQemuProcesses, vmName } from './qemu-procs.js';
 import { QmpClient } from './qemu-qmp.js';
+import { qemuSnapshotRestore } from './snapshot-qemu.js';
+import type { SnapshotRestoreOptions, SnapshotRestoreResult } from '../measure/snapshot.js';
 import { connectSsh, type SshSession, writeSshKeyPair } from './ssh.js';
 
 export { probeAccelerator, resolveAccelerator } from './qemu-accel.js';
@@ -457,6 +459,27 @@ export class QemuPlatform extends Platform<QemuInstance> {
   /** QEMU's PSS on the host, the server's smaps_rollup inside the guest over SSH: see memory-qemu.ts. */
   override async memoryReading(instance: QemuInstance): Promise<MemoryReading> {
     return readQemuMemory(instance);
+  }
+
+  /** `true` over one SSH connection into the guest, `count` times (connection set-up not included). */
+  override async execRoundTripMs(instance: QemuInstance, count: number): Promise<number[]> {
+    const ssh = await connectInstanceSsh(instance);
+    try {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push((await ssh.exec('true')).wallMs);
+      return out;
+    } finally {
+      ssh.dispose();
+    }
+  }
+
+  /** Snapshot by migration to a file, restore with -incoming: see snapshot-qemu.ts. */
+  override async snapshotRestore(spec: InstanceSpec, opts: SnapshotRestoreOptions): Promise<SnapshotRestoreResult> {
+    return qemuSnapshotRestore(
+      { platform: this, cacheDir: this.cacheDir, qmpOf: (i) => handles.get(i)?.qmp ?? null, markerFile: MARKER_FILE, log: (l) => this.log(l) },
+      spec,
+      opts,
+    );
   }
 
   /** Console arrival times of the phase lines (host monotonic, ≤ 20 ms late): see phases-qemu.ts. */

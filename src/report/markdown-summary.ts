@@ -76,6 +76,13 @@ export function renderMarkdownSummary(run: RunRecord): string {
   for (const [name, facts] of Object.entries(e.platforms)) {
     out.push(`- ${name}: ${Object.entries(facts).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
   }
-  out.push('', `Run order: ${run.plan.order} (seed ${run.plan.seed}); readiness polled every ${run.plan.pollIntervalMs} ms.`, '');
+  out.push('', `Run order: ${run.plan.order} (seed ${run.plan.seed}); readiness polled every ${run.plan.pollIntervalMs} ms.`);
+  if (run.calibration) {
+    const c = run.calibration;
+    out.push(
+      `Timing resolution ≈ ${c.resolutionMs.toFixed(1)} ms: poll interval ${c.pollIntervalMs} ms + timer lateness ${c.timerLatenessMs.median.toFixed(2)} ms (median, n=${c.timerLatenessMs.n}) + one probe round trip ${c.pollRoundTripMs.median.toFixed(2)} ms (median, p99 ${c.pollRoundTripMs.p99.toFixed(2)} ms).`,
+    );
+  }
+  out.push('');
   return out.join('\n');
 }

@@ -32,7 +32,8 @@ export type MetricName =
   | 'network_rtt_p50'
   | 'network_rtt_p99'
   | 'density_max_instances'
-  | 'density_marginal_memory';
+  | 'density_marginal_memory'
+  | 'harness_exec_rtt';
 
 export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   startup: 'launch call → first HTTP 200 from GET /v2/health/ready',
@@ -50,4 +51,5 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   density_max_instances:
     'most instances running at once within the memory budget, every one ready and the merged probe p99 within the SLO',
   density_marginal_memory: 'least-squares slope of host memory vs instance count (MiB per extra instance)',
+  harness_exec_rtt: "the harness's own cost of running `true` inside the instance (docker exec; SSH into a VM)",
 };

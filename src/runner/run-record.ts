@@ -1,4 +1,5 @@
 import type { Environment } from '../results/environment.js';
+import type { HostCalibration } from '../measure/calibration.js';
 import type { Described, Interval } from '../stats/describe.js';
 
 export type RunStatus = 'preparing' | 'running' | 'completed' | 'failed' | 'interrupted';
@@ -53,6 +54,8 @@ export interface RunRecord {
   plan: { order: string; seed: number; pollIntervalMs: number; steps: number };
   /** Proof that every substrate ran the same artifact and computed the same answer. */
   identity: IdentityCheck | null;
+  /** The harness's own measuring cost on this host (poll round trip, timer lateness). */
+  calibration: HostCalibration | null;
   summaries: MetricSummary[];
   ratios: RatioRow[];
   warnings: string[];

@@ -7,6 +7,7 @@ import { hostEnvironment, type Environment } from '../results/environment.js';
 import { Journal } from '../results/journal.js';
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/schema.js';
+import { calibrateHost } from '../measure/calibration.js';
 import { densitySampleValues, measureDensity } from '../measure/density.js';
 import { aggregateSamples } from '../stats/aggregate.js';
 import type { Artifact } from '../workload/artifact.js';
@@ -80,6 +81,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     artifact: null,
     plan: { order: runner.order, seed: runner.seed, pollIntervalMs, steps: steps.length },
     identity: null,
+    calibration: null,
     summaries: [],
     ratios: [],
     warnings: [],
@@ -107,6 +109,11 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     if (ctx.signal.aborted) throw new BenchError('interrupted', 'run interrupted');
   };
   try {
+    record.calibration = await calibrateHost(pollIntervalMs);
+    ctx.onEvent({
+      type: 'info',
+      message: `timing resolution ≈ ${record.calibration.resolutionMs.toFixed(1)} ms (poll every ${pollIntervalMs} ms, timer ${record.calibration.timerLatenessMs.median.toFixed(1)} ms late, probe round trip ${record.calibration.pollRoundTripMs.median.toFixed(2)} ms)`,
+    });
     ctx.onEvent({ type: 'phase', message: 'building the workload artifact' });
     const artifact = await ctx.artifact();
     throwIfAborted();

@@ -27,7 +27,7 @@ export async function runSteadyPhase(
   session: RunSession,
   platform: Platform,
   o: SteadyOptions,
-  record: (sample: Sample) => void,
+  record: (sample: Sample, quiet?: boolean) => void,
 ): Promise<void> {
   await session.withInstance(platform, `${platform.name}-steady`, async (instance) => {
     await measureStartup(instance, {
@@ -46,6 +46,13 @@ export async function runSteadyPhase(
         emit({ ...v, metric: phase === 'idle' ? v.metric : `${v.metric}@load`, metadata: { ...v.metadata, phase } });
       }
     };
+    if (platform.execRoundTripMs) {
+      // The harness's own cost of reading inside the instance (docker exec / SSH).
+      const rtts = await platform.execRoundTripMs(instance, 10);
+      rtts.forEach((ms, rep) =>
+        record({ metric: 'harness_exec_rtt', value: ms, unit: 'ms', platform: platform.name, kind: platform.kind, rep, warmup: false, timestamp: Date.now(), metadata: { command: 'true' } }, true),
+      );
+    }
     const canReadMemory = o.memory !== undefined && platform.memoryReading !== undefined;
     if (o.memory && canReadMemory) {
       emitMemory(await measureMemory(platform, instance, { settleMs: o.memory.settle, signal: session.signal }), 'idle');

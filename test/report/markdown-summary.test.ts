@@ -29,6 +29,7 @@ function record(): RunRecord {
     artifact: null,
     plan: { order: 'interleaved', seed: 1, pollIntervalMs: 10, steps: 6 },
     identity: null,
+    calibration: { pollIntervalMs: 10, pollRoundTripMs: { median: 0.4, p99: 1.2, n: 50 }, timerLatenessMs: { median: 1.1, p99: 2, n: 50 }, resolutionMs: 11.5 },
     summaries,
     ratios,
     warnings: ['vm: QEMU ran under TCG software emulation'],
@@ -46,5 +47,6 @@ describe('renderMarkdownSummary', () => {
     expect(md).toContain('Mann–Whitney U (exact)');
     expect(md).toContain('accel=tcg');
     expect(md).toContain('**startup**: launch call → first HTTP 200');
+    expect(md).toContain('Timing resolution ≈ 11.5 ms');
   });
 });
