@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
-import { removeLabelled, RUN_LABEL } from '../platforms/docker.js';
+import { removeLabelled, removeLabelledImages, RUN_LABEL } from '../platforms/docker.js';
 import { cleanupAllVmbenchVms } from '../platforms/qemu.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
@@ -12,9 +12,13 @@ export function registerGc(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nSafe while no `bench run` is in progress. Built artifacts are kept (see `bench images rm`).')
     .action(
       action(async () => {
-        const containers = await removeLabelled(new Dockerode(), RUN_LABEL);
+        const docker = new Dockerode();
+        const containers = await removeLabelled(docker, RUN_LABEL);
+        const images = await removeLabelledImages(docker, RUN_LABEL); // snapshot commits, never the workload images
         const vms = await cleanupAllVmbenchVms(ctx.cacheDir);
-        process.stdout.write(`removed ${containers} container(s); ${vms.killed} qemu process(es) killed, ${vms.removedDirs} scratch dir(s) removed\n`);
+        process.stdout.write(
+          `removed ${containers} container(s), ${images} snapshot image(s); ${vms.killed} qemu process(es) killed, ${vms.removedDirs} scratch dir(s) removed\n`,
+        );
         return 0;
       }),
     );

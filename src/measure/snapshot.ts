@@ -1,3 +1,4 @@
+import type { Sample } from '../results/sample.js';
 import type { Instance } from '../platforms/platform.js';
 import { measureColdStart } from './startup.js';
 
@@ -81,4 +82,30 @@ export function snapshotResult(
 ): SnapshotRestoreResult {
   const best = fastestRestore(variants);
   return { ...best, platformName, baselineLaunchToFirstInferenceMs: baselineMs, variants, facts, notes };
+}
+
+/**
+ * Samples of one platform's snapshot/restore: restore → first inference (the
+ * fastest variant), the fresh launch → first inference of the instance that
+ * was snapshotted, time to take the snapshot, its size, and the restored
+ * instance's host memory when the platform can read it.
+ */
+export function snapshotSampleValues(r: SnapshotRestoreResult): Array<Pick<Sample, 'metric' | 'value' | 'unit' | 'metadata'>> {
+  const metadata: Sample['metadata'] = {
+    method: r.method,
+    notes: r.notes.join(' | ') || null,
+    variants: r.variants.map((v) => `${v.method}: ${v.restoreToFirstInferenceMs.toFixed(0)} ms`).join(' | '),
+    ...Object.fromEntries(Object.entries(r.restorePhasesMs).map(([k, v]) => [`restore_${k}_ms`, Math.round(v)])),
+    ...r.facts,
+  };
+  const out: Array<Pick<Sample, 'metric' | 'value' | 'unit' | 'metadata'>> = [
+    { metric: 'snapshot_restore', value: r.restoreToFirstInferenceMs, unit: 'ms', metadata },
+    { metric: 'snapshot_fresh', value: r.baselineLaunchToFirstInferenceMs, unit: 'ms', metadata },
+    { metric: 'snapshot_take', value: r.snapshotMs, unit: 'ms', metadata },
+    { metric: 'snapshot_size', value: r.snapshotBytes / 2 ** 20, unit: 'MiB', metadata },
+  ];
+  if (r.restoredMemoryBytes !== undefined) {
+    out.push({ metric: 'snapshot_restored_memory', value: r.restoredMemoryBytes / 2 ** 20, unit: 'MiB', metadata });
+  }
+  return out;
 }

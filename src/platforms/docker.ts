@@ -146,6 +146,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
 
   async cleanupRun(runId: string): Promise<void> {
     await removeLabelled(this.docker, `${RUN_LABEL}=${runId}`);
+    await removeLabelledImages(this.docker, `${RUN_LABEL}=${runId}`);
   }
 
   /** cgroup + shim (+ docker-proxy) on the host, the server's smaps_rollup: see memory-docker.ts. */
@@ -199,6 +200,13 @@ export async function removeLabelled(docker: Dockerode, label: string): Promise<
     containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)),
   );
   return containers.length;
+}
+
+/** Force-remove every image matching a label filter (images committed by snapshot runs); returns how many. */
+export async function removeLabelledImages(docker: Dockerode, label: string): Promise<number> {
+  const images = await docker.listImages({ all: true, filters: { label: [label] } });
+  await Promise.all(images.map((i) => docker.getImage(i.Id).remove({ force: true }).catch(() => undefined)));
+  return images.length;
 }
 
 export async function engineVersion(docker: Dockerode): Promise<Dockerode.DockerVersion> {

@@ -33,7 +33,12 @@ export type MetricName =
   | 'network_rtt_p99'
   | 'density_max_instances'
   | 'density_marginal_memory'
-  | 'harness_exec_rtt';
+  | 'harness_exec_rtt'
+  | 'snapshot_restore'
+  | 'snapshot_fresh'
+  | 'snapshot_take'
+  | 'snapshot_size'
+  | 'snapshot_restored_memory';
 
 export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   startup: 'launch call → first HTTP 200 from GET /v2/health/ready',
@@ -52,4 +57,9 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
     'most instances running at once within the memory budget, every one ready and the merged probe p99 within the SLO',
   density_marginal_memory: 'least-squares slope of host memory vs instance count (MiB per extra instance)',
   harness_exec_rtt: "the harness's own cost of running `true` inside the instance (docker exec; SSH into a VM)",
+  snapshot_restore: 'restore call → first successful inference of an instance restored from a snapshot of a ready one',
+  snapshot_fresh: 'fresh launch → first successful inference of the instance that was snapshotted',
+  snapshot_take: 'time to take the snapshot (QEMU: stop + migrate to a file; Docker: docker commit)',
+  snapshot_size: 'size of the snapshot on disk (QEMU: memory image + overlay; Docker: the committed layer)',
+  snapshot_restored_memory: 'host memory attributable to the restored instance (as memory_host)',
 };

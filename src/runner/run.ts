@@ -9,6 +9,8 @@ import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/schema.js';
 import { calibrateHost } from '../measure/calibration.js';
 import { densitySampleValues, measureDensity } from '../measure/density.js';
+import { snapshotSampleValues } from '../measure/snapshot.js';
+import { freePort } from './ports.js';
 import { aggregateSamples } from '../stats/aggregate.js';
 import type { Artifact } from '../workload/artifact.js';
 import { DEFAULT_MODEL_NAME } from '../workload/contract.js';
@@ -207,6 +209,24 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
           recordSample({ ...v, platform: platform.name, kind: platform.kind, rep: 0, warmup: false, timestamp: Date.now() });
         }
         if (result.error) warn(`${platform.name}: density stopped: ${result.detail}`);
+        save();
+      }
+    }
+    if (m.snapshot) {
+      ctx.onEvent({ type: 'phase', message: 'snapshot/restore: snapshot a ready instance, restore a new one, time to first inference' });
+      for (const platform of ctx.platforms) {
+        if (!platform.snapshotRestore) {
+          warn(`${platform.name}: ${platform.kind} cannot snapshot/restore; skipped`);
+          continue;
+        }
+        throwIfAborted();
+        const result = await platform.snapshotRestore(
+          { runId, instanceId: `${platform.name}-snapshot`, port: await freePort(), threads: ctx.scenario.workload.threads, modelName: session.modelName },
+          { readyTimeoutMs: m.snapshot.timeout, signal: ctx.signal, input: session.input },
+        );
+        for (const v of snapshotSampleValues(result)) {
+          recordSample({ ...v, platform: platform.name, kind: platform.kind, rep: 0, warmup: false, timestamp: Date.now() });
+        }
         save();
       }
     }

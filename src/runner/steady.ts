@@ -3,7 +3,9 @@ import { measureMemory, memorySampleValues, type MemoryMeasurement } from '../me
 import { measureNetworkRtt, networkSampleValues } from '../measure/network.js';
 import { loadLevels, loadSampleValues, maxRateSampleValue, runLoadLevel, searchMaxRate } from '../measure/throughput.js';
 import { measureStartup } from '../measure/startup.js';
-import type { Platform } from '../platforms/platform.js';
+import { messageOf } from '../errors.js';
+import { enableKsm } from '../measure/ksm.js';
+import type { Instance, Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { MemoryConfig, NetworkConfig, ThroughputConfig } from '../scenario/schema.js';
 import { waitFailure, type RunSession } from './session.js';
@@ -41,9 +43,9 @@ export async function runSteadyPhase(
     await session.digestInside(platform, instance);
     const emit = (v: { metric: string; value: number; unit: Sample['unit']; metadata: Sample['metadata'] }) =>
       record({ ...v, platform: platform.name, kind: platform.kind, rep: 0, warmup: false, timestamp: Date.now(), metadata: { ...v.metadata, ...instance.facts } });
-    const emitMemory = (m: MemoryMeasurement, phase: 'idle' | 'load') => {
+    const emitMemory = (m: MemoryMeasurement, phase: MemoryPhase) => {
       for (const v of memorySampleValues(m)) {
-        emit({ ...v, metric: phase === 'idle' ? v.metric : `${v.metric}@load`, metadata: { ...v.metadata, phase } });
+        emit({ ...v, metric: phase === 'idle' ? v.metric : `${v.metric}@${phase}`, metadata: { ...v.metadata, phase } });
       }
     };
     if (platform.execRoundTripMs) {
@@ -56,6 +58,7 @@ export async function runSteadyPhase(
     const canReadMemory = o.memory !== undefined && platform.memoryReading !== undefined;
     if (o.memory && canReadMemory) {
       emitMemory(await measureMemory(platform, instance, { settleMs: o.memory.settle, signal: session.signal }), 'idle');
+      if (o.memory.ksm) await readWithKsm(platform, instance, o.memory, session, emitMemory, o.warn);
     }
     if (o.network) {
       const rtt = await measureNetworkRtt(instance, o.network, session.signal);
@@ -96,4 +99,34 @@ export async function runSteadyPhase(
       emit(maxRateSampleValue(slo, search));
     }
   });
+}
+
+type MemoryPhase = 'idle' | 'load' | 'ksm';
+
+/**
+ * The same idle reading with KSM on: switch it on, let it finish two full
+ * scans (≤ 60 s), read again (memory_*@ksm), and always put KSM back.
+ */
+async function readWithKsm(
+  platform: Platform,
+  instance: Instance,
+  memory: MemoryConfig,
+  session: RunSession,
+  emitMemory: (m: MemoryMeasurement, phase: MemoryPhase) => void,
+  warn: (message: string) => void,
+): Promise<void> {
+  let ksm;
+  try {
+    ksm = await enableKsm();
+  } catch (err) {
+    warn(`${platform.name}: memory.ksm: ${messageOf(err)}; only the reading without KSM was taken`);
+    return;
+  }
+  try {
+    const scans = await ksm.waitForScans(2, 60_000, session.signal);
+    if (scans < 2) warn(`${platform.name}: memory.ksm: KSM finished ${scans} full scan(s) in 60 s; the KSM reading may understate merging`);
+    emitMemory(await measureMemory(platform, instance, { settleMs: 0, signal: session.signal }), 'ksm');
+  } finally {
+    await ksm.restore();
+  }
 }

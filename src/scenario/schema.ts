@@ -141,6 +141,9 @@ export const memorySchema = z
   .strictObject({
     settle: durationSchema().prefault('5s').meta({ description: 'Wait after readiness before sampling memory: a duration such as "5s".' }),
     under_load: z.boolean().default(false),
+    ksm: z.boolean().default(false).meta({
+      description: 'Also read memory with kernel same-page merging switched on (restored afterwards); needs root.',
+    }),
   })
   .meta({ description: 'Host-side memory footprint of one ready instance.' });
 
@@ -175,7 +178,13 @@ export const networkSchema = z
   })
   .meta({ description: 'Round-trip time of a no-inference endpoint at low load: the network path alone.' });
 
-export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network'] as const;
+export const snapshotSchema = z
+  .strictObject({
+    timeout: durationSchema({ positive: true }).prefault('180s').meta({ description: 'Launch or restore → first inference must happen within this.' }),
+  })
+  .meta({ description: 'Snapshot a ready instance and restore a new one from it: time to take it, its size, restore → first inference, memory.' });
+
+export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network', 'snapshot'] as const;
 export type MeasurementKind = (typeof MEASUREMENT_KINDS)[number];
 
 export const measurementsSchema = z
@@ -186,6 +195,7 @@ export const measurementsSchema = z
     density: densitySchema.optional(),
     throughput: throughputSchema.optional(),
     network: networkSchema.optional(),
+    snapshot: snapshotSchema.optional(),
   })
   .superRefine((value, ctx) => {
     if (!MEASUREMENT_KINDS.some((k) => value[k] !== undefined)) {

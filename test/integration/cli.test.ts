@@ -122,6 +122,11 @@ describe('bench CLI', () => {
       expect(rtt.value, kind).toBeGreaterThan(0);
       expect(rtt.metadata.requests, kind).toBe(200);
     }
+    // Snapshot/restore: a restored instance answers; the VM's restore beats its fresh boot.
+    const snap = (kind: string, metric: string) => samples.find((s) => s.kind === kind && s.metric === metric)?.value;
+    expect(snap('docker', 'snapshot_restore')).toBeGreaterThan(0);
+    expect(snap('qemu', 'snapshot_restore')).toBeLessThan(snap('qemu', 'snapshot_fresh')!);
+    expect(snap('qemu', 'snapshot_size')).toBeGreaterThan(50);
     if (vm.accel === 'tcg') expect(r.stdout).toMatch(/TCG/);
     expect(existsSync(join(results, runId!, 'summary.md'))).toBe(true);
     expect(await containersOf(runId!)).toBe(0);

@@ -94,7 +94,7 @@ describe('the reference scenario', () => {
       measurements: {
         startup: { repetitions: 5, warmup: 1, timeout: 180_000 },
         cold_start: { repetitions: 5, warmup: 0, timeout: 180_000 },
-        memory: { settle: 5_000, under_load: false },
+        memory: { settle: 5_000, under_load: false, ksm: false },
         density: { max_instances: 8, memory_budget: 8 * GiB, slo_p99: 500 },
         throughput: { mode: 'closed', connections: [1, 4], duration: 20_000, warmup: 5_000, timeout: 5_000 },
       },
@@ -104,9 +104,18 @@ describe('the reference scenario', () => {
     expect(s).toEqual(expected);
   });
 
-  it('is what scenarios/cpu-resnet.yaml holds', async () => {
+  it('is in scenarios/cpu-resnet.yaml, line for line, which only adds keys', async () => {
     const { readFile } = await import('node:fs/promises');
-    expect(await readFile('scenarios/cpu-resnet.yaml', 'utf8')).toBe(REFERENCE);
+    const shipped = (await readFile('scenarios/cpu-resnet.yaml', 'utf8')).split('\n');
+    let at = 0;
+    for (const line of REFERENCE.split('\n')) {
+      const found = shipped.indexOf(line, at);
+      expect(found, `reference line missing or out of order: ${line}`).toBeGreaterThanOrEqual(at);
+      at = found + 1;
+    }
+    const s = await loadScenario('scenarios/cpu-resnet.yaml');
+    const reference = parseScenario(REFERENCE, 'scenarios/cpu-resnet.yaml');
+    expect(s).toMatchObject({ ...reference, measurements: expect.objectContaining(reference.measurements) });
   });
 
   it('fills defaults for a minimal file', () => {
@@ -176,8 +185,9 @@ describe('shipped scenarios', () => {
     expect(s.measurements).toEqual({
       startup: { repetitions: 2, warmup: 0, timeout: 120_000 },
       cold_start: { repetitions: 2, warmup: 0, timeout: 120_000 },
-      memory: { settle: 2_000, under_load: false },
+      memory: { settle: 2_000, under_load: false, ksm: false },
       network: { requests: 200, timeout: 2_000 },
+      snapshot: { timeout: 120_000 },
     });
     expect(s.report.formats).toEqual(['json', 'markdown']);
   });
@@ -443,7 +453,7 @@ const CASES: Case[] = [
     line: 13,
     column: 15,
     path: 'measurements',
-    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, network, got none',
+    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, network, snapshot, got none',
   },
   {
     name: 'poll interval above 10ms',
