@@ -159,6 +159,11 @@ export class DockerPlatform extends Platform<DockerInstance> {
     return dockerStartupPhases(this.docker, instance.containerId, instance.lifecycle);
   }
 
+  /** Changes the running container's cpuset (docker update --cpuset-cpus). */
+  override async pinCpus(instance: DockerInstance, cpus: string): Promise<void> {
+    await this.docker.getContainer(instance.containerId).update({ CpusetCpus: cpus });
+  }
+
   /** `docker exec <id> true` through the Engine API, `count` times. */
   override async execRoundTripMs(instance: DockerInstance, count: number): Promise<number[]> {
     const container = this.docker.getContainer(instance.containerId);

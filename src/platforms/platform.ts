@@ -92,6 +92,9 @@ export abstract class Platform<I extends Instance = Instance> {
    */
   execRoundTripMs?(instance: I, count: number): Promise<number[]>;
 
+  /** Optional: restrict a running instance to these host CPUs (taskset list syntax, e.g. "0-1"). */
+  pinCpus?(instance: I, cpus: string): Promise<void>;
+
   /**
    * Optional: snapshot/restore start. Launch a fresh instance, wait until it
    * answers an inference, snapshot it, stop it; restore a NEW instance from the

@@ -461,6 +461,11 @@ export class QemuPlatform extends Platform<QemuInstance> {
     return readQemuMemory(instance);
   }
 
+  /** taskset on every thread of the QEMU process (vCPUs, I/O threads). */
+  override async pinCpus(instance: QemuInstance, cpus: string): Promise<void> {
+    await execa('taskset', ['-a', '-p', '-c', cpus, String(instance.pid)]);
+  }
+
   /** `true` over one SSH connection into the guest, `count` times (connection set-up not included). */
   override async execRoundTripMs(instance: QemuInstance, count: number): Promise<number[]> {
     const ssh = await connectInstanceSsh(instance);

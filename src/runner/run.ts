@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { join, relative } from 'node:path';
 import type Dockerode from 'dockerode';
 import { BenchError, messageOf } from '../errors.js';
@@ -179,7 +180,8 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     if (m.memory || m.throughput || m.network) {
       ctx.onEvent({ type: 'phase', message: 'memory, network and throughput: one ready instance per platform' });
       for (const platform of ctx.platforms) {
-        const options = { memory: m.memory, throughput: m.throughput, network: m.network, readyTimeoutMs: readyTimeout, warn };
+        const instanceCpus = ctx.scenario.platforms.find((p) => p.name === platform.name)?.cpus ?? os.cpus().length;
+        const options = { memory: m.memory, throughput: m.throughput, network: m.network, instanceCpus, readyTimeoutMs: readyTimeout, warn };
         await runSteadyPhase(session, platform, options, recordSample);
         save();
       }
