@@ -146,20 +146,26 @@ describe('workload artifact', () => {
           throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
         }
       };
+      const connect = async () => {
+        await ssh.connect({ host: '127.0.0.1', port: sshPort, username: 'root', privateKeyPath: keyFile, readyTimeout: 30_000 });
+        ssh.connection?.on('error', () => undefined); // the guest going away resets the socket
+      };
       // Dropbear 2022.83 (bookworm) closes a session channel opened while another channel's
-      // child is exiting (mkj/dropbear#220), e.g. right after an SFTP transfer: retry such an exec.
+      // child is exiting (mkj/dropbear#220), e.g. right after an SFTP transfer — sometimes the
+      // whole connection with it: retry such an exec, reconnecting when the connection is gone.
       const exec = async (cmd: string) => {
         for (let i = 0; ; i++) {
           try {
             return await ssh.execCommand(cmd);
           } catch (err) {
-            if (i >= 3 || !/Unable to exec/.test((err as Error).message)) throw err;
+            const message = (err as Error).message;
+            if (i >= 3 || !/Unable to exec|Not connected|ECONNRESET|closed/i.test(message)) throw err;
             await new Promise((r) => setTimeout(r, 300));
+            if (!ssh.isConnected()) await connect();
           }
         }
       };
-      await ssh.connect({ host: '127.0.0.1', port: sshPort, username: 'root', privateKeyPath: keyFile, readyTimeout: 30_000 });
-      ssh.connection?.on('error', () => undefined); // the guest going away resets the socket
+      await connect();
       const cat = await step('ssh cat', () => exec(`cat ${GUEST_DIGEST_FILE}`));
       expect(cat.stdout.trim()).toBe(artifact.rootfsDigest);
       const probe = join(dir, 'probe.txt');
