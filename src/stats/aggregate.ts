@@ -43,6 +43,8 @@ export function aggregateSamples(samples: readonly Sample[], seed: number): { su
     if (!base) continue;
     for (const g of ofMetric) {
       if (g.first.kind === 'docker') continue;
+      // A test on one value per group says nothing (p is always 1): report none.
+      const testable = base.values.length >= 2 && g.values.length >= 2;
       const c = compareGroups(base.values, g.values, { seed });
       ratios.push({
         metric,
@@ -50,10 +52,10 @@ export function aggregateSamples(samples: readonly Sample[], seed: number): { su
         denominator: base.first.platform,
         ratio: c.ratio,
         ratioCI: c.ratioCI,
-        p: c.mannWhitney?.p ?? null,
-        test: c.mannWhitney ? `Mann–Whitney U (${c.mannWhitney.method})` : null,
-        cliffsDelta: c.mannWhitney?.cliffsDelta ?? null,
-        significant: c.significant,
+        p: testable ? (c.mannWhitney?.p ?? null) : null,
+        test: testable && c.mannWhitney ? `Mann–Whitney U (${c.mannWhitney.method})` : null,
+        cliffsDelta: testable ? (c.mannWhitney?.cliffsDelta ?? null) : null,
+        significant: testable && c.significant,
       });
     }
   }

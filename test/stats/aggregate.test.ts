@@ -33,3 +33,10 @@ describe('aggregateSamples', () => {
     expect(aggregateSamples(xs, 9)).toEqual(aggregateSamples(xs, 9));
   });
 });
+
+describe('aggregateSamples with single values', () => {
+  it('gives a ratio but no test when a group has one value', () => {
+    const { ratios } = aggregateSamples([s('c', 'docker', 100, false, 'image_size'), s('vm', 'qemu', 110, false, 'image_size')], 1);
+    expect(ratios[0]).toMatchObject({ ratio: 1.1, ratioCI: null, p: null, test: null, significant: false });
+  });
+});
