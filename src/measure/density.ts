@@ -6,9 +6,9 @@ import { parseMeminfo } from '../platforms/memory-proc.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { DensityConfig } from '../scenario/schema.js';
-import { ENDPOINTS } from '../workload/contract.js';
 import { decideDensityStep, marginalMemory, type DensityLimits, type DensityPoint, type DensityStopReason } from './density-model.js';
 import { measureStartup } from './startup.js';
+import { inferTarget } from './throughput.js';
 
 export {
   decideDensityStep,
@@ -128,12 +128,7 @@ export async function readHostMemAvailable(path = '/proc/meminfo'): Promise<numb
 }
 
 function probeTarget(instance: Instance, deps: DensityDeps) {
-  return resolveTarget({
-    url: instance.baseUrl + ENDPOINTS.infer(deps.modelName),
-    method: 'POST',
-    headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
-    body: deps.input,
-  });
+  return resolveTarget(inferTarget(instance, deps.modelName, deps.input));
 }
 
 interface ProbeOutcome {

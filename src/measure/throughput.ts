@@ -39,7 +39,8 @@ export function runLoadLevel(
     : runClosedLoop({ ...common, connections: level.connections ?? 1 });
 }
 
-function inferTarget(instance: Instance, modelName: string, input: Buffer): TargetSpec {
+/** The run's fixed input as a raw float32 inference request (raw output back). */
+export function inferTarget(instance: Instance, modelName: string, input: Buffer): TargetSpec {
   return {
     url: instance.baseUrl + ENDPOINTS.infer(modelName),
     method: 'POST',

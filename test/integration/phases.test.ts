@@ -3,8 +3,8 @@
  * network) and a QEMU VM (TCG on this machine kind), both launched through
  * the platforms, polled for readiness, asked for startupPhases() before stop.
  */
-import { createServer } from 'node:net';
 import Dockerode from 'dockerode';
+import { freePort } from '../../src/runner/ports.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   formatTimeline,
@@ -30,16 +30,6 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const POLL_MS = 10;
 let artifact: Artifact;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 beforeAll(async () => {
   artifact = await buildArtifact({ cacheDir, model: 'resnet18', docker });

@@ -4,9 +4,9 @@
  * is left behind. Builds the artifact (resnet18) first if none exists.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
+import { freePort } from '../../src/runner/ports.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchError } from '../../src/errors.js';
 import { defaultCacheDir } from '../../src/paths.js';
@@ -46,16 +46,6 @@ async function findOrBuildArtifact(): Promise<Artifact> {
   return buildArtifact({ cacheDir, model: 'resnet18', docker: new Dockerode() });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** Poll GET /v2/health/ready every 10 ms (200 ms per request) until 200; returns the monotonic time of that answer. */
 async function pollReady(baseUrl: string, timeoutMs: number): Promise<{ at: number; polls: number }> {
