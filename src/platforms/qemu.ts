@@ -436,6 +436,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
           await h.qmp?.execute('system_powerdown', undefined, 500).catch(() => undefined);
           method = 'system_powerdown';
         }
+        // What was asked of the guest; stopMethod below says how it actually ended.
+        inst.facts.stopRequest = method;
         const graceful = await waitExit(h, Math.max(0, deadline - performance.now()));
         ssh?.dispose();
         if (!graceful) method = await this.kill(h);

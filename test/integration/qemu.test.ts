@@ -174,7 +174,10 @@ describe('QEMU platform (real VM)', () => {
 
       await platform.stop(inst);
       log(`  stop: ${(lc.stopped! - lc.stopBegin!).toFixed(0)} ms via ${inst.facts.stopMethod}`);
-      expect(inst.facts.stopMethod).toBe('ssh-poweroff');
+      // The guest was asked to power off over SSH; on a loaded host it may not finish within the
+      // graceful window, and then QMP quit ends it — either way nothing may be left behind.
+      expect(inst.facts.stopRequest).toBe('ssh-poweroff');
+      expect(['ssh-poweroff', 'quit']).toContain(inst.facts.stopMethod);
       expect(await runProcesses(runId)).toEqual([]);
       expect(existsSync(inst.scratchDir)).toBe(false);
       expect(existsSync(inst.overlay)).toBe(false);
