@@ -131,14 +131,8 @@ function probeTarget(instance: Instance, deps: DensityDeps) {
   return resolveTarget(inferTarget(instance, deps.modelName, deps.input));
 }
 
-interface ProbeOutcome {
-  p99Ms: number | null;
-  p50Ms: number | null;
-  reqPerSec: number;
-  requests: number;
-  errors: number;
-  histogram: string;
-}
+/** The probe's part of a density point. */
+type ProbeOutcome = Pick<DensityPoint, 'p99Ms' | 'p50Ms' | 'reqPerSec' | 'requests' | 'errors' | 'histogram'>;
 
 /** The probe load on every instance at once; latencies merged over all of them. */
 async function probeAll(instances: readonly Instance[], deps: DensityDeps, probe: Required<DensityProbeOptions>): Promise<ProbeOutcome> {
