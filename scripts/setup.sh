@@ -9,9 +9,11 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # ---------------------------------------------------------------- apt packages
 # Tools the harness drives: Docker Engine, QEMU, and what builds the one
-# root filesystem both substrates run (debootstrap → ext4 → qcow2, initramfs).
+# root filesystem both substrates run (debootstrap → ext4 → qcow2, initramfs);
+# chromium (headless) is what the HTML report is tested in, DejaVu what charts are drawn with.
 packages=(docker.io qemu-system-x86 qemu-utils debootstrap e2fsprogs cpio busybox-static
-          dropbear-bin openssh-sftp-server openssh-client zstd xz-utils iproute2 procps file ca-certificates)
+          dropbear-bin openssh-sftp-server openssh-client zstd xz-utils iproute2 procps file ca-certificates
+          chromium fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
