@@ -4,6 +4,9 @@ import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { messageOf } from '../errors.js';
 import { detectGpu } from '../platforms/gpu.js';
+import { VAGRANT_POOL, vagrantGlobalExec, vagrantPaths, virsh } from '../platforms/vagrant-env.js';
+import { existsSync } from 'node:fs';
+import { defaultCacheDir } from '../paths.js';
 
 const run = promisify(execFile);
 
@@ -105,14 +108,61 @@ export async function buildToolChecks(): Promise<CheckResult[]> {
   return out;
 }
 
-export async function vagrantChecks(): Promise<CheckResult[]> {
+/**
+ * The Vagrant substrate (only needed by scenarios with kind: vagrant): vagrant,
+ * the vagrant-libvirt plugin as seen with the project-local VAGRANT_HOME, the
+ * private libvirtd answering on its socket in the cache dir, and its storage
+ * pool. Missing pieces are `info`, not failures: `bench run` and the tests set
+ * them up (scripts/setup-vagrant.sh) when a scenario uses Vagrant.
+ */
+export async function vagrantChecks(cacheDir: string = defaultCacheDir()): Promise<CheckResult[]> {
   const section = 'vagrant';
+  const fixAll = 'run ./scripts/setup-vagrant.sh (root; only needed for kind: vagrant — bench run does it when a scenario needs it)';
+  const paths = vagrantPaths(cacheDir);
+  const g = vagrantGlobalExec(paths);
+  const env = { ...process.env, ...g.env };
+  const out: CheckResult[] = [];
   const v = await version('vagrant');
-  const virsh = await version('virsh');
-  return [
-    v ? { section, name: 'vagrant', status: 'ok', detail: v } : { section, name: 'vagrant', status: 'info', detail: 'not installed (kind: vagrant is not implemented yet)', fix: 'apt-get install vagrant vagrant-libvirt (only for Vagrant scenarios)' },
-    virsh ? { section, name: 'libvirt (virsh)', status: 'ok', detail: virsh } : { section, name: 'libvirt (virsh)', status: 'info', detail: 'not installed', fix: 'apt-get install libvirt-clients libvirt-daemon (only for Vagrant scenarios)' },
-  ];
+  if (!v) {
+    out.push({ section, name: 'vagrant', status: 'info', detail: 'not installed', fix: fixAll });
+  } else {
+    out.push({ section, name: 'vagrant', status: 'ok', detail: v });
+    let plugins = '';
+    try {
+      // Not in the checkout: vagrant would load ./Vagrantfile (see NO_VAGRANTFILE).
+      plugins = (await run('vagrant', ['plugin', 'list'], { timeout: 60_000, env, cwd: existsSync(g.cwd) ? g.cwd : '/' })).stdout;
+    } catch (err) {
+      plugins = (err as { stdout?: string }).stdout ?? '';
+    }
+    const m = /vagrant-libvirt \(([^,)]+)[^)]*\)/.exec(plugins);
+    out.push(
+      m
+        ? { section, name: 'vagrant-libvirt plugin', status: 'ok', detail: `${m[1]} (VAGRANT_HOME ${paths.home})` }
+        : { section, name: 'vagrant-libvirt plugin', status: 'info', detail: `not listed by vagrant plugin list (VAGRANT_HOME ${paths.home})`, fix: 'apt-get install vagrant-libvirt (vagrant-qemu is not an option offline)' },
+    );
+  }
+  const virshV = await version('virsh');
+  if (!virshV) {
+    out.push({ section, name: 'libvirtd (private)', status: 'info', detail: 'libvirt is not installed', fix: fixAll });
+    return out;
+  }
+  const daemon = await virsh(paths, ['version', '--daemon'], 10_000).catch(() => ({ stdout: '', stderr: 'virsh failed', exitCode: 1 }));
+  if (daemon.exitCode !== 0) {
+    out.push({ section, name: 'libvirtd (private)', status: 'info', detail: `does not answer on ${paths.socket}`, fix: `${fixAll}; logs: ${paths.libvirtdLog}` });
+    return out;
+  }
+  const dv = /daemon[^0-9]*([0-9.]+)/i.exec(daemon.stdout)?.[1] ?? '?';
+  const pid = (await readFile(paths.libvirtdPidfile, 'utf8').catch(() => '?')).trim();
+  out.push({ section, name: 'libvirtd (private)', status: 'ok', detail: `${dv} on ${paths.socket} (pid ${pid}; host /etc/libvirt untouched)` });
+  const pool = await virsh(paths, ['pool-info', VAGRANT_POOL], 10_000);
+  const running = /State:\s+running/.test(pool.stdout);
+  const poolPath = /<path>([^<]+)<\/path>/.exec((await virsh(paths, ['pool-dumpxml', VAGRANT_POOL], 10_000)).stdout)?.[1];
+  out.push(
+    running
+      ? { section, name: `storage pool ${VAGRANT_POOL}`, status: 'ok', detail: `running at ${poolPath ?? paths.poolDir}` }
+      : { section, name: `storage pool ${VAGRANT_POOL}`, status: 'info', detail: pool.exitCode === 0 ? 'defined but not running' : 'missing ("No usable storage pool found" in vagrant up)', fix: fixAll },
+  );
+  return out;
 }
 
 export async function gpuChecks(): Promise<CheckResult[]> {

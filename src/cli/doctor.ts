@@ -48,7 +48,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
       action(async (opts: { json?: boolean; probe: boolean }) => {
         const docker = new Dockerode();
         const checks = (
-          await Promise.all([dockerChecks(docker), qemuChecks(), buildToolChecks(), vagrantChecks(), gpuChecks(), memoryFeatureChecks()])
+          await Promise.all([dockerChecks(docker), qemuChecks(), buildToolChecks(), vagrantChecks(ctx.cacheDir), gpuChecks(), memoryFeatureChecks()])
         ).flat();
         if (opts.probe) checks.push(await kvmCheck(ctx, docker));
         const order = ['containers', 'virtual machines', 'image build', 'vagrant', 'gpu', 'host'];

@@ -2,22 +2,26 @@ import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { removeLabelled, removeLabelledImages, RUN_LABEL } from '../platforms/docker.js';
 import { cleanupAllVmbenchVms } from '../platforms/qemu.js';
+import { cleanupVagrant } from '../platforms/vagrant.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
 
 export function registerGc(program: Command, ctx: CliContext): void {
   program
     .command('gc')
-    .description('remove leftovers of crashed or killed runs: vmbench containers, qemu processes, scratch disks')
+    .description('remove leftovers of crashed or killed runs: vmbench containers, qemu processes, scratch disks, Vagrant environments and libvirt domains/volumes')
     .addHelpText('after', '\nSafe while no `bench run` is in progress. Built artifacts are kept (see `bench images rm`).')
     .action(
       action(async () => {
         const docker = new Dockerode();
         const containers = await removeLabelled(docker, RUN_LABEL);
         const images = await removeLabelledImages(docker, RUN_LABEL); // snapshot commits, never the workload images
+        // Vagrant first: its domains run QEMU processes named vmbench-* too, and `vagrant destroy` is the clean way.
+        const vagrant = await cleanupVagrant(ctx.cacheDir, { log: (l) => process.stderr.write(`gc: ${l}\n`) });
         const vms = await cleanupAllVmbenchVms(ctx.cacheDir);
         process.stdout.write(
-          `removed ${containers} container(s), ${images} snapshot image(s); ${vms.killed} qemu process(es) killed, ${vms.removedDirs} scratch dir(s) removed\n`,
+          `removed ${containers} container(s), ${images} snapshot image(s); ${vms.killed} qemu process(es) killed, ${vms.removedDirs} scratch dir(s) removed; ` +
+            `${vagrant.environments} vagrant environment(s), ${vagrant.domains} libvirt domain(s), ${vagrant.volumes} volume(s) removed\n`,
         );
         return 0;
       }),

@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { buildArtifact } from '../workload/build/build.js';
-import { listArtifacts, removeArtifacts } from '../workload/build/artifact-store.js';
+import { listArtifacts, matchIds, removeArtifacts } from '../workload/build/artifact-store.js';
+import { BOX_INFO_FILE, buildVagrantBox, readVagrantBox, type VagrantBoxInfo } from '../workload/build/vagrant-box.js';
+import { listAddedBoxes, removeBoxes } from '../platforms/vagrant-box-store.js';
+import { vagrantPaths } from '../platforms/vagrant-env.js';
 import { textTable, formatMs } from '../report/terminal-table.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
@@ -27,9 +32,15 @@ export function registerImages(program: Command, ctx: CliContext): void {
     .option('-m, --model <model>', 'resnet18 | resnet50 | path to an .onnx file', 'resnet18')
     .option('--seed <n>', 'weights seed for generated models', '0')
     .option('--force', 'rebuild even when cached')
-    .addHelpText('after', '\nBuilds are content-addressed under VMBENCH_CACHE_DIR (default .bench/): unchanged inputs reuse the cache.')
+    .option('--no-vagrant-box', 'skip the Vagrant box (vagrant.box next to the VM disk)')
+    .addHelpText(
+      'after',
+      '\nBuilds are content-addressed under VMBENCH_CACHE_DIR (default .bench/): unchanged inputs reuse the cache.\n' +
+        'The Vagrant box (provider libvirt) is the same disk, kernel and initramfs in a .box file; it is added to the\n' +
+        'project-local VAGRANT_HOME (.bench/vagrant/home) on first use (bench run, or `vagrant up` with ./Vagrantfile).',
+    )
     .action(
-      action(async (opts: { model: string; seed: string; force?: boolean }) => {
+      action(async (opts: { model: string; seed: string; force?: boolean; vagrantBox: boolean }) => {
         const docker = new Dockerode();
         const progress = progressListener(false);
         const t0 = performance.now();
@@ -41,12 +52,24 @@ export function registerImages(program: Command, ctx: CliContext): void {
           force: opts.force,
           onProgress: (ev) => progress.listener({ type: 'build', ...ev }),
         });
+        let box: VagrantBoxInfo | undefined;
+        if (opts.vagrantBox) {
+          const tb = performance.now();
+          const have = opts.force ? undefined : await readVagrantBox(artifact);
+          box = have ?? (await buildVagrantBox(artifact, { force: opts.force }));
+          progress.listener(
+            have
+              ? { type: 'build', step: 'vagrant-box', status: 'cached', detail: box.name }
+              : { type: 'build', step: 'vagrant-box', status: 'done', detail: `${box.name} (${mib(box.bytes)})`, ms: performance.now() - tb },
+          );
+        }
         process.stdout.write(
           `artifact ${artifact.id.slice(0, 12)} ready in ${formatMs(performance.now() - t0)}\n` +
             `  rootfs digest  ${artifact.rootfsDigest}\n` +
             `  docker image   ${artifact.docker.image} (${mib(artifact.docker.sizeBytes)})\n` +
             `  vm disk        ${artifact.vm.disk} (${mib(artifact.vm.diskBytes)})\n` +
-            `  kernel         ${artifact.vm.kernelVersion} (${mib(artifact.vm.kernelBytes)}), initramfs ${mib(artifact.vm.initrdBytes)}\n`,
+            `  kernel         ${artifact.vm.kernelVersion} (${mib(artifact.vm.kernelBytes)}), initramfs ${mib(artifact.vm.initrdBytes)}\n` +
+            (box ? `  vagrant box    ${box.name} ${box.file} (${mib(box.bytes)})\n` : ''),
         );
         return 0;
       }),
@@ -67,22 +90,24 @@ export function registerImages(program: Command, ctx: CliContext): void {
           process.stdout.write('no artifacts built yet (npx bench images build)\n');
           return 0;
         }
-        const rows = list.map((e) => [
+        const boxes = await Promise.all(list.map((e) => readVagrantBox(e.artifact).catch(() => undefined)));
+        const rows = list.map((e, i) => [
           e.artifact.id.slice(0, 12),
           e.artifact.model.name,
           e.artifact.rootfsDigest.slice(0, 12),
           e.dockerImageExists ? mib(e.artifact.docker.sizeBytes) : 'missing',
           e.diskExists ? mib(e.artifact.vm.diskBytes + e.artifact.vm.kernelBytes + e.artifact.vm.initrdBytes) : 'missing',
+          boxes[i] ? `${boxes[i]!.name} (${mib(boxes[i]!.bytes)})` : '—',
           age(e.artifact.createdAt),
         ]);
-        process.stdout.write(textTable(['id', 'model', 'rootfs digest', 'docker image', 'vm (disk+kernel+initrd)', 'age'], rows) + '\n');
+        process.stdout.write(textTable(['id', 'model', 'rootfs digest', 'docker image', 'vm (disk+kernel+initrd)', 'vagrant box', 'age'], rows) + '\n');
         return 0;
       }),
     );
 
   images
     .command('rm')
-    .description('remove artifacts (their Docker images, VM disks, kernels) and nothing else')
+    .description('remove artifacts (their Docker images, VM disks, kernels, Vagrant boxes) and nothing else')
     .argument('[ids...]', 'artifact ids or unique prefixes')
     .option('--all', 'remove every artifact')
     .option('--caches', 'also remove the Debian base and package caches (next build re-downloads)')
@@ -92,7 +117,29 @@ export function registerImages(program: Command, ctx: CliContext): void {
           process.stderr.write('error: name artifact ids (see `bench images ls`) or pass --all\n');
           return 2;
         }
-        const removed = await removeArtifacts(ctx.cacheDir, new Dockerode(), opts.all ? 'all' : ids, { includeCaches: opts.caches });
+        const docker = new Dockerode();
+        // Their Vagrant boxes too: from the project-local VAGRANT_HOME and the private libvirtd's pool.
+        const known = (await listArtifacts(ctx.cacheDir, docker)).map((e) => e.artifact);
+        let wanted: string[] = [];
+        try {
+          wanted = opts.all ? known.map((k) => k.id) : matchIds(known.map((k) => k.id), ids);
+        } catch {
+          // removeArtifacts below reports unknown or ambiguous ids against every artifact directory.
+        }
+        const targets = known.filter((a) => wanted.includes(a.id));
+        const paths = vagrantPaths(ctx.cacheDir);
+        const added = await listAddedBoxes(paths);
+        const boxNames = new Set<string>();
+        for (const a of targets) {
+          const info = await readFile(join(a.dir, BOX_INFO_FILE), 'utf8')
+            .then((t) => JSON.parse(t) as VagrantBoxInfo)
+            .catch(() => undefined);
+          if (info && added.includes(info.name)) boxNames.add(info.name);
+        }
+        if (opts.all) for (const n of added) boxNames.add(n);
+        const boxesRemoved = boxNames.size ? await removeBoxes(paths, [...boxNames]) : 0;
+        const removed = await removeArtifacts(ctx.cacheDir, docker, opts.all ? 'all' : ids, { includeCaches: opts.caches });
+        if (boxesRemoved) process.stdout.write(`removed ${boxesRemoved} vagrant box(es) from ${paths.home}: ${[...boxNames].join(', ')}\n`);
         process.stdout.write(`removed ${removed.length} artifact(s)${removed.length ? `: ${removed.map((id) => id.slice(0, 12)).join(', ')}` : ''}\n`);
         return 0;
       }),

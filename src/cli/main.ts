@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { defaultCacheDir, projectRoot } from '../paths.js';
 import type { CliContext } from './context.js';
+import { registerBaseline } from './baseline.js';
+import { registerCalibrateNoise } from './calibrate-noise.js';
+import { registerCompare } from './compare.js';
 import { registerDoctor } from './doctor.js';
 import { registerGc } from './gc.js';
+import { registerHistory } from './history.js';
 import { registerImages } from './images.js';
-import { registerNotYet } from './not-yet.js';
+import { registerReport } from './report.js';
 import { registerRun } from './run.js';
 import { registerValidate } from './validate.js';
 
@@ -38,7 +42,11 @@ registerValidate(program);
 registerDoctor(program, ctx);
 registerImages(program, ctx);
 registerGc(program, ctx);
-registerNotYet(program);
+registerCompare(program, ctx);
+registerBaseline(program, ctx);
+registerCalibrateNoise(program, ctx);
+registerHistory(program, ctx);
+registerReport(program, ctx);
 
 program.exitOverride((err) => {
   // commander's own usage errors (unknown option, missing argument) exit 2 like every input error.

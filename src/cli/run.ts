@@ -7,6 +7,7 @@ import { createPlatform } from '../platforms/factory.js';
 import { detectGpu } from '../platforms/gpu.js';
 import { renderMarkdownSummary } from '../report/markdown-summary.js';
 import { renderSummaryTable } from '../report/terminal-table.js';
+import { readRun } from '../results/read-run.js';
 import { executeRun } from '../runner/run.js';
 import { loadScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -14,11 +15,12 @@ import { buildArtifact } from '../workload/build/build.js';
 import { modelInputElements } from '../workload/model-input.js';
 import { action, paint } from './output.js';
 import { progressListener } from './progress.js';
+import { defaultReportDir, partsFromFormats, writeReport } from './write-report.js';
 import pc from 'picocolors';
 import type { CliContext } from './context.js';
 
 /** Refuse early what this build cannot run, before anything is built or started. */
-async function checkRunnable(scenario: Scenario): Promise<void> {
+export async function checkRunnable(scenario: Scenario): Promise<void> {
   if (scenario.workload.device === 'gpu') {
     const gpu = await detectGpu();
     if (!gpu.present) {
@@ -115,12 +117,22 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
           if (scenario.report.formats.includes('markdown')) {
             writeFileSync(join(dir, 'summary.md'), renderMarkdownSummary(record));
           }
+          // Reports are rendered from what was stored (exactly what `bench report results/<id>` reads back).
+          const reportParts = partsFromFormats(scenario.report.formats);
+          let reportLine = '';
+          if (reportParts.length) {
+            const stored = readRun(dir);
+            const reportDir = scenario.report.out ? resolve(scenario.report.out) : defaultReportDir([stored]);
+            const written = await writeReport([stored], reportDir, reportParts);
+            reportLine = `report: ${reportDir}/ (${written.filter((w) => !w.startsWith('charts/')).join(', ')}${written.some((w) => w.startsWith('charts/')) ? `, charts/ (${written.filter((w) => w.startsWith('charts/')).length} files)` : ''})\n`;
+          }
           if (opts.json) {
             process.stdout.write(JSON.stringify(record, null, 2) + '\n');
           } else {
             process.stdout.write('\n' + renderSummaryTable(record.summaries, record.ratios) + '\n\n');
             for (const w of record.warnings) process.stdout.write(paint(pc.yellow, `⚠ ${w}`) + '\n');
             process.stdout.write(`results: ${dir}/run.json, samples.jsonl${scenario.report.formats.includes('markdown') ? ', summary.md' : ''}\n`);
+            process.stdout.write(reportLine);
           }
           return 0;
         } finally {

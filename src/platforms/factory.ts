@@ -1,9 +1,9 @@
 import type Dockerode from 'dockerode';
-import { BenchError } from '../errors.js';
 import type { PlatformConfig } from '../scenario/schema.js';
 import { DockerPlatform } from './docker.js';
 import type { Platform } from './platform.js';
 import { QemuPlatform } from './qemu.js';
+import { VagrantPlatform } from './vagrant.js';
 
 export interface PlatformContext {
   docker: Dockerode;
@@ -33,8 +33,17 @@ export function createPlatform(config: PlatformConfig, ctx: PlatformContext): Pl
         { cacheDir: ctx.cacheDir, log: ctx.log },
       );
     case 'vagrant':
-      throw new BenchError('unsupported', `platform "${config.name}": kind "vagrant" is not implemented yet`, {
-        hint: 'use kind: qemu for a VM until the Vagrant substrate lands',
-      });
+      return new VagrantPlatform(
+        config.name,
+        {
+          cpus: config.cpus,
+          memoryBytes: config.memory,
+          provider: config.provider,
+          accel: config.accel,
+          bootTimeoutMs: config.boot_timeout,
+          tcgTbSizeMiB: Math.round(config.tcg_tb_size / 2 ** 20),
+        },
+        { cacheDir: ctx.cacheDir, log: ctx.log },
+      );
   }
 }

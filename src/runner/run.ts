@@ -251,7 +251,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
 /**
  * Image size, one sample per platform: what must exist on a host before an
  * instance can start. Docker: the image size as the engine reports it. QEMU:
- * the qcow2 file's actual size on disk + kernel + initramfs.
+ * the qcow2 file's actual size on disk + kernel + initramfs (Vagrant: the same, which its box carries).
  */
 function imageSizeSamples(platforms: Platform[], artifact: Artifact): Sample[] {
   const out: Sample[] = [];
@@ -259,10 +259,12 @@ function imageSizeSamples(platforms: Platform[], artifact: Artifact): Sample[] {
     const base = { metric: 'image_size', unit: 'MiB' as const, platform: p.name, kind: p.kind, rep: 0, warmup: false, timestamp: Date.now() };
     if (p.kind === 'docker' && artifact.docker.sizeBytes != null) {
       out.push({ ...base, value: artifact.docker.sizeBytes / 2 ** 20, metadata: { image: artifact.docker.image, bytes: artifact.docker.sizeBytes, source: 'engine image inspect Size' } });
-    } else if (p.kind === 'qemu') {
+    } else if (p.kind === 'qemu' || p.kind === 'vagrant') {
+      // A Vagrant box carries the same qcow2 (as box.img), kernel and initramfs.
       const { diskBytes, kernelBytes, initrdBytes } = artifact.vm;
       const bytes = diskBytes + kernelBytes + initrdBytes;
-      out.push({ ...base, value: bytes / 2 ** 20, metadata: { bytes, disk_bytes: diskBytes, kernel_bytes: kernelBytes, initrd_bytes: initrdBytes, source: 'qcow2 size on disk + kernel + initramfs' } });
+      const source = p.kind === 'qemu' ? 'qcow2 size on disk + kernel + initramfs' : 'box contents: the same qcow2 (box.img) + kernel + initramfs';
+      out.push({ ...base, value: bytes / 2 ** 20, metadata: { bytes, disk_bytes: diskBytes, kernel_bytes: kernelBytes, initrd_bytes: initrdBytes, source } });
     }
   }
   return out;

@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { describeValue, durationSchema, sizeSchema } from './units.js';
+import { parseGateKey, parsePercent } from '../gate/thresholds.js';
 
 export const SLUG_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
 const SLUG_RE = new RegExp(SLUG_PATTERN);
@@ -97,9 +98,20 @@ export const vagrantPlatformSchema = z
     kind: z.literal('vagrant'),
     cpus: count(1),
     memory,
-    provider: z.enum(['libvirt']).default('libvirt'),
+    provider: z.enum(['libvirt']).default('libvirt').meta({
+      description: 'Vagrant provider: libvirt (vagrant-libvirt against a private libvirtd in the cache dir).',
+    }),
+    accel: z.enum(['auto', 'kvm', 'tcg']).default('auto').meta({
+      description: 'libvirt domain type: kvm, or qemu (TCG emulation); auto probes KVM like the QEMU platform.',
+    }),
+    boot_timeout: durationSchema({ positive: true }).prefault('300s').meta({
+      description: "How long `vagrant up` may wait for the guest's SSH (config.vm.boot_timeout).",
+    }),
+    tcg_tb_size: sizeSchema().prefault('64MiB').meta({
+      description: 'TCG translation-cache cap (as the QEMU platform uses); 0 leaves QEMU\'s default. Ignored under KVM.',
+    }),
   })
-  .meta({ description: 'The workload in a Vagrant-managed VM (not implemented yet).' });
+  .meta({ description: 'The workload in a Vagrant-managed VM (provider libvirt) from a box built from the same artifact.' });
 
 export const PLATFORM_KINDS = ['docker', 'qemu', 'vagrant'] as const;
 
@@ -222,15 +234,68 @@ export const runnerSchema = z
   })
   .meta({ description: 'How the runner schedules samples.' });
 
-export const REPORT_FORMATS = ['json', 'markdown', 'html'] as const;
+/**
+ * json = results/<id>/run.json; markdown = results/<id>/summary.md; and, in
+ * report.out (default reports/<run-id>): html = report.html, decision =
+ * decision.md, charts = charts/*.vl.json|svg|png, exports = results.json,
+ * samples.csv, summary-table.md.
+ */
+export const REPORT_FORMATS = ['json', 'markdown', 'html', 'decision', 'charts', 'exports'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export const reportSchema = z
   .strictObject({
-    formats: z.array(z.enum(REPORT_FORMATS)).min(1).default(['json', 'markdown']),
-    out: z.string().min(1).optional().meta({ description: 'Directory for reports.' }),
+    formats: z
+      .array(z.enum(REPORT_FORMATS))
+      .min(1)
+      .default(['json', 'markdown', 'html', 'decision', 'charts', 'exports'])
+      .meta({
+        description:
+          'json: run.json; markdown: summary.md (both in results/<run-id>/); html: report.html; decision: decision.md; charts: charts/*.vl.json, .svg, .png; exports: results.json, samples.csv, summary-table.md (in report.out).',
+      }),
+    out: z.string().min(1).optional().meta({ description: 'Directory for reports, relative to the working directory (default reports/<run-id>).' }),
   })
   .meta({ description: 'Which reports to write.' });
+
+// -------------------------------------------------------------------- gate
+
+export const gateSchema = z
+  .strictObject({
+    alpha: z.number().gt(0).lt(1).default(0.05).meta({
+      description: 'Significance level of the regression gate (Mann–Whitney U on the raw samples); default 0.05.',
+    }),
+    correction: z.enum(['holm', 'none']).default('holm').meta({
+      description: 'Multiple-comparison correction across gated metrics: holm (family-wise error ≤ alpha; default) or none (alpha per metric).',
+    }),
+    thresholds: z
+      .record(
+        z.string(),
+        z.string({ error: (iss) => `expected a percentage such as "10%", got ${describeValue(iss.input)}` }),
+      )
+      .default({})
+      .superRefine((value, ctx) => {
+        for (const [key, text] of Object.entries(value)) {
+          const parsed = parseGateKey(key);
+          if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed, path: [key], input: key });
+          const pct = parsePercent(text);
+          if (typeof pct === 'string') ctx.addIssue({ code: 'custom', message: pct, path: [key], input: text });
+        }
+      })
+      .transform((value) => {
+        const out: Record<string, number> = {};
+        for (const [key, text] of Object.entries(value)) {
+          const parsed = parseGateKey(key);
+          const pct = parsePercent(text);
+          if (typeof parsed !== 'string' && typeof pct === 'number') out[parsed.pattern] = pct;
+        }
+        return out;
+      })
+      .meta({
+        description:
+          'Regression thresholds per metric: "<metric>.median" (or a pattern with *, e.g. "phase_*", "throughput@*") → a relative change such as "10%", in the metric\'s bad direction (slower/larger, or lower throughput). Unlisted metrics use the defaults (see bench compare --help).',
+      }),
+  })
+  .meta({ description: 'How `bench compare` gates this scenario in CI: significance level and per-metric regression thresholds.' });
 
 // ----------------------------------------------------------------- scenario
 
@@ -243,6 +308,7 @@ export const scenarioSchema = z
     measurements: measurementsSchema,
     runner: runnerSchema.prefault({}),
     report: reportSchema.prefault({}),
+    gate: gateSchema.optional(),
   })
   .superRefine((value, ctx) => {
     for (const issue of scenarioSemanticIssues(value)) {
@@ -269,6 +335,7 @@ export type ThroughputConfig = z.output<typeof throughputSchema>;
 export type NetworkConfig = z.output<typeof networkSchema>;
 export type RunnerConfig = z.output<typeof runnerSchema>;
 export type ReportConfig = z.output<typeof reportSchema>;
+export type GateConfig = z.output<typeof gateSchema>;
 
 // ------------------------------------------------------------ semantic rules
 

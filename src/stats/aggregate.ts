@@ -25,7 +25,9 @@ function groupSamples(samples: readonly Sample[]): Group[] {
  * bootstrap 95 % CI of the median (seeded) and flagged outliers; and, for
  * every metric, each non-container platform against the first Docker platform
  * ("VM ÷ container"): ratio of medians with its bootstrap CI and a
- * Mann–Whitney U test. Pure.
+ * Mann–Whitney U test; and each Vagrant platform against the first QEMU
+ * platform ("vagrant ÷ qemu": what Vagrant/libvirt adds over bare QEMU),
+ * after the container ratios of the same metric. Pure.
  */
 export function aggregateSamples(samples: readonly Sample[], seed: number): { summaries: MetricSummary[]; ratios: RatioRow[] } {
   const groups = groupSamples(samples);
@@ -37,26 +39,32 @@ export function aggregateSamples(samples: readonly Sample[], seed: number): { su
     summary: describeSamples(values, { seed }),
   }));
   const ratios: RatioRow[] = [];
+  const compare = (metric: string, g: Group, base: Group): RatioRow => {
+    // A test on one value per group says nothing (p is always 1): report none.
+    const testable = base.values.length >= 2 && g.values.length >= 2;
+    const c = compareGroups(base.values, g.values, { seed });
+    return {
+      metric,
+      numerator: g.first.platform,
+      denominator: base.first.platform,
+      ratio: c.ratio,
+      ratioCI: c.ratioCI,
+      p: testable ? (c.mannWhitney?.p ?? null) : null,
+      test: testable && c.mannWhitney ? `Mann–Whitney U (${c.mannWhitney.method})` : null,
+      cliffsDelta: testable ? (c.mannWhitney?.cliffsDelta ?? null) : null,
+      significant: testable && c.significant,
+    };
+  };
   for (const metric of new Set(groups.map((g) => g.first.metric))) {
     const ofMetric = groups.filter((g) => g.first.metric === metric);
     const base = ofMetric.find((g) => g.first.kind === 'docker');
-    if (!base) continue;
-    for (const g of ofMetric) {
-      if (g.first.kind === 'docker') continue;
-      // A test on one value per group says nothing (p is always 1): report none.
-      const testable = base.values.length >= 2 && g.values.length >= 2;
-      const c = compareGroups(base.values, g.values, { seed });
-      ratios.push({
-        metric,
-        numerator: g.first.platform,
-        denominator: base.first.platform,
-        ratio: c.ratio,
-        ratioCI: c.ratioCI,
-        p: testable ? (c.mannWhitney?.p ?? null) : null,
-        test: testable && c.mannWhitney ? `Mann–Whitney U (${c.mannWhitney.method})` : null,
-        cliffsDelta: testable ? (c.mannWhitney?.cliffsDelta ?? null) : null,
-        significant: testable && c.significant,
-      });
+    if (base) {
+      for (const g of ofMetric) if (g.first.kind !== 'docker') ratios.push(compare(metric, g, base));
+    }
+    // What Vagrant/libvirt adds over bare QEMU: each Vagrant platform ÷ the first QEMU platform.
+    const qemu = ofMetric.find((g) => g.first.kind === 'qemu');
+    if (qemu) {
+      for (const g of ofMetric) if (g.first.kind === 'vagrant') ratios.push(compare(metric, g, qemu));
     }
   }
   return { summaries, ratios };

@@ -129,6 +129,17 @@ describe('bench CLI', () => {
     expect(snap('qemu', 'snapshot_size')).toBeGreaterThan(50);
     if (vm.accel === 'tcg') expect(r.stdout).toMatch(/TCG/);
     expect(existsSync(join(results, runId!, 'summary.md'))).toBe(true);
+    // Reports (scenario report.formats: html, decision, charts, exports) go to reports/<run-id> under the working directory.
+    const reports = join(root, 'reports', runId!);
+    try {
+      expect(r.stdout).toContain(`report: ${reports}/`);
+      for (const f of ['report.html', 'decision.md', 'samples.csv', 'charts/cold-start.vl.json', 'charts/cold-start.svg', 'charts/cold-start.png', 'charts/startup-phases.svg']) {
+        expect(existsSync(join(reports, f)), f).toBe(true);
+      }
+      expect(readFileSync(join(reports, 'decision.md'), 'utf8')).toContain('## Containers vs VMs: the claims, re-derived from this run');
+    } finally {
+      rmSync(reports, { recursive: true, force: true });
+    }
     expect(await containersOf(runId!)).toBe(0);
     expect(qemuProcessesOf(runId!)).toBe(0);
   });

@@ -90,7 +90,7 @@ describe('scenario JSON schema', () => {
     expect(sub(platformOf('qemu'), 'cpus').type).toBe('integer');
     expect(sub(platformOf('docker'), 'cpus').type).toBe('number');
     expect(sub(schema, 'workload', 'device').enum).toEqual(['cpu', 'gpu']);
-    expect((sub(schema, 'report', 'formats').items as Schema).enum).toEqual(['json', 'markdown', 'html']);
+    expect((sub(schema, 'report', 'formats').items as Schema).enum).toEqual(['json', 'markdown', 'html', 'decision', 'charts', 'exports']);
     expect(sub(schema, 'measurements', 'throughput', 'mode').enum).toEqual(['closed', 'open']);
   });
 

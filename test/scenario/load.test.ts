@@ -35,7 +35,7 @@ measurements:
   density:    { max_instances: 8, memory_budget: 8GiB, slo_p99: 500ms }
   throughput: { mode: closed, connections: [1, 4], duration: 20s, warmup: 5s }
 report:
-  formats: [json, markdown]
+  formats: [json, markdown, html, decision, charts, exports]
 `;
 
 // A small valid scenario; the malformed cases below edit it. Line numbers:
@@ -99,7 +99,7 @@ describe('the reference scenario', () => {
         throughput: { mode: 'closed', connections: [1, 4], duration: 20_000, warmup: 5_000, timeout: 5_000 },
       },
       runner: { order: 'interleaved', seed: 1, poll_interval: 10 },
-      report: { formats: ['json', 'markdown'] },
+      report: { formats: ['json', 'markdown', 'html', 'decision', 'charts', 'exports'] },
     };
     expect(s).toEqual(expected);
   });
@@ -124,7 +124,7 @@ describe('the reference scenario', () => {
     expect(s.platforms[0]).toEqual({ name: 'c', kind: 'docker', cpus: 1, memory: GiB, network: 'host' });
     expect(s.measurements).toEqual({ startup: { repetitions: 2, warmup: 1, timeout: 180_000 } });
     expect(s.runner).toEqual({ order: 'interleaved', seed: 1, poll_interval: 10 });
-    expect(s.report).toEqual({ formats: ['json', 'markdown'] });
+    expect(s.report).toEqual({ formats: ['json', 'markdown', 'html', 'decision', 'charts', 'exports'] });
   });
 
   it('accepts open-loop throughput with rates, fractional docker cpus and vagrant', () => {
@@ -137,7 +137,16 @@ describe('the reference scenario', () => {
       FILE,
     );
     expect(s.platforms[0]).toMatchObject({ cpus: 0.5 });
-    expect(s.platforms[2]).toEqual({ name: 'box', kind: 'vagrant', cpus: 2, memory: 2e9, provider: 'libvirt' });
+    expect(s.platforms[2]).toEqual({
+      name: 'box',
+      kind: 'vagrant',
+      cpus: 2,
+      memory: 2e9,
+      provider: 'libvirt',
+      accel: 'auto',
+      boot_timeout: 300_000,
+      tcg_tb_size: 64 * 2 ** 20,
+    });
     expect(s.measurements.throughput).toEqual({
       mode: 'open',
       connections: [1],
@@ -189,7 +198,7 @@ describe('shipped scenarios', () => {
       network: { requests: 200, timeout: 2_000 },
       snapshot: { timeout: 120_000 },
     });
-    expect(s.report.formats).toEqual(['json', 'markdown']);
+    expect(s.report.formats).toEqual(['json', 'markdown', 'html', 'decision', 'charts', 'exports']);
   });
 
   it('gpu-resnet asks for a GPU', async () => {
@@ -429,7 +438,7 @@ const CASES: Case[] = [
     line: 16,
     column: 19,
     path: 'report.formats[1]',
-    fragment: 'expected one of "json", "markdown", "html", got "pdf"',
+    fragment: 'expected one of "json", "markdown", "html", "decision", "charts", "exports", got "pdf"',
   },
   {
     name: 'model path not .onnx',

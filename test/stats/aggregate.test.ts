@@ -40,3 +40,29 @@ describe('aggregateSamples with single values', () => {
     expect(ratios[0]).toMatchObject({ ratio: 1.1, ratioCI: null, p: null, test: null, significant: false });
   });
 });
+
+describe('aggregateSamples with a Vagrant platform', () => {
+  it('compares Vagrant with the container and with the first QEMU platform', () => {
+    const { ratios } = aggregateSamples(
+      [
+        s('c', 'docker', 100),
+        s('c', 'docker', 100),
+        s('vm', 'qemu', 1000),
+        s('vm', 'qemu', 1000),
+        s('vm2', 'qemu', 3000),
+        s('vg', 'vagrant', 1500),
+        s('vg', 'vagrant', 1500),
+      ],
+      1,
+    );
+    expect(ratios.map((r) => `${r.numerator}/${r.denominator}`)).toEqual(['vm/c', 'vm2/c', 'vg/c', 'vg/vm']);
+    expect(ratios.find((r) => r.numerator === 'vg' && r.denominator === 'vm')).toMatchObject({ metric: 'startup', ratio: 1.5 });
+    expect(ratios.find((r) => r.numerator === 'vg' && r.denominator === 'c')).toMatchObject({ ratio: 15 });
+  });
+
+  it('compares Vagrant with QEMU even without a container', () => {
+    const { ratios } = aggregateSamples([s('vm', 'qemu', 10), s('vg', 'vagrant', 20)], 1);
+    expect(ratios).toHaveLength(1);
+    expect(ratios[0]).toMatchObject({ numerator: 'vg', denominator: 'vm', ratio: 2, p: null });
+  });
+});

@@ -1,0 +1,136 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { BenchError, messageOf } from '../errors.js';
+import { hostKeyOf, scenarioNameOf } from '../gate/baseline.js';
+import { DEFAULT_CHANGE_POINT_ALPHA } from '../gate/change-points.js';
+import { buildHistory, HISTORY_HEADER, historyChartSpec, historyTableRows, metricFileName } from '../gate/history.js';
+import { parsePercent } from '../gate/thresholds.js';
+import { renderVegaLiteSvg } from '../report/render-chart.js';
+import { formatValue, textTable } from '../report/terminal-table.js';
+import { readRun, type StoredRun } from '../results/read-run.js';
+import type { CliContext } from './context.js';
+import { writeFileMkdir } from './gate-inputs.js';
+import { action, paint } from './output.js';
+
+interface Flags {
+  scenario?: string;
+  host?: string;
+  out?: string;
+  alpha: string;
+  minChange: string;
+  seed: string;
+  charts: boolean;
+  markdown?: string;
+  json?: boolean;
+  failOnChange?: boolean;
+}
+
+export function registerHistory(program: Command, _ctx: CliContext): void {
+  program
+    .command('history')
+    .description('trend of many runs of one scenario on one host: a table, a Vega-Lite chart per metric, and change points (slow drifts)')
+    .argument('<results-dir>', 'directory holding results/<run-id>/ directories (e.g. results/)')
+    .option('--scenario <name>', 'only runs of this scenario (default: the scenario of the latest run)')
+    .option('--host <key>', 'only runs on this host key (default: the host of the latest run)')
+    .option('--out <dir>', 'where charts go (default reports/history/<scenario>)')
+    .option('--alpha <p>', 'significance of each change point', String(DEFAULT_CHANGE_POINT_ALPHA))
+    .option('--min-change <pct>', 'smallest relative change of the mean reported as a change point', '5%')
+    .option('--seed <n>', 'permutation seed', '1')
+    .option('--no-charts', 'do not render charts')
+    .option('--markdown <file>', 'write the trend table and change points as Markdown')
+    .option('--json', 'print the series and change points as JSON')
+    .option('--fail-on-change', 'exit 1 when a change point in the bad direction is found')
+    .addHelpText(
+      'after',
+      `
+Each run contributes one point per metric × platform: the median of its samples.
+Change points: binary segmentation with a permutation test (after E-divisive
+means, as MongoDB/Hunter use): the split with the largest standardised
+difference of means (before it vs after it, noise scale from the MAD of
+night-to-night differences) is accepted when shuffling the series (499 times)
+gives one at least as strong with probability p < alpha and the mean moved by
+at least --min-change; then both halves are searched again. A slow drift shows up as a change point near its middle, even when no
+single night crossed the gate's threshold. Only completed runs are used.
+
+Exit codes: 0 ok · 1 a worsening change point (with --fail-on-change) · 2 bad input
+
+Examples:
+  $ npx bench history results/
+  $ npx bench history results/ --scenario smoke --markdown reports/history.md`,
+    )
+    .action(
+      action(async (dir: string, opts: Flags) => {
+        const root = resolve(dir);
+        if (!existsSync(root)) throw new BenchError('input', `no such directory: ${dir}`);
+        const alpha = Number(opts.alpha);
+        if (!(alpha > 0 && alpha < 1)) throw new BenchError('usage', `--alpha must be in (0, 1), got ${opts.alpha}`);
+        const minChange = parsePercent(opts.minChange);
+        if (typeof minChange === 'string') throw new BenchError('usage', `--min-change: ${minChange}`);
+
+        const runs: StoredRun[] = [];
+        for (const name of readdirSync(root).sort()) {
+          if (!existsSync(join(root, name, 'run.json'))) continue;
+          try {
+            runs.push(readRun(join(root, name)));
+          } catch (err) {
+            process.stderr.write(paint(pc.yellow, `⚠ skipping ${name}: ${messageOf(err)}`) + '\n');
+          }
+        }
+        const completed = runs.filter((r) => r.record.status === 'completed');
+        if (completed.length === 0) throw new BenchError('input', `${dir} holds no completed run (results/<run-id>/run.json)`);
+        const latest = [...completed].sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt)).at(-1)!;
+        const scenario = opts.scenario ?? scenarioNameOf(latest.record);
+        const host = opts.host ?? hostKeyOf(latest.record.environment);
+        const chosen = completed.filter((r) => scenarioNameOf(r.record) === scenario && hostKeyOf(r.record.environment) === host);
+        const others = completed.length - chosen.length;
+        if (chosen.length === 0) throw new BenchError('input', `no completed run of scenario "${scenario}" on host ${host} in ${dir}`);
+        if (others > 0) process.stderr.write(`history: ${chosen.length} runs of "${scenario}" on host ${host}; ${others} other runs left out\n`);
+
+        const series = buildHistory(
+          chosen.map((r) => ({ runId: r.record.runId, startedAt: r.record.startedAt, samples: r.samples, summaries: r.record.summaries })),
+          { alpha, minRelativeChange: minChange, seed: Number(opts.seed) },
+        );
+        const rows = historyTableRows(series, formatValue);
+
+        const charts: string[] = [];
+        if (opts.charts) {
+          const out = resolve(opts.out ?? join('reports', 'history', scenario));
+          for (const metric of [...new Set(series.map((s) => s.metric))]) {
+            const spec = historyChartSpec(metric, series);
+            const base = join(out, metricFileName(metric));
+            writeFileMkdir(`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n');
+            writeFileMkdir(`${base}.svg`, await renderVegaLiteSvg(spec));
+            charts.push(`${base}.svg`);
+          }
+        }
+        if (opts.markdown) {
+          const md = [
+            `## vmbench history: ${scenario} (host ${host}, ${chosen.length} runs)`,
+            '',
+            `| ${HISTORY_HEADER.join(' | ')} |`,
+            `|${HISTORY_HEADER.map(() => '---').join('|')}|`,
+            ...rows.map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+            '',
+            `Change points: binary segmentation, permutation test (p < ${alpha}), at least ${(minChange * 100).toFixed(0)} % change of the mean.`,
+            '',
+          ].join('\n');
+          writeFileMkdir(opts.markdown, md);
+        }
+        const worse = series.flatMap((s) => s.changePoints.filter((c) => c.worse).map((c) => ({ ...c, metric: s.metric, platform: s.platform })));
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ scenario, host, runs: chosen.map((r) => r.record.runId), series, charts }, null, 2) + '\n');
+        } else {
+          process.stdout.write(textTable(HISTORY_HEADER, rows) + '\n\n');
+          if (charts.length > 0) process.stdout.write(`charts: ${charts.length} SVG + Vega-Lite specs in ${resolve(opts.out ?? join('reports', 'history', scenario))}\n`);
+          process.stdout.write(
+            worse.length > 0
+              ? paint(pc.red, `worsening change points: ${worse.map((c) => `${c.metric} on ${c.platform} at ${c.runId} (${(c.relativeChange * 100).toFixed(1)}%)`).join(', ')}`) + '\n'
+              : 'no worsening change point\n',
+          );
+        }
+        return opts.failOnChange && worse.length > 0 ? 1 : 0;
+      }),
+    );
+}

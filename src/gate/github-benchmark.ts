@@ -1,0 +1,43 @@
+/**
+ * github-action-benchmark's custom formats ("customSmallerIsBetter" and
+ * "customBiggerIsBetter"): a JSON array of { name, unit, value, range?, extra? }
+ * per tool, so one file per direction. Pure.
+ */
+import type { Comparison } from './compare.js';
+import { fmtP } from './compare.js';
+
+export interface GithubBenchmarkEntry {
+  name: string;
+  unit: string;
+  value: number;
+  range?: string;
+  extra?: string;
+}
+
+export interface GithubBenchmarkFiles {
+  customSmallerIsBetter: GithubBenchmarkEntry[];
+  customBiggerIsBetter: GithubBenchmarkEntry[];
+}
+
+const round = (x: number) => Number(x.toPrecision(6));
+
+/** One entry per metric × platform measured in the current run: its median, the bootstrap CI of the change as range. */
+export function githubBenchmarkEntries(comparison: Comparison): GithubBenchmarkFiles {
+  const out: GithubBenchmarkFiles = { customSmallerIsBetter: [], customBiggerIsBetter: [] };
+  for (const r of comparison.rows) {
+    if (!r.current) continue;
+    const entry: GithubBenchmarkEntry = { name: `${r.metric} (${r.platform})`, unit: r.unit, value: round(r.current.median) };
+    if (r.ratioCI && r.baseline) {
+      // ± half the CI width of the change, in the metric's unit.
+      const half = ((r.ratioCI.high - r.ratioCI.low) / 2) * r.baseline.median;
+      entry.range = `± ${round(half)}`;
+    }
+    const parts = [`n=${r.current.n}`, `verdict: ${r.verdict}`];
+    if (r.baseline) parts.push(`baseline median ${round(r.baseline.median)} ${r.unit} (n=${r.baseline.n})`);
+    if (r.ratio !== null) parts.push(`ratio ${r.ratio.toFixed(3)}`);
+    if (r.p !== null) parts.push(`p=${fmtP(r.p)}`);
+    entry.extra = parts.join('; ');
+    (r.direction === 'higher' ? out.customBiggerIsBetter : out.customSmallerIsBetter).push(entry);
+  }
+  return out;
+}

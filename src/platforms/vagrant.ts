@@ -1,0 +1,573 @@
+import { access, constants, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { BenchError, messageOf } from '../errors.js';
+import type { PhaseTimeline } from '../measure/phases.js';
+import type { Artifact } from '../workload/artifact.js';
+import { buildVagrantBox, type VagrantBoxInfo } from '../workload/build/vagrant-box.js';
+import { readProcessMemory } from './memory-proc.js';
+import { readQemuMemory } from './memory-qemu.js';
+import type { MemoryReading } from './memory-types.js';
+import { ConsolePhaseRecorder, FOLLOW_INTERVAL_MS, followConsolePhases, qemuStartupPhases, stopConsolePhases } from './phases-qemu.js';
+import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PlatformKind } from './platform.js';
+import { resolveAccelerator, type ResolvedAccel } from './qemu-accel.js';
+import { buildKernelCmdline, GUEST_SERVER_PORT, HOST_LOOPBACK, TCG_TB_SIZE_MIB } from './qemu-args.js';
+import { ConsoleTail } from './qemu-console.js';
+import { isPortFree, pickFreePort } from './qemu-ports.js';
+import { isAlive, killPids, listVmbenchQemuProcesses, vmName, VM_NAME_PREFIX } from './qemu-procs.js';
+import { connectSsh, type SshSession, writeSshKeyPair } from './ssh.js';
+import { ensureBoxAdded, isBoxVolume, listPoolVolumes } from './vagrant-box-store.js';
+import { ensureVagrantHost, VAGRANT_POOL, type VagrantPaths, vagrantGlobalExec, vagrantPaths, vagrantProcessEnv, virsh } from './vagrant-env.js';
+import { buildVagrantfile, parseSshConfig, type SshConfig } from './vagrant-vagrantfile.js';
+
+/**
+ * Vagrant substrate (kind: vagrant, provider libvirt): one Vagrant project per
+ * instance under <cacheDir>/vagrant/envs/<runId>/<instanceId>/, brought up with
+ * `vagrant up` from the box built from the same artifact as the container and
+ * the QEMU VM, against vmbench's private libvirtd (see vagrant-env.ts,
+ * scripts/setup-vagrant.sh). The VM boots the same kernel + initramfs + disk
+ * as the QEMU platform (machine pc, i440fx), the same kernel command line
+ * (SSH key, threads), the same user-net forwards on 127.0.0.1; what differs is
+ * what Vagrant and libvirt add: vagrant's own start-up and SSH wait, libvirt's
+ * domain definition and device set, libvirtd itself.
+ *
+ * Lifecycle: launch = `vagrant up` is spawned; created = vagrant printed
+ * "Starting domain." (domain defined, volume created); started = vagrant
+ * printed "Waiting for domain to get an IP address" (libvirt started QEMU);
+ * launch() returns when `vagrant up` exits (it waits for SSH); `vagrant
+ * ssh-config` is read at the first SSH use (memory, exec round trips). Stop is
+ * `vagrant destroy -f` (falls back to virsh destroy/undefine); the instance's
+ * project dir is removed on every path.
+ */
+
+export type VagrantPlatformConfig = {
+  cpus: number;
+  memoryBytes: number;
+  provider: 'libvirt';
+  accel: 'auto' | 'kvm' | 'tcg';
+  bootTimeoutMs: number;
+  /** TCG translation-cache cap in MiB (0 = QEMU's default); ignored under KVM. */
+  tcgTbSizeMiB: number;
+};
+
+export interface VagrantPlatformContext {
+  cacheDir: string;
+  artifact?: Artifact;
+  log?: (line: string) => void;
+}
+
+export interface VagrantInstance extends Instance {
+  readonly kind: 'vagrant';
+  readonly facts: Record<string, string | number | boolean>;
+  readonly runId: string;
+  readonly domain: string;
+  /** PID of the libvirt-started QEMU process. */
+  readonly pid: number;
+  readonly sshPort: number;
+  readonly privateKeyPath: string;
+  readonly hostPort: number;
+  readonly envDir: string;
+  readonly consoleLog: string;
+}
+
+const MARKER_FILE = 'vagrant-instance.json';
+const sshConfigs = new WeakMap<VagrantInstance, SshConfig>();
+const DESTROY_TIMEOUT_MS = 180_000;
+
+function checkId(what: string, v: string): void {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(v) || v.length > 60) {
+    throw new BenchError('internal', `${what} ${JSON.stringify(v)} must match [a-z0-9][a-z0-9-]* (≤ 60 chars)`);
+  }
+}
+
+/** The first line that names the problem (vagrant's explanations run long), then the last lines. */
+function vagrantError(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const key = lines.find((l) => /timed out|error|failed|no usable|could not|cannot|undefined method/i.test(l));
+  const last = lines.slice(-4).join(' / ');
+  return key && !last.includes(key) ? `${key} … ${last}` : last;
+}
+
+function tail(text: string, n = 8): string {
+  return text
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(-n)
+    .join(' / ');
+}
+
+export class VagrantPlatform extends Platform<VagrantInstance> {
+  readonly kind: PlatformKind = 'vagrant';
+  private readonly cacheDir: string;
+  private paths: VagrantPaths;
+  private artifact: Artifact | undefined;
+  private box: VagrantBoxInfo | undefined;
+  private accel: ResolvedAccel | undefined;
+  private versions: { vagrant: string; plugin: string; libvirtd: string } | undefined;
+
+  constructor(
+    name: string,
+    readonly config: VagrantPlatformConfig,
+    private readonly ctx: VagrantPlatformContext,
+  ) {
+    super(name);
+    const { cpus, memoryBytes, bootTimeoutMs } = config;
+    if (!Number.isInteger(cpus) || cpus < 1) throw new BenchError('input', `vagrant: cpus must be an integer ≥ 1 (got ${cpus})`);
+    if (!Number.isFinite(memoryBytes) || memoryBytes < 64 * 2 ** 20) throw new BenchError('input', `vagrant: memory must be at least 64 MiB`);
+    if (!Number.isFinite(bootTimeoutMs) || bootTimeoutMs <= 0) throw new BenchError('input', `vagrant: boot timeout must be positive`);
+    this.cacheDir = resolve(ctx.cacheDir);
+    this.paths = vagrantPaths(this.cacheDir);
+    this.artifact = ctx.artifact;
+  }
+
+  private log(line: string): void {
+    this.ctx.log?.(`[${this.name}] ${line}`);
+  }
+
+  get memoryMiB(): number {
+    return Math.floor(this.config.memoryBytes / 2 ** 20);
+  }
+
+  private env(): Record<string, string> {
+    return vagrantProcessEnv(this.paths);
+  }
+
+  /** Private libvirtd + pool (setup script when needed), the box built and added, the accelerator resolved. */
+  async prepare(artifact: Artifact): Promise<PlatformFacts> {
+    this.artifact = artifact;
+    this.paths = await ensureVagrantHost(this.cacheDir, (l) => this.log(l));
+    for (const [what, p] of [
+      ['disk', artifact.vm.disk],
+      ['kernel', artifact.vm.kernel],
+      ['initrd', artifact.vm.initrd],
+    ] as const) {
+      try {
+        await access(p, constants.R_OK);
+      } catch {
+        throw new BenchError('infrastructure', `artifact ${artifact.id.slice(0, 12)}: VM ${what} ${p} is missing`, { hint: 'rebuild it: npx bench images build --force' });
+      }
+    }
+    this.box = await buildVagrantBox(artifact, { log: (l) => this.log(l) });
+    const added = await ensureBoxAdded(this.paths, this.box, (l) => this.log(l));
+    this.accel = await resolveAccelerator(this.config.accel, {
+      kernel: artifact.vm.kernel,
+      cacheDir: this.cacheDir,
+      machine: 'pc',
+      log: (l) => this.log(l),
+    });
+    this.versions = await vagrantVersions(this.paths);
+    this.log(`vagrant ${this.versions.vagrant}, vagrant-libvirt ${this.versions.plugin}, libvirtd ${this.versions.libvirtd}, box ${this.box.name} (${added}), domain type ${this.driver()}`);
+    const facts: PlatformFacts = {
+      vagrantVersion: this.versions.vagrant,
+      vagrantLibvirtVersion: this.versions.plugin,
+      libvirtdVersion: this.versions.libvirtd,
+      provider: this.config.provider,
+      libvirtUri: this.paths.uri,
+      box: this.box.name,
+      boxBytes: this.box.bytes,
+      accel: this.accel.accel,
+      accelReason: this.accel.reason,
+      domainType: this.driver(),
+      machine: 'pc',
+      cpuModel: 'maximum',
+      kernelVersion: artifact.vm.kernelVersion,
+      cpus: this.config.cpus,
+      memoryMiB: this.memoryMiB,
+      network: 'user-hostfwd (qemuargs) + udp-tunnel nic',
+    };
+    if (this.accel.accel === 'tcg') facts.tcgTbSizeMiB = this.config.tcgTbSizeMiB;
+    return facts;
+  }
+
+  private driver(): 'kvm' | 'qemu' {
+    return this.accel?.accel === 'kvm' ? 'kvm' : 'qemu';
+  }
+
+  private envDir(runId: string, instanceId: string): string {
+    return join(this.paths.envs, runId, instanceId);
+  }
+
+  protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<VagrantInstance> {
+    const artifact = this.artifact;
+    const box = this.box;
+    const accel = this.accel;
+    if (!artifact || !box || !accel) throw new BenchError('internal', 'VagrantPlatform.launch() called before prepare()');
+    checkId('runId', spec.runId);
+    checkId('instanceId', spec.instanceId);
+    if (!(await isPortFree(spec.port))) throw new BenchError('infrastructure', `host port ${HOST_LOOPBACK}:${spec.port} is already in use`);
+
+    const domain = vmName(spec.runId, spec.instanceId);
+    const envDir = this.envDir(spec.runId, spec.instanceId);
+    await rm(envDir, { recursive: true, force: true });
+    await mkdir(envDir, { recursive: true });
+    await writeFile(
+      join(envDir, MARKER_FILE),
+      `${JSON.stringify({ platform: 'vagrant', name: this.name, runId: spec.runId, instanceId: spec.instanceId, domain, createdAt: new Date().toISOString() })}\n`,
+    );
+    const consoleLog = join(envDir, 'console.log');
+    let upOutput = '';
+    let recorder: ConsolePhaseRecorder | undefined;
+    try {
+      const keys = await writeSshKeyPair(envDir, 'id_ed25519', domain);
+      const cmdline = buildKernelCmdline({
+        guestPort: GUEST_SERVER_PORT,
+        threads: spec.threads,
+        modelName: spec.modelName,
+        authorizedKey: keys.publicKeyLine,
+        machine: 'pc',
+        accel: accel.accel,
+      });
+      const sshPort = await pickFreePort([spec.port]);
+      const tunnelLocalPort = await pickFreePort([spec.port, sshPort]);
+      const tunnelRemotePort = await pickFreePort([spec.port, sshPort, tunnelLocalPort]);
+      const vagrantfile = buildVagrantfile({
+        machineName: domain,
+        boxName: box.name,
+        uri: this.paths.uri,
+        storagePool: VAGRANT_POOL,
+        driver: this.driver(),
+        cpus: this.config.cpus,
+        memoryMiB: this.memoryMiB,
+        cmdline,
+        consoleLog,
+        hostPort: spec.port,
+        guestPort: GUEST_SERVER_PORT,
+        sshPort,
+        tunnelLocalPort,
+        tunnelRemotePort,
+        privateKeyPath: keys.privateKeyPath,
+        emulatorPath: this.paths.qemuTbWrapper,
+        tcgTbSizeMiB: accel.accel === 'tcg' ? this.config.tcgTbSizeMiB : 0,
+        bootTimeoutS: this.config.bootTimeoutMs / 1000,
+      });
+      await writeFile(join(envDir, 'Vagrantfile'), vagrantfile);
+
+      // Console phases are timed on arrival from the moment vagrant up starts.
+      const tailer = new ConsoleTail(consoleLog);
+      recorder = new ConsolePhaseRecorder(tailer);
+      recorder.follow(FOLLOW_INTERVAL_MS, () => false);
+
+      const t0 = performance.now();
+      this.log(`${domain}: vagrant up (ssh ${sshPort}, server ${spec.port})`);
+      const child: ResultPromise = execa('vagrant', ['up', '--provider', 'libvirt', '--no-provision'], {
+        cwd: envDir,
+        env: this.env(),
+        reject: false,
+        all: true,
+        buffer: true,
+        stdin: 'ignore',
+        timeout: this.config.bootTimeoutMs + 120_000,
+        cleanup: true,
+      });
+      child.all?.on('data', (c: Buffer) => {
+        const text = c.toString('utf8');
+        upOutput += text;
+        if (lifecycle.created === undefined && /Starting domain\./.test(upOutput)) this.mark(lifecycle, 'created');
+        if (lifecycle.started === undefined && /Waiting for domain to get an IP address/.test(upOutput)) {
+          if (lifecycle.created === undefined) this.mark(lifecycle, 'created');
+          this.mark(lifecycle, 'started');
+        }
+      });
+      const res = await child;
+      const upMs = performance.now() - t0;
+      if (res.exitCode !== 0) {
+        await recorder.stop();
+        await tailer.poll().catch(() => undefined);
+        const consoleLines = tailer.lastLines(10).map((l) => `  | ${l}`).join('\n');
+        throw new BenchError(
+          'infrastructure',
+          `vagrant up ${domain} failed (exit ${res.exitCode ?? '?'}${res.timedOut ? ', timed out' : ''}) after ${(upMs / 1000).toFixed(1)} s: ${vagrantError(upOutput)}` +
+            (consoleLines ? `\nLast console lines:\n${consoleLines}` : ''),
+          { hint: `QEMU's log: ${join(this.paths.qemuLogDir, `${domain}.log`)}; libvirtd's: ${this.paths.libvirtdLog}` },
+        );
+      }
+      if (lifecycle.created === undefined) this.mark(lifecycle, 'created');
+      if (lifecycle.started === undefined) this.mark(lifecycle, 'started');
+      const pid = await this.qemuPid(domain);
+      // SSH details: `vagrant ssh-config` is asked (and checked against these) at the first SSH use,
+      // not here, so its ≈ 1 s never delays launch() and the readiness polling after it.
+      const ssh = { port: sshPort, identityFile: keys.privateKeyPath };
+
+      const facts: Record<string, string | number | boolean> = {
+        pid,
+        domain,
+        vmName: domain,
+        box: box.name,
+        accel: accel.accel,
+        domainType: this.driver(),
+        machine: 'pc',
+        cpus: this.config.cpus,
+        memoryMiB: this.memoryMiB,
+        sshPort: ssh.port,
+        hostPort: spec.port,
+        guestPort: GUEST_SERVER_PORT,
+        consoleLog,
+        envDir,
+        network: 'user-hostfwd',
+        vagrantUpMs: Math.round(upMs),
+      };
+      if (accel.accel === 'tcg') facts.tcgTbSizeMiB = this.config.tcgTbSizeMiB;
+      const inst: VagrantInstance = {
+        id: spec.instanceId,
+        platformName: this.name,
+        kind: 'vagrant',
+        baseUrl: `http://${HOST_LOOPBACK}:${spec.port}`,
+        lifecycle,
+        facts,
+        runId: spec.runId,
+        domain,
+        pid,
+        sshPort: ssh.port,
+        privateKeyPath: ssh.identityFile,
+        hostPort: spec.port,
+        envDir,
+        consoleLog,
+      };
+      followConsolePhases(inst, recorder, () => !isAlive(pid));
+      this.log(`${domain}: up in ${(upMs / 1000).toFixed(1)} s (qemu pid ${pid}, ssh ${ssh.port})`);
+      return inst;
+    } catch (err) {
+      await recorder?.stop();
+      // Whatever failed, nothing of this instance may stay.
+      await this.destroyEnv(envDir, domain).catch((e: unknown) => this.log(`${domain}: cleanup after failed launch: ${messageOf(e)}`));
+      await this.removeRunDirIfEmpty(spec.runId);
+      throw err;
+    }
+  }
+
+  /**
+   * `vagrant ssh-config` of the instance (once; cached), checked against the
+   * port and key the instance was launched with: SSH goes where Vagrant says.
+   */
+  async sshConfig(inst: VagrantInstance): Promise<SshConfig> {
+    const have = sshConfigs.get(inst);
+    if (have) return have;
+    const t0 = performance.now();
+    const r = await execa('vagrant', ['ssh-config'], { cwd: inst.envDir, env: this.env(), reject: false, timeout: 60_000 });
+    if (r.exitCode !== 0) throw new BenchError('infrastructure', `vagrant ssh-config failed: ${tail(String(r.stderr ?? ''))}`);
+    const cfg = parseSshConfig(String(r.stdout));
+    inst.facts.vagrantSshConfigMs = Math.round(performance.now() - t0);
+    if (cfg.host !== HOST_LOOPBACK || cfg.port !== inst.sshPort || resolve(cfg.identityFile) !== resolve(inst.privateKeyPath)) {
+      throw new BenchError(
+        'infrastructure',
+        `vagrant ssh-config says ${cfg.user}@${cfg.host}:${cfg.port} with ${cfg.identityFile}; expected ${HOST_LOOPBACK}:${inst.sshPort} with ${inst.privateKeyPath}`,
+      );
+    }
+    sshConfigs.set(inst, cfg);
+    return cfg;
+  }
+
+  /** PID of the domain's QEMU from libvirt's pidfile (<state>/run/qemu/<domain>.pid). */
+  private async qemuPid(domain: string): Promise<number> {
+    const file = join(this.paths.qemuRunDir, `${domain}.pid`);
+    const text = (await readFile(file, 'utf8').catch(() => '')).trim();
+    if (!/^[0-9]+$/.test(text) || !isAlive(Number(text))) {
+      throw new BenchError('infrastructure', `no live QEMU for domain ${domain} (pidfile ${file}: ${text || 'missing'})`);
+    }
+    return Number(text);
+  }
+
+  /**
+   * `vagrant destroy -f` in the instance's project, then make sure: the
+   * domain undefined and its volume deleted (virsh), its QEMU gone, the
+   * project dir removed. Returns how the domain went.
+   */
+  private async destroyEnv(envDir: string, domain: string): Promise<{ method: string; destroyMs: number }> {
+    const t0 = performance.now();
+    let method = 'none';
+    try {
+      if (await access(join(envDir, 'Vagrantfile')).then(() => true, () => false)) {
+        const r = await execa('vagrant', ['destroy', '-f'], { cwd: envDir, env: this.env(), reject: false, timeout: DESTROY_TIMEOUT_MS, all: true });
+        method = r.exitCode === 0 ? 'vagrant-destroy' : 'vagrant-destroy-failed';
+        if (r.exitCode !== 0) this.log(`${domain}: vagrant destroy -f failed (exit ${r.exitCode ?? '?'}): ${tail(String(r.all ?? ''), 4)}`);
+      }
+      const left = await forceRemoveDomains(this.paths, [domain], (l) => this.log(l));
+      if (left.length) method = `${method}+virsh`;
+    } finally {
+      await rm(envDir, { recursive: true, force: true });
+    }
+    return { method, destroyMs: performance.now() - t0 };
+  }
+
+  protected async doStop(inst: VagrantInstance): Promise<void> {
+    await stopConsolePhases(inst);
+    try {
+      const r = await this.destroyEnv(inst.envDir, inst.domain);
+      inst.facts.stopMethod = r.method;
+      inst.facts.vagrantDestroyMs = Math.round(r.destroyMs);
+    } finally {
+      await this.removeRunDirIfEmpty(inst.runId);
+    }
+  }
+
+  private async removeRunDirIfEmpty(runId: string): Promise<void> {
+    await rmdir(join(this.paths.envs, runId)).catch(() => undefined);
+  }
+
+  /**
+   * QEMU's PSS (the libvirt-started process, as memory_host: the same
+   * definition as the QEMU platform) and the server inside over SSH; libvirtd's
+   * own PSS is recorded apart (host.info.libvirtdPss), not counted: one
+   * libvirtd serves every domain on the host.
+   */
+  override async memoryReading(instance: VagrantInstance): Promise<MemoryReading> {
+    await this.sshConfig(instance);
+    const r = await readQemuMemory(instance);
+    const libvirtdPid = Number((await readFile(this.paths.libvirtdPidfile, 'utf8').catch(() => '')).trim());
+    const libvirtd = Number.isInteger(libvirtdPid) && libvirtdPid > 0 ? await readProcessMemory(libvirtdPid) : null;
+    const notes = [...r.notes];
+    if (libvirtd) {
+      r.host.info.libvirtdPss = libvirtd.pssBytes;
+      r.host.info.libvirtdRss = libvirtd.rssBytes;
+      r.host.processes.push(libvirtd);
+      // Facts go into every sample's metadata: the memory samples carry libvirtd's share at the time of the reading.
+      instance.facts.libvirtdPssMiB = Math.round((libvirtd.pssBytes / 2 ** 20) * 10) / 10;
+      instance.facts.libvirtdRssMiB = Math.round((libvirtd.rssBytes / 2 ** 20) * 10) / 10;
+    } else notes.push('libvirtd not read (no pidfile or gone)');
+    return {
+      ...r,
+      kind: 'vagrant',
+      method: `${r.method}; qemu started by libvirt (pid from ${this.paths.qemuRunDir}/${instance.domain}.pid); libvirtd /proc/${libvirtdPid}/smaps_rollup Pss recorded apart as metadata libvirtdPssMiB, not counted (one libvirtd serves all domains)`,
+      notes,
+    };
+  }
+
+  override async pinCpus(instance: VagrantInstance, cpus: string): Promise<void> {
+    await execa('taskset', ['-a', '-p', '-c', cpus, String(instance.pid)]);
+  }
+
+  override async execRoundTripMs(instance: VagrantInstance, count: number): Promise<number[]> {
+    await this.sshConfig(instance);
+    const ssh: SshSession = await connectSsh({ port: instance.sshPort, privateKeyPath: instance.privateKeyPath, timeoutMs: 30_000 });
+    try {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push((await ssh.exec('true')).wallMs);
+      return out;
+    } finally {
+      ssh.dispose();
+    }
+  }
+
+  override async startupPhases(instance: VagrantInstance): Promise<PhaseTimeline> {
+    return qemuStartupPhases(instance);
+  }
+
+  /** Destroy every Vagrant environment, domain, volume and QEMU process of one run. */
+  async cleanupRun(runId: string): Promise<void> {
+    checkId('runId', runId);
+    await cleanupVagrant(this.cacheDir, { runId, log: (l) => this.log(l) });
+  }
+}
+
+async function vagrantVersions(paths: VagrantPaths): Promise<{ vagrant: string; plugin: string; libvirtd: string }> {
+  const g = vagrantGlobalExec(paths);
+  const v = await execa('vagrant', ['--version'], { ...g, reject: false, timeout: 60_000 });
+  const p = await execa('vagrant', ['plugin', 'list'], { ...g, reject: false, timeout: 60_000 });
+  const d = await virsh(paths, ['version', '--daemon'], 10_000);
+  const vagrant = /Vagrant\s+([0-9.]+)/.exec(String(v.stdout))?.[1] ?? 'unknown';
+  const plugin = /vagrant-libvirt \(([^,)]+)/.exec(String(p.stdout))?.[1] ?? 'unknown';
+  const libvirtd = /daemon[^0-9]*([0-9.]+)/i.exec(d.stdout)?.[1] ?? 'unknown';
+  if (vagrant === 'unknown') throw new BenchError('unsupported', 'vagrant is not installed or does not run', { hint: 'run ./scripts/setup-vagrant.sh' });
+  if (plugin === 'unknown') throw new BenchError('unsupported', 'the vagrant-libvirt plugin is not available', { hint: 'apt-get install vagrant-libvirt (./scripts/setup-vagrant.sh)' });
+  return { vagrant, plugin, libvirtd };
+}
+
+/** Domain names (all, active or not) on the private libvirtd. */
+export async function listDomains(paths: VagrantPaths): Promise<string[]> {
+  const r = await virsh(paths, ['list', '--all', '--name'], 15_000).catch(() => ({ stdout: '', exitCode: 1, stderr: '' }));
+  if (r.exitCode !== 0) return [];
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+/**
+ * virsh destroy + undefine (with its storage) for each named domain that still
+ * exists, delete per-domain volumes (<domain>.img) left in the pool, and kill
+ * any QEMU process still named after the domain. Returns the domains that had
+ * to be removed this way.
+ */
+export async function forceRemoveDomains(paths: VagrantPaths, domains: readonly string[], log?: (line: string) => void): Promise<string[]> {
+  const existing = new Set(await listDomains(paths));
+  const removed: string[] = [];
+  for (const d of domains) {
+    if (!existing.has(d)) continue;
+    removed.push(d);
+    log?.(`virsh destroy/undefine ${d}`);
+    await virsh(paths, ['destroy', d], 30_000);
+    const u = await virsh(paths, ['undefine', d, '--remove-all-storage', '--managed-save', '--snapshots-metadata'], 30_000);
+    if (u.exitCode !== 0) await virsh(paths, ['undefine', d], 30_000);
+  }
+  const volumes = await listPoolVolumes(paths);
+  for (const v of volumes) {
+    if (isBoxVolume(v)) continue;
+    if (domains.some((d) => v === `${d}.img` || v.startsWith(`${d}-`) || v.startsWith(`${d}.`))) {
+      log?.(`virsh vol-delete ${v}`);
+      await virsh(paths, ['vol-delete', '--pool', VAGRANT_POOL, v], 30_000);
+    }
+  }
+  const procs = (await listVmbenchQemuProcesses()).filter((p) => domains.includes(p.name));
+  if (procs.length) {
+    log?.(`killing qemu ${procs.map((p) => `${p.name}(${p.pid})`).join(', ')}`);
+    const left = await killPids(procs.map((p) => p.pid));
+    if (left.length) throw new BenchError('infrastructure', `could not kill qemu process(es) ${left.join(', ')}`);
+  }
+  return removed;
+}
+
+export interface VagrantGcResult {
+  environments: number;
+  domains: number;
+  volumes: number;
+}
+
+/**
+ * Remove Vagrant leftovers: every instance project under envs/<runId>/
+ * (`vagrant destroy -f`, then the dir), every domain named vmbench-<runId>-*
+ * (or vmbench-* with no runId), their volumes and QEMU processes. Box volumes
+ * stay. Does nothing (and starts nothing) when the private libvirtd was never
+ * set up.
+ */
+export async function cleanupVagrant(cacheDir: string, opts: { runId?: string; log?: (line: string) => void } = {}): Promise<VagrantGcResult> {
+  const paths = vagrantPaths(cacheDir);
+  const result: VagrantGcResult = { environments: 0, domains: 0, volumes: 0 };
+  const prefix = opts.runId ? `${VM_NAME_PREFIX}${opts.runId}-` : VM_NAME_PREFIX;
+  const runDirs = opts.runId ? [opts.runId] : await readdir(paths.envs).catch(() => [] as string[]);
+  const env = vagrantProcessEnv(paths);
+  for (const run of runDirs) {
+    const runDir = join(paths.envs, run);
+    for (const inst of await readdir(runDir).catch(() => [] as string[])) {
+      const dir = join(runDir, inst);
+      if (await access(join(dir, 'Vagrantfile')).then(() => true, () => false)) {
+        opts.log?.(`vagrant destroy -f in ${dir}`);
+        await execa('vagrant', ['destroy', '-f'], { cwd: dir, env, reject: false, timeout: DESTROY_TIMEOUT_MS });
+      }
+      await rm(dir, { recursive: true, force: true });
+      result.environments++;
+    }
+    await rmdir(runDir).catch(() => undefined);
+  }
+  let socketThere = true;
+  try {
+    await access(paths.socket);
+  } catch {
+    socketThere = false;
+  }
+  const domains = socketThere ? (await listDomains(paths)).filter((d) => d.startsWith(prefix)) : [];
+  const before = socketThere ? (await listPoolVolumes(paths)).filter((v) => !isBoxVolume(v) && v.startsWith(prefix)) : [];
+  result.domains = (await forceRemoveDomains(paths, domains, opts.log)).length;
+  // Volumes of domains already gone.
+  for (const v of before) {
+    if (domains.some((d) => v.startsWith(d))) continue;
+    opts.log?.(`virsh vol-delete ${v}`);
+    await virsh(paths, ['vol-delete', '--pool', VAGRANT_POOL, v], 30_000);
+  }
+  const after = socketThere ? (await listPoolVolumes(paths)).filter((v) => !isBoxVolume(v) && v.startsWith(prefix)) : [];
+  result.volumes = before.length - after.length;
+  // QEMU processes of vagrant domains whose domain libvirt no longer knows (pidfile in our run dir).
+  const strays = (await listVmbenchQemuProcesses()).filter((p) => p.name.startsWith(prefix) && p.argv.some((a) => a.includes(paths.root)));
+  if (strays.length) await killPids(strays.map((p) => p.pid));
+  return result;
+}
