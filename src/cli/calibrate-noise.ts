@@ -7,12 +7,10 @@ import { computeNoise, type NoiseProfile } from '../gate/noise.js';
 import { textTable } from '../report/terminal-table.js';
 import { createPlatform } from '../platforms/factory.js';
 import { readRun, type StoredRun } from '../results/read-run.js';
-import { executeRun } from '../runner/run.js';
 import { loadScenario } from '../scenario/load.js';
-import { buildArtifact } from '../workload/build/build.js';
-import { modelInputElements } from '../workload/model-input.js';
 import { GATE_EXIT } from './compare.js';
 import type { CliContext } from './context.js';
+import { executeScenario } from './execute-scenario.js';
 import { writeFileMkdir } from './gate-inputs.js';
 import { action } from './output.js';
 import { progressListener } from './progress.js';
@@ -35,26 +33,7 @@ async function runOnce(ctx: CliContext, scenarioFile: string, resultsRoot: strin
   const progress = progressListener();
   try {
     const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir }));
-    const outcome = await executeRun({
-      scenario,
-      scenarioFile,
-      resultsRoot,
-      projectDir: ctx.projectDir,
-      vmbenchVersion: ctx.version,
-      docker,
-      platforms,
-      signal,
-      onEvent: progress.listener,
-      artifact: () =>
-        buildArtifact({
-          cacheDir: ctx.cacheDir,
-          model: scenario.workload.model,
-          seed: scenario.workload.seed,
-          docker,
-          onProgress: (ev) => progress.listener({ type: 'build', ...ev }),
-        }),
-      inputElements: () => modelInputElements(scenario.workload.model, scenario.workload.seed, ctx.cacheDir, scenario.workload.batch),
-    });
+    const outcome = await executeScenario(ctx, { scenario, scenarioFile, resultsRoot, docker, platforms, signal, onEvent: progress.listener });
     return outcome.dir;
   } finally {
     progress.stop();

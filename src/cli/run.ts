@@ -8,11 +8,9 @@ import { detectGpu } from '../platforms/gpu.js';
 import { renderMarkdownSummary } from '../report/markdown-summary.js';
 import { renderSummaryTable } from '../report/terminal-table.js';
 import { readRun } from '../results/read-run.js';
-import { executeRun } from '../runner/run.js';
 import { loadScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
-import { buildArtifact } from '../workload/build/build.js';
-import { modelInputElements } from '../workload/model-input.js';
+import { executeScenario } from './execute-scenario.js';
 import { action, paint } from './output.js';
 import { progressListener } from './progress.js';
 import { defaultReportDir, partsFromFormats, writeReport } from './write-report.js';
@@ -92,25 +90,14 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          const outcome = await executeRun({
+          const outcome = await executeScenario(ctx, {
             scenario,
             scenarioFile,
             resultsRoot: resolve(opts.results),
-            projectDir: ctx.projectDir,
-            vmbenchVersion: ctx.version,
             docker,
             platforms,
             signal: controller.signal,
             onEvent: progress.listener,
-            artifact: () =>
-              buildArtifact({
-                cacheDir: ctx.cacheDir,
-                model: scenario.workload.model,
-                seed: scenario.workload.seed,
-                docker,
-                onProgress: (ev) => progress.listener({ type: 'build', ...ev }),
-              }),
-            inputElements: () => modelInputElements(scenario.workload.model, scenario.workload.seed, ctx.cacheDir, scenario.workload.batch),
           });
           progress.stop();
           const { record, dir } = outcome;

@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -13,6 +12,7 @@ import {
   type PlatformKind,
 } from './platform.js';
 import { readQemuMemory } from './memory-qemu.js';
+import { assertVmArtifactFiles, pinQemuProcess, sshTrueRoundTrips } from './vm-guest.js';
 import type { MemoryReading } from './memory-types.js';
 import type { PhaseTimeline } from '../measure/phases.js';
 import { ConsolePhaseRecorder, followConsolePhases, qemuStartupPhases, stopConsolePhases } from './phases-qemu.js';
@@ -157,19 +157,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
   async prepare(artifact: Artifact): Promise<PlatformFacts> {
     this.artifact = artifact;
     this.tools = await findQemuTools();
-    for (const [what, p] of [
-      ['disk', artifact.vm.disk],
-      ['kernel', artifact.vm.kernel],
-      ['initrd', artifact.vm.initrd],
-    ] as const) {
-      try {
-        await access(p, constants.R_OK);
-      } catch {
-        throw new BenchError('infrastructure', `artifact ${artifact.id.slice(0, 12)}: VM ${what} ${p} is missing`, {
-          hint: 'rebuild the artifact (bench build)',
-        });
-      }
-    }
+    await assertVmArtifactFiles(artifact);
     const probeMachine: Machine = this.config.machine === 'auto' ? 'microvm' : this.config.machine;
     this.accel = await resolveAccelerator(this.config.accel, {
       kernel: artifact.vm.kernel,
@@ -465,19 +453,12 @@ export class QemuPlatform extends Platform<QemuInstance> {
 
   /** taskset on every thread of the QEMU process (vCPUs, I/O threads). */
   override async pinCpus(instance: QemuInstance, cpus: string): Promise<void> {
-    await execa('taskset', ['-a', '-p', '-c', cpus, String(instance.pid)]);
+    await pinQemuProcess(instance.pid, cpus);
   }
 
   /** `true` over one SSH connection into the guest, `count` times (connection set-up not included). */
   override async execRoundTripMs(instance: QemuInstance, count: number): Promise<number[]> {
-    const ssh = await connectInstanceSsh(instance);
-    try {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) out.push((await ssh.exec('true')).wallMs);
-      return out;
-    } finally {
-      ssh.dispose();
-    }
+    return sshTrueRoundTrips(await connectInstanceSsh(instance), count);
   }
 
   /** Snapshot by migration to a file, restore with -incoming: see snapshot-qemu.ts. */

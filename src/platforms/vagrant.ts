@@ -1,4 +1,4 @@
-import { access, constants, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { BenchError, messageOf } from '../errors.js';
@@ -7,15 +7,16 @@ import type { Artifact } from '../workload/artifact.js';
 import { buildVagrantBox, type VagrantBoxInfo } from '../workload/build/vagrant-box.js';
 import { readProcessMemory } from './memory-proc.js';
 import { readQemuMemory } from './memory-qemu.js';
+import { assertVmArtifactFiles, pinQemuProcess, sshTrueRoundTrips } from './vm-guest.js';
 import type { MemoryReading } from './memory-types.js';
 import { ConsolePhaseRecorder, FOLLOW_INTERVAL_MS, followConsolePhases, qemuStartupPhases, stopConsolePhases } from './phases-qemu.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PlatformKind } from './platform.js';
 import { resolveAccelerator, type ResolvedAccel } from './qemu-accel.js';
-import { buildKernelCmdline, GUEST_SERVER_PORT, HOST_LOOPBACK, TCG_TB_SIZE_MIB } from './qemu-args.js';
+import { buildKernelCmdline, GUEST_SERVER_PORT, HOST_LOOPBACK } from './qemu-args.js';
 import { ConsoleTail } from './qemu-console.js';
 import { isPortFree, pickFreePort } from './qemu-ports.js';
 import { isAlive, killPids, listVmbenchQemuProcesses, vmName, VM_NAME_PREFIX } from './qemu-procs.js';
-import { connectSsh, type SshSession, writeSshKeyPair } from './ssh.js';
+import { connectSsh, writeSshKeyPair } from './ssh.js';
 import { ensureBoxAdded, isBoxVolume, listPoolVolumes } from './vagrant-box-store.js';
 import { ensureVagrantHost, VAGRANT_POOL, type VagrantPaths, vagrantGlobalExec, vagrantPaths, vagrantProcessEnv, virsh } from './vagrant-env.js';
 import { buildVagrantfile, parseSshConfig, type SshConfig } from './vagrant-vagrantfile.js';
@@ -137,17 +138,7 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
   async prepare(artifact: Artifact): Promise<PlatformFacts> {
     this.artifact = artifact;
     this.paths = await ensureVagrantHost(this.cacheDir, (l) => this.log(l));
-    for (const [what, p] of [
-      ['disk', artifact.vm.disk],
-      ['kernel', artifact.vm.kernel],
-      ['initrd', artifact.vm.initrd],
-    ] as const) {
-      try {
-        await access(p, constants.R_OK);
-      } catch {
-        throw new BenchError('infrastructure', `artifact ${artifact.id.slice(0, 12)}: VM ${what} ${p} is missing`, { hint: 'rebuild it: npx bench images build --force' });
-      }
-    }
+    await assertVmArtifactFiles(artifact);
     this.box = await buildVagrantBox(artifact, { log: (l) => this.log(l) });
     const added = await ensureBoxAdded(this.paths, this.box, (l) => this.log(l));
     this.accel = await resolveAccelerator(this.config.accel, {
@@ -434,19 +425,12 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
   }
 
   override async pinCpus(instance: VagrantInstance, cpus: string): Promise<void> {
-    await execa('taskset', ['-a', '-p', '-c', cpus, String(instance.pid)]);
+    await pinQemuProcess(instance.pid, cpus);
   }
 
   override async execRoundTripMs(instance: VagrantInstance, count: number): Promise<number[]> {
     await this.sshConfig(instance);
-    const ssh: SshSession = await connectSsh({ port: instance.sshPort, privateKeyPath: instance.privateKeyPath, timeoutMs: 30_000 });
-    try {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) out.push((await ssh.exec('true')).wallMs);
-      return out;
-    } finally {
-      ssh.dispose();
-    }
+    return sshTrueRoundTrips(await connectSsh({ port: instance.sshPort, privateKeyPath: instance.privateKeyPath, timeoutMs: 30_000 }), count);
   }
 
   override async startupPhases(instance: VagrantInstance): Promise<PhaseTimeline> {

@@ -1,0 +1,47 @@
+import type Dockerode from 'dockerode';
+import type { RunListener } from '../runner/events.js';
+import type { Platform } from '../platforms/platform.js';
+import { executeRun, type RunOutcome } from '../runner/run.js';
+import type { Scenario } from '../scenario/schema.js';
+import { buildArtifact } from '../workload/build/build.js';
+import { modelInputElements } from '../workload/model-input.js';
+import type { CliContext } from './context.js';
+
+export interface ScenarioRunOptions {
+  scenario: Scenario;
+  scenarioFile: string;
+  resultsRoot: string;
+  docker: Dockerode;
+  platforms: Platform[];
+  signal: AbortSignal;
+  onEvent: RunListener;
+}
+
+/**
+ * One run of a scenario as every command that measures does it (`bench run`,
+ * `bench calibrate-noise`): the artifact built or found in the CLI's cache,
+ * the model input from the scenario's seed, results journaled under resultsRoot.
+ */
+export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise<RunOutcome> {
+  const { scenario, docker, onEvent } = o;
+  return executeRun({
+    scenario,
+    scenarioFile: o.scenarioFile,
+    resultsRoot: o.resultsRoot,
+    projectDir: ctx.projectDir,
+    vmbenchVersion: ctx.version,
+    docker,
+    platforms: o.platforms,
+    signal: o.signal,
+    onEvent,
+    artifact: () =>
+      buildArtifact({
+        cacheDir: ctx.cacheDir,
+        model: scenario.workload.model,
+        seed: scenario.workload.seed,
+        docker,
+        onProgress: (ev) => onEvent({ type: 'build', ...ev }),
+      }),
+    inputElements: () => modelInputElements(scenario.workload.model, scenario.workload.seed, ctx.cacheDir, scenario.workload.batch),
+  });
+}
