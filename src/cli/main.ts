@@ -22,8 +22,8 @@ const ctx: CliContext = { projectDir, cacheDir: defaultCacheDir(), version };
 const program = new Command('bench')
   .version(version, '-V, --version')
   .description(
-    'vmbench: run the same model-serving workload in Docker containers and QEMU VMs and compare ' +
-      'startup, cold start, memory, density, image size and throughput — with the numbers to back it.',
+    'vmbench: run the same model-serving workload in Docker containers and QEMU VMs (directly or through Vagrant/libvirt) and compare ' +
+      'startup, cold start, memory, density, image size and throughput — with the numbers to back it, as reports and CI gates.',
   )
   .addHelpText(
     'after',
@@ -31,7 +31,9 @@ const program = new Command('bench')
 Quick start:
   $ npx bench doctor                       # what this host can run, with fixes
   $ npx bench validate scenarios/smoke.yaml
-  $ npx bench run scenarios/smoke.yaml     # builds images on first use
+  $ npx bench run scenarios/smoke.yaml     # builds images on first use; writes results/ and reports/
+  $ npx bench report results/<run-id>      # re-render report.html, decision.md and charts
+  $ npx bench compare baselines/ results/<run-id>   # CI gate: exit 1 on a regression
 
 Environment: VMBENCH_CACHE_DIR (default .bench/), NO_COLOR, CI (plain progress), VMBENCH_DEBUG=1 (stack traces).`,
   )
