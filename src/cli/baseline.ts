@@ -1,15 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { BenchError } from '../errors.js';
 import { baselinePath, hostKeyOf, makeBaseline } from '../gate/baseline.js';
-import type { NoiseProfile } from '../gate/noise.js';
 import { hostEnvironment } from '../results/environment.js';
 import { readRun } from '../results/read-run.js';
 import { incompleteRun, GATE_EXIT } from './compare.js';
 import type { CliContext } from './context.js';
-import { readBaselineFile, readSide, writeFileMkdir } from './gate-inputs.js';
+import { readBaselineFile, readNoiseProfile, sideOfRun, writeFileMkdir } from './gate-inputs.js';
 import { action, paint } from './output.js';
 
 export function registerBaseline(program: Command, ctx: CliContext): void {
@@ -42,21 +39,12 @@ Examples:
     .action(
       action(async (dir: string, opts: { dir: string; out?: string; noise?: string }) => {
         const run = readRun(dir);
-        const side = readSide(dir);
-        const problem = incompleteRun(side);
+        const problem = incompleteRun(sideOfRun(dir, run));
         if (problem) {
           process.stderr.write(`${paint(pc.red, 'error:')} ${problem}; not saving it as a baseline\n`);
           return GATE_EXIT.infrastructure;
         }
-        let noise = null;
-        if (opts.noise) {
-          if (!existsSync(opts.noise)) throw new BenchError('input', `no such noise profile: ${opts.noise}`);
-          const profile = JSON.parse(readFileSync(opts.noise, 'utf8')) as Partial<NoiseProfile>;
-          if (profile.kind !== 'vmbench-noise' || !Array.isArray(profile.metrics)) {
-            throw new BenchError('input', `${opts.noise} is not a vmbench noise profile`);
-          }
-          noise = profile.metrics;
-        }
+        const noise = opts.noise ? readNoiseProfile(opts.noise) : null;
         const file = makeBaseline(run.record, run.samples, noise);
         const out = opts.out ?? baselinePath(resolve(opts.dir), file.hostKey, file.scenario);
         writeFileMkdir(out, JSON.stringify(file, null, 2) + '\n');

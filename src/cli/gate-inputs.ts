@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { BenchError } from '../errors.js';
 import { baselinePath, baselineProblems, hostFingerprint, hostKey, scenarioNameOf, type BaselineFile, type HostFingerprint } from '../gate/baseline.js';
 import type { NoiseEntry, NoiseProfile } from '../gate/noise.js';
-import { readRun } from '../results/read-run.js';
+import { readRun, type StoredRun } from '../results/read-run.js';
 import type { Sample } from '../results/sample.js';
 import type { RunRecord } from '../runner/run-record.js';
 
@@ -46,11 +46,11 @@ export function readBaselineFile(file: string): BaselineFile {
   return value as BaselineFile;
 }
 
-function fromRun(path: string): GateSide {
-  const run = readRun(path);
+/** A run already read (by readRun) as a side of a comparison; `label` is what the user passed. */
+export function sideOfRun(label: string, run: StoredRun): GateSide {
   const host = hostFingerprint(run.record.environment);
   return {
-    label: path,
+    label,
     kind: 'run',
     scenario: scenarioNameOf(run.record),
     host,
@@ -60,6 +60,10 @@ function fromRun(path: string): GateSide {
     baseline: null,
     file: null,
   };
+}
+
+function fromRun(path: string): GateSide {
+  return sideOfRun(path, readRun(path));
 }
 
 function fromBaseline(file: string, label: string): GateSide {
@@ -92,21 +96,30 @@ export function readSide(path: string, other?: GateSide): GateSide {
   return fromBaseline(abs, path);
 }
 
+function isNoiseProfile(value: unknown): value is Pick<NoiseProfile, 'kind' | 'metrics'> {
+  const v = value as Partial<NoiseProfile> | null;
+  return typeof v === 'object' && v !== null && v.kind === 'vmbench-noise' && Array.isArray(v.metrics);
+}
+
+/** The entries of a noise profile file the user named (--noise); input errors say what is wrong. */
+export function readNoiseProfile(file: string): NoiseEntry[] {
+  if (!existsSync(resolve(file))) throw new BenchError('input', `no such noise profile: ${file}`);
+  const value = readJson(resolve(file));
+  if (!isNoiseProfile(value)) {
+    throw new BenchError('input', `${file} is not a vmbench noise profile (written by \`bench calibrate-noise\`)`);
+  }
+  return value.metrics;
+}
+
 /** Noise entries: an explicit file, else the baseline's own, else <scenario>.noise.json next to the baseline file. */
 export function readNoise(explicit: string | undefined, baseline: GateSide): { entries: NoiseEntry[] | null; source: string | null } {
-  if (explicit) {
-    const value = readJson(resolve(explicit)) as Partial<NoiseProfile>;
-    if (value.kind !== 'vmbench-noise' || !Array.isArray(value.metrics)) {
-      throw new BenchError('input', `${explicit} is not a vmbench noise profile (written by \`bench calibrate-noise\`)`);
-    }
-    return { entries: value.metrics, source: explicit };
-  }
+  if (explicit) return { entries: readNoiseProfile(explicit), source: explicit };
   if (baseline.baseline?.noise) return { entries: baseline.baseline.noise, source: `${baseline.file} (embedded)` };
   if (baseline.file) {
     const sibling = join(dirname(baseline.file), `${baseline.scenario}.noise.json`);
     if (existsSync(sibling)) {
-      const value = readJson(sibling) as Partial<NoiseProfile>;
-      if (value.kind === 'vmbench-noise' && Array.isArray(value.metrics)) return { entries: value.metrics, source: sibling };
+      const value = readJson(sibling);
+      if (isNoiseProfile(value)) return { entries: value.metrics, source: sibling };
     }
   }
   return { entries: null, source: null };

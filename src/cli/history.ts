@@ -7,6 +7,7 @@ import { hostKeyOf, scenarioNameOf } from '../gate/baseline.js';
 import { DEFAULT_CHANGE_POINT_ALPHA } from '../gate/change-points.js';
 import { buildHistory, HISTORY_HEADER, historyChartSpec, historyTableRows, metricFileName } from '../gate/history.js';
 import { parsePercent } from '../gate/thresholds.js';
+import { markdownCell } from '../report/markdown-cell.js';
 import { renderVegaLiteSvg } from '../report/render-chart.js';
 import { formatValue, textTable } from '../report/terminal-table.js';
 import { readRun, type StoredRun } from '../results/read-run.js';
@@ -95,11 +96,11 @@ Examples:
         const rows = historyTableRows(series, formatValue);
 
         const charts: string[] = [];
+        const chartDir = resolve(opts.out ?? join('reports', 'history', scenario));
         if (opts.charts) {
-          const out = resolve(opts.out ?? join('reports', 'history', scenario));
           for (const metric of [...new Set(series.map((s) => s.metric))]) {
             const spec = historyChartSpec(metric, series);
-            const base = join(out, metricFileName(metric));
+            const base = join(chartDir, metricFileName(metric));
             writeFileMkdir(`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n');
             writeFileMkdir(`${base}.svg`, await renderVegaLiteSvg(spec));
             charts.push(`${base}.svg`);
@@ -111,7 +112,7 @@ Examples:
             '',
             `| ${HISTORY_HEADER.join(' | ')} |`,
             `|${HISTORY_HEADER.map(() => '---').join('|')}|`,
-            ...rows.map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+            ...rows.map((r) => `| ${r.map(markdownCell).join(' | ')} |`),
             '',
             `Change points: binary segmentation, permutation test (p < ${alpha}), at least ${(minChange * 100).toFixed(0)} % change of the mean.`,
             '',
@@ -123,7 +124,7 @@ Examples:
           process.stdout.write(JSON.stringify({ scenario, host, runs: chosen.map((r) => r.record.runId), series, charts }, null, 2) + '\n');
         } else {
           process.stdout.write(textTable(HISTORY_HEADER, rows) + '\n\n');
-          if (charts.length > 0) process.stdout.write(`charts: ${charts.length} SVG + Vega-Lite specs in ${resolve(opts.out ?? join('reports', 'history', scenario))}\n`);
+          if (charts.length > 0) process.stdout.write(`charts: ${charts.length} SVG + Vega-Lite specs in ${chartDir}\n`);
           process.stdout.write(
             worse.length > 0
               ? paint(pc.red, `worsening change points: ${worse.map((c) => `${c.metric} on ${c.platform} at ${c.runId} (${(c.relativeChange * 100).toFixed(1)}%)`).join(', ')}`) + '\n'

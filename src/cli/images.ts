@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { buildArtifact } from '../workload/build/build.js';
 import { listArtifacts, matchIds, removeArtifacts } from '../workload/build/artifact-store.js';
-import { BOX_INFO_FILE, buildVagrantBox, readVagrantBox, type VagrantBoxInfo } from '../workload/build/vagrant-box.js';
+import { buildVagrantBox, readBoxInfo, readVagrantBox, type VagrantBoxInfo } from '../workload/build/vagrant-box.js';
 import { listAddedBoxes, removeBoxes } from '../platforms/vagrant-box-store.js';
 import { vagrantPaths } from '../platforms/vagrant-env.js';
 import { textTable, formatMs } from '../report/terminal-table.js';
@@ -131,9 +129,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
         const added = await listAddedBoxes(paths);
         const boxNames = new Set<string>();
         for (const a of targets) {
-          const info = await readFile(join(a.dir, BOX_INFO_FILE), 'utf8')
-            .then((t) => JSON.parse(t) as VagrantBoxInfo)
-            .catch(() => undefined);
+          const info = await readBoxInfo(a.dir);
           if (info && added.includes(info.name)) boxNames.add(info.name);
         }
         if (opts.all) for (const n of added) boxNames.add(n);

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { renderReport, type ReportPart } from '../report/build.js';
+import { ALL_PARTS, renderReport, type ReportPart } from '../report/build.js';
 import type { StoredRun } from '../results/read-run.js';
 
 /** The default report directory: reports/<run-id> (several runs: reports/<id>+<id>…), relative to the working directory. */
@@ -25,7 +25,5 @@ export async function writeReport(runs: readonly StoredRun[], outDir: string, pa
 
 /** Report parts a scenario's report.formats asks for (json and markdown are written into the results directory instead). */
 export function partsFromFormats(formats: readonly string[]): ReportPart[] {
-  const parts: ReportPart[] = [];
-  for (const p of ['html', 'decision', 'charts', 'exports'] as const) if (formats.includes(p)) parts.push(p);
-  return parts;
+  return ALL_PARTS.filter((p) => formats.includes(p));
 }

@@ -23,6 +23,7 @@
  * A linear drift has no single step but its two halves differ in mean, so it
  * is reported as a change point near its middle.
  */
+import { median } from 'simple-statistics';
 import { seededRandom } from '../runner/plan.js';
 
 export interface ChangePointOptions {
@@ -74,11 +75,9 @@ function noiseScale(values: ArrayLike<number>, from: number, to: number): number
   return Math.sqrt(ss / Math.max(1, to - from - 1));
 }
 
+/** 0 for a segment of one point (no differences): the standard-deviation fallback then applies. */
 function medianOf(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return xs.length === 0 ? 0 : median(xs);
 }
 
 /**

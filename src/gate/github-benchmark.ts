@@ -3,6 +3,7 @@
  * "customBiggerIsBetter"): a JSON array of { name, unit, value, range?, extra? }
  * per tool, so one file per direction. Pure.
  */
+import { round } from '../report/format.js';
 import type { Comparison } from './compare.js';
 import { fmtP } from './compare.js';
 
@@ -18,8 +19,6 @@ export interface GithubBenchmarkFiles {
   customSmallerIsBetter: GithubBenchmarkEntry[];
   customBiggerIsBetter: GithubBenchmarkEntry[];
 }
-
-const round = (x: number) => Number(x.toPrecision(6));
 
 /** One entry per metric × platform measured in the current run: its median, the bootstrap CI of the change as range. */
 export function githubBenchmarkEntries(comparison: Comparison): GithubBenchmarkFiles {

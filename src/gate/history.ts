@@ -5,10 +5,12 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { median } from 'simple-statistics';
+import { VL_SCHEMA } from '../report/charts/spec.js';
 import type { Sample } from '../results/sample.js';
 import type { MetricSummary } from '../runner/run-record.js';
 import { detectChangePoints, type ChangePoint, type ChangePointOptions } from './change-points.js';
 import { groupSamples } from './noise.js';
+import { signedPercent as pct } from './report-table.js';
 import { metricDirection, type Direction } from './thresholds.js';
 
 export interface HistoryRun {
@@ -78,8 +80,6 @@ export function buildHistory(runs: readonly HistoryRun[], opts: ChangePointOptio
   return out;
 }
 
-const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
-
 /** Trend table rows: metric, platform, runs, first, last, last vs first, last vs previous, change points. */
 export function historyTableRows(series: readonly HistorySeries[], format: (v: number, unit: string) => string): string[][] {
   return series.map((s) => {
@@ -134,7 +134,7 @@ export function historyChartSpec(metric: string, series: readonly HistorySeries[
     });
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VL_SCHEMA,
     title: { text: `${metric} per run`, subtitle: `median per run, 95% CI band, ${direction}; dashed: change points` },
     width: 560,
     height: 220,

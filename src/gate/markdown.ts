@@ -2,6 +2,7 @@
  * The comparison as a Markdown summary (for $GITHUB_STEP_SUMMARY, PR
  * comments, the report artifact). Pure.
  */
+import { markdownCell } from '../report/markdown-cell.js';
 import type { Comparison } from './compare.js';
 import { COMPARISON_HEADER, comparisonCells, gateHeadline } from './report-table.js';
 
@@ -11,14 +12,12 @@ export interface MarkdownContext {
   warnings: readonly string[];
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-
 export function renderComparisonMarkdown(c: Comparison, ctx: MarkdownContext): string {
   const lines: string[] = [];
   lines.push(`## vmbench compare: ${c.regressions.length > 0 ? '❌' : '✅'} ${gateHeadline(c)}`, '');
   lines.push(`Baseline: \`${ctx.baselineLabel}\` · current: \`${ctx.currentLabel}\``, '');
   lines.push(`| ${COMPARISON_HEADER.join(' | ')} |`, `|${COMPARISON_HEADER.map(() => '---').join('|')}|`);
-  for (const r of c.rows) lines.push(`| ${comparisonCells(r).map(cell).join(' | ')} |`);
+  for (const r of c.rows) lines.push(`| ${comparisonCells(r).map(markdownCell).join(' | ')} |`);
   lines.push('');
   const notes = c.rows.filter((r) => r.note && r.verdict !== 'no significant change');
   if (notes.length > 0) {

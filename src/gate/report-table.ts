@@ -8,9 +8,15 @@ import { fmtP } from './compare.js';
 
 export const COMPARISON_HEADER = ['metric', 'platform', 'baseline', 'current', 'change (95% CI)', 'p (adj.)', 'threshold', 'verdict'];
 
-function signedPct(ratio: number): string {
-  const x = (ratio - 1) * 100;
+/** A relative change (0.123) as "+12.3%", signed either way. */
+export function signedPercent(change: number): string {
+  const x = change * 100;
   return `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
+}
+
+/** The change a ratio of medians stands for (1.123 → "+12.3%"). */
+function signedPct(ratio: number): string {
+  return signedPercent(ratio - 1);
 }
 
 export function comparisonCells(r: ComparisonRow): string[] {

@@ -120,19 +120,6 @@ export function resolveThreshold(metric: string, scenario: ThresholdMap = {}, cl
   return { threshold: def.threshold, source: informational ? 'default (informational, not gated)' : 'default', gated: !informational };
 }
 
-/** Gate block keys → pattern map ("startup.median: 10%" → { startup: 0.1 }); throws on a bad entry. */
-export function thresholdMapFrom(entries: Record<string, string | number>): ThresholdMap {
-  const out: ThresholdMap = {};
-  for (const [key, value] of Object.entries(entries)) {
-    const parsed = parseGateKey(key);
-    if (typeof parsed === 'string') throw new Error(`${key}: ${parsed}`);
-    const v = typeof value === 'number' ? value : parsePercent(value);
-    if (typeof v === 'string') throw new Error(`${key}: ${v}`);
-    out[parsed.pattern] = v;
-  }
-  return out;
-}
-
 /** "startup.median=10%" (a CLI flag) → [pattern, fraction]; a string saying what is wrong otherwise. */
 export function parseThresholdFlag(text: string): [string, number] | string {
   const eq = text.indexOf('=');

@@ -1,10 +1,9 @@
-import { access, constants, readdir, rm } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BenchError, messageOf } from '../errors.js';
+import { BenchError } from '../errors.js';
 import type { VagrantBoxInfo } from '../workload/build/vagrant-box.js';
 import { BOX_PREFIX, VAGRANT_POOL, type VagrantPaths, vagrantGlobalExec, virsh } from './vagrant-env.js';
-import { mkdir } from 'node:fs/promises';
 
 /**
  * Boxes in the project-local VAGRANT_HOME (added on first use from the .box
@@ -82,8 +81,4 @@ export async function removeBoxes(paths: VagrantPaths, names: readonly string[],
     }
   }
   return removed;
-}
-
-export function describeBoxError(err: unknown): string {
-  return messageOf(err);
 }

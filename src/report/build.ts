@@ -37,7 +37,7 @@ export async function renderReport(runs: readonly StoredRun[], parts: readonly R
   const charts = needCharts ? buildCharts(runs, series) : [];
   const rendered: RenderedChart[] = [];
   for (const c of charts) rendered.push({ ...c, svg: await renderVegaLiteSvg(c.spec as unknown as TopLevelSpec) });
-  if (parts.includes('html')) files.push({ path: 'report.html', content: renderHtml(runs, rendered, missingCharts(runs, series)) });
+  if (parts.includes('html')) files.push({ path: 'report.html', content: renderHtml(runs, rendered, missingCharts(runs, series, charts)) });
   if (parts.includes('decision')) files.push({ path: 'decision.md', content: renderDecision(runs) });
   if (parts.includes('charts')) {
     for (const c of rendered) {

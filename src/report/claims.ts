@@ -1,7 +1,7 @@
 import type { StoredRun } from '../results/read-run.js';
 import type { MetricSummary, RatioRow } from '../runner/run-record.js';
 import { tcgPlatforms } from './caveats.js';
-import { fmt, fmtRatio } from './format.js';
+import { fmt, fmtP, fmtRatio } from './format.js';
 import { isVmKind, median, platformsOf } from './series.js';
 
 /**
@@ -111,7 +111,7 @@ function ratioRow(run: StoredRun, metric: string, vm: string, container: string)
 
 function ratioText(r: RatioRow | null, a: number, b: number): string {
   if (r?.ratio != null) {
-    return `VM ÷ container = ${fmtRatio(r.ratio)}${r.ratioCI ? ` (95 % CI ${fmtRatio(r.ratioCI.low)} – ${fmtRatio(r.ratioCI.high)})` : ''}${r.p != null ? `, Mann–Whitney p = ${r.p.toFixed(3)}` : ''}`;
+    return `VM ÷ container = ${fmtRatio(r.ratio)}${r.ratioCI ? ` (95 % CI ${fmtRatio(r.ratioCI.low)} – ${fmtRatio(r.ratioCI.high)})` : ''}${r.p != null ? `, Mann–Whitney ${fmtP(r.p)}` : ''}`;
   }
   return b === 0 ? 'VM ÷ container undefined (container value 0)' : `VM ÷ container = ${fmtRatio(a / b)}`;
 }

@@ -2,6 +2,7 @@ import type { StoredRun } from '../results/read-run.js';
 import { collectWarnings, tcgPlatforms, TCG_CAVEAT } from './caveats.js';
 import { CLAIMS, evaluateClaims, NOT_MEASURABLE, substratesOf, type ClaimResult } from './claims.js';
 import { environmentLines } from './environment-lines.js';
+import { markdownCell } from './markdown-cell.js';
 
 const VERDICT_MARK: Record<ClaimResult['verdict'], string> = {
   confirmed: '✅ confirmed',
@@ -9,10 +10,6 @@ const VERDICT_MARK: Record<ClaimResult['verdict'], string> = {
   inconclusive: '❔ inconclusive',
   'not measured': '— not measured',
 };
-
-function esc(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
 
 function modelOf(run: StoredRun): string {
   const sc = run.record.scenario as { workload?: { model?: string } } | null;
@@ -81,9 +78,9 @@ export function renderDecision(runs: readonly StoredRun[]): string {
   out.push('| claim | container: claimed | container: measured | VM: claimed | VM: measured | verdict | why |', '|---|---|---|---|---|---|---|');
   for (const r of results) {
     const who = runs.length > 1 || substratesOf(runs.find((x) => x.record.runId === r.runId)!).vms.length > 1 ? ` (${r.runId} · ${r.vm ?? '—'} vs ${r.container ?? '—'})` : '';
-    out.push(`| ${esc(r.claim.topic + who)} | ${esc(r.claim.containerClaim)} | ${esc(r.containerValue)} | ${esc(r.claim.vmClaim)} | ${esc(r.vmValue)} | ${VERDICT_MARK[r.verdict]} | ${esc(r.reason)} |`);
+    out.push(`| ${markdownCell(r.claim.topic + who)} | ${markdownCell(r.claim.containerClaim)} | ${markdownCell(r.containerValue)} | ${markdownCell(r.claim.vmClaim)} | ${markdownCell(r.vmValue)} | ${VERDICT_MARK[r.verdict]} | ${markdownCell(r.reason)} |`);
   }
-  for (const n of NOT_MEASURABLE) out.push(`| ${n.topic} | ${esc(n.containerClaim)} | — | ${esc(n.vmClaim)} | — | not measured by this tool | outside what a benchmark can measure |`);
+  for (const n of NOT_MEASURABLE) out.push(`| ${n.topic} | ${markdownCell(n.containerClaim)} | — | ${markdownCell(n.vmClaim)} | — | not measured by this tool | outside what a benchmark can measure |`);
   out.push('');
   const caveatLines = results.flatMap((r) => r.caveats.map((c) => `- **${r.claim.topic}**${runs.length > 1 ? ` (${r.runId})` : ''}: ${c}`));
   if (caveatLines.length) out.push('Caveats:', '', ...caveatLines, '');

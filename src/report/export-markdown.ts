@@ -1,9 +1,6 @@
 import type { StoredRun } from '../results/read-run.js';
+import { markdownCell } from './markdown-cell.js';
 import { summaryRows } from './summary-table.js';
-
-function cell(s: string | number): string {
-  return String(s).replace(/\|/g, '\\|');
-}
 
 /**
  * The summary table as Markdown (hyperfine-style `--export-markdown`): metric
@@ -17,7 +14,7 @@ export function serializeMarkdown(runs: readonly StoredRun[]): string {
   const lines = [`| ${head.join(' | ')} |`, `|${align.join('|')}|`];
   for (const r of summaryRows(runs)) {
     const cells = [...(several ? [r.runId] : []), r.metric, r.substrate, r.n, r.median, r.ci95, r.spread, r.ratio || '—', r.ratioCI || '—', r.significance || '—'];
-    lines.push(`| ${cells.map(cell).join(' | ')} |`);
+    lines.push(`| ${cells.map((c) => markdownCell(String(c))).join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
 }

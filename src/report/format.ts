@@ -2,7 +2,7 @@
  * Locale-independent number formatting for reports (toFixed / toPrecision
  * never use the locale), so a re-render is byte-identical anywhere.
  */
-import { formatMs, formatValue } from './terminal-table.js';
+import { formatMs, formatP, formatValue } from './terminal-table.js';
 
 export { formatMs, formatValue };
 
@@ -17,12 +17,12 @@ export function fmtRatio(r: number | null | undefined): string {
   return r == null || !Number.isFinite(r) ? '—' : `${r >= 100 ? r.toFixed(0) : r.toFixed(2)}×`;
 }
 
+/** A p-value as the terminal table writes it; "—" for none. */
 export function fmtP(p: number | null | undefined): string {
-  if (p == null) return '—';
-  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
+  return p == null ? '—' : formatP(p);
 }
 
-/** Rounds for chart data so specs stay small and stable (6 significant digits). */
+/** Rounds to 6 significant digits, so chart data and exported figures stay small and stable. */
 export function round(v: number): number {
   return Number(v.toPrecision(6));
 }

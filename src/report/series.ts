@@ -1,5 +1,7 @@
+import { median as medianOfValues } from 'simple-statistics';
 import type { StoredRun } from '../results/read-run.js';
 import type { Sample } from '../results/sample.js';
+import type { MetricSummary } from '../runner/run-record.js';
 import { paletteFor } from './palette.js';
 
 /** One substrate of one run: what a chart draws as one colour. */
@@ -67,7 +69,7 @@ export function valuesOf(runs: readonly StoredRun[], s: Series, metric: string):
 }
 
 /** The stored summary (n, median, CI …) of a metric on a series, as run.json has it. */
-export function summaryOf(runs: readonly StoredRun[], s: Series, metric: string) {
+export function summaryOf(runs: readonly StoredRun[], s: Series, metric: string): MetricSummary | null {
   return runs[s.runIndex]!.record.summaries.find((x) => x.metric === metric && x.platform === s.platform) ?? null;
 }
 
@@ -75,15 +77,7 @@ export function isVmKind(kind: string): boolean {
   return kind === 'qemu' || kind === 'vagrant';
 }
 
-/** Median of values (null when empty); pure, same definition as the stats module. */
+/** Median of values, null when there are none: simple-statistics' median (as src/stats uses), which throws on an empty list. */
 export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const xs = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(xs.length / 2);
-  return xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
-}
-
-/** Colour scale for the series that appear in a chart (the colours stay those of the whole report). */
-export function colorScale(series: readonly Series[]) {
-  return { domain: series.map((s) => s.label), range: series.map((s) => s.color) };
+  return values.length === 0 ? null : medianOfValues([...values]);
 }

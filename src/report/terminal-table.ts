@@ -25,7 +25,8 @@ export function textTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function formatP(p: number): string {
+/** A p-value as "p = 0.042", or "p < 0.001" below what three decimals show. */
+export function formatP(p: number): string {
   return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
 }
 

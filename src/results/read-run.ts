@@ -29,8 +29,9 @@ export function readRun(path: string): StoredRun {
       hint: 'pass a directory under results/, e.g. results/<run-id>',
     });
   }
-  const runPath = statSync(dir).isDirectory() ? join(dir, 'run.json') : dir;
-  const runDir = statSync(dir).isDirectory() ? dir : resolve(dir, '..');
+  const isDir = statSync(dir).isDirectory();
+  const runPath = isDir ? join(dir, 'run.json') : dir;
+  const runDir = isDir ? dir : resolve(dir, '..');
   if (!existsSync(runPath)) {
     throw new BenchError('input', `${path} has no run.json: it is not a vmbench results directory`);
   }

@@ -1,7 +1,7 @@
 import type { StoredRun } from '../../results/read-run.js';
 import { fmt, round } from '../format.js';
 import { samplesOf, summaryOf, type Series } from '../series.js';
-import { frame, seriesColor, type Chart } from './spec.js';
+import { frame, rowAxis, seriesColor, type Chart } from './spec.js';
 
 /**
  * Cold start (launch → first successful inference): every sample as a dot,
@@ -9,14 +9,13 @@ import { frame, seriesColor, type Chart } from './spec.js';
  * black. Log-scaled: a container and a VM differ by orders of magnitude.
  */
 export function coldStartChart(runs: readonly StoredRun[], series: readonly Series[], metric = 'cold_start'): Chart | null {
-  const present = series.filter((s) => samplesOf(runs, s, metric).length > 0);
+  // Each series' samples, filtered out of the run once (every row label and dot needs them).
+  const samples = new Map(series.map((s) => [s, samplesOf(runs, s, metric)] as const));
+  const present = series.filter((s) => samples.get(s)!.length > 0);
   if (present.length === 0) return null;
-  const rowOf = (s: Series) => {
-    const n = samplesOf(runs, s, metric).length;
-    return `${s.label} (n = ${n})`;
-  };
+  const rowOf = (s: Series) => `${s.label} (n = ${samples.get(s)!.length})`;
   const points = present.flatMap((s) =>
-    samplesOf(runs, s, metric).map((x, i, all) => ({
+    samples.get(s)!.map((x, i, all) => ({
       series: s.label,
       row: rowOf(s),
       rep: x.rep,
@@ -36,7 +35,7 @@ export function coldStartChart(runs: readonly StoredRun[], series: readonly Seri
   });
   const title = metric === 'cold_start' ? 'Cold start: launch → first successful inference' : 'Startup: launch → ready';
   const rows = present.map(rowOf);
-  const y = { field: 'row', type: 'nominal', title: null, sort: rows, axis: { labelFontWeight: 'bold' } };
+  const y = rowAxis(rows);
   const x = { field: 'value_ms', type: 'quantitative', title: `${metric.replace('_', ' ')} (ms, log scale)`, scale: { type: 'log' } };
   return {
     id: metric === 'cold_start' ? 'cold-start' : 'startup',

@@ -5,6 +5,11 @@ import { frame, seriesColor, type Chart } from './spec.js';
 
 const AT = /^density_(memory|p99)@n=(\d+)$/;
 
+/** The tooltip's "within limits": unknown when the sample did not record it (never assumed yes). */
+function withinLimits(v: unknown): string {
+  return v === true ? 'yes' : v === false ? 'no' : 'unknown';
+}
+
 /**
  * Density curve: instances running at once vs the host memory they use and
  * the merged probe p99, per substrate, with the memory budget and the p99 SLO
@@ -25,7 +30,7 @@ export function densityChart(runs: readonly StoredRun[], series: readonly Series
     present.push(s);
     for (const x of mine) {
       const [, what, n] = AT.exec(x.metric)!;
-      points.push({ series: s.label, instances: Number(n), what: what!, value: round(x.value), within: x.metadata.within_limits === false ? 'no' : 'yes' });
+      points.push({ series: s.label, instances: Number(n), what: what!, value: round(x.value), within: withinLimits(x.metadata.within_limits) });
       if (typeof x.metadata.memory_budget_mib === 'number') budget = x.metadata.memory_budget_mib;
       if (typeof x.metadata.slo_p99_ms === 'number') slo = x.metadata.slo_p99_ms;
     }

@@ -1,7 +1,7 @@
 import type { StoredRun } from '../../results/read-run.js';
 import { fmt, round } from '../format.js';
 import { samplesOf, type Series } from '../series.js';
-import { frame, seriesColor, type Chart } from './spec.js';
+import { frame, rowAxis, rowLabelLayer, seriesColor, type Chart } from './spec.js';
 
 const MIB = 2 ** 20;
 
@@ -29,7 +29,7 @@ export function imageSizeChart(runs: readonly StoredRun[], series: readonly Seri
   }
   if (rows.length === 0) return null;
   const title = 'Image size: what a host must hold before an instance starts';
-  const y = { field: 'row', type: 'nominal', title: null, sort: present.map((s) => s.label), axis: { labelFontWeight: 'bold' } };
+  const y = rowAxis(present.map((s) => s.label));
   return {
     id: 'image-size',
     title,
@@ -55,11 +55,7 @@ export function imageSizeChart(runs: readonly StoredRun[], series: readonly Seri
             ],
           },
         },
-        {
-          data: { values: labels },
-          mark: { type: 'text', align: 'left', dx: 6, fontSize: 11 },
-          encoding: { x: { field: 'end', type: 'quantitative' }, y, text: { field: 'label' } },
-        },
+        rowLabelLayer(labels, y, 'end', 6),
       ],
     },
   };

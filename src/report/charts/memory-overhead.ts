@@ -1,7 +1,7 @@
 import type { StoredRun } from '../../results/read-run.js';
 import { fmt, round } from '../format.js';
 import { median, valuesOf, type Series } from '../series.js';
-import { frame, seriesColor, type Chart } from './spec.js';
+import { frame, rowAxis, rowLabelLayer, seriesColor, type Chart } from './spec.js';
 
 /**
  * Host memory per ready instance, stacked: the workload's own PSS (as seen
@@ -30,7 +30,7 @@ export function memoryOverheadChart(runs: readonly StoredRun[], series: readonly
   if (rows.length === 0) return null;
   const title = 'Memory per ready instance: workload vs overhead';
   const rowsOrder = [...new Set(rows.map((r) => String(r.row)))];
-  const y = { field: 'row', type: 'nominal', title: null, sort: rowsOrder, axis: { labelFontWeight: 'bold' } };
+  const y = rowAxis(rowsOrder);
   const n1 = present.some((s) => valuesOf(runs, s, 'memory_host').length < 2);
   return {
     id: 'memory-overhead',
@@ -67,11 +67,7 @@ export function memoryOverheadChart(runs: readonly StoredRun[], series: readonly
             ],
           },
         },
-        {
-          data: { values: labels },
-          mark: { type: 'text', align: 'left', dx: 6, fontSize: 11 },
-          encoding: { x: { field: 'end', type: 'quantitative' }, y, text: { field: 'label' } },
-        },
+        rowLabelLayer(labels, y, 'end', 6),
       ],
     },
   };

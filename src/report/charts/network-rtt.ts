@@ -1,7 +1,7 @@
 import type { StoredRun } from '../../results/read-run.js';
 import { fmt, round } from '../format.js';
 import { median, samplesOf, type Series } from '../series.js';
-import { frame, seriesColor, type Chart } from './spec.js';
+import { frame, rowAxis, rowLabelLayer, seriesColor, type Chart } from './spec.js';
 
 /** Network round trip (no inference): p50 and p99 per substrate on a log axis, with the number of requests behind them. */
 export function networkRttChart(runs: readonly StoredRun[], series: readonly Series[]): Chart | null {
@@ -16,7 +16,8 @@ export function networkRttChart(runs: readonly StoredRun[], series: readonly Ser
     const requests = p50.reduce((sum, x) => sum + (typeof x.metadata.requests === 'number' ? x.metadata.requests : 0), 0);
     const network = p50[0]!.metadata.network;
     const row = s.label;
-    const about = `${typeof network === 'string' ? ` · ${network}` : ''} · n = ${requests || p50.length} requests`;
+    // Without a request count in the samples, say how many readings there are rather than calling them requests.
+    const about = `${typeof network === 'string' ? ` · ${network}` : ''} · n = ${requests ? `${requests} requests` : `${p50.length} reading(s)`}`;
     const m50 = median(p50.map((x) => x.value))!;
     rows.push({ series: s.label, row, stat: 'p50', value_ms: round(m50) });
     const m99 = p99.length ? median(p99.map((x) => x.value)) : null;
@@ -26,7 +27,7 @@ export function networkRttChart(runs: readonly StoredRun[], series: readonly Ser
   if (rows.length === 0) return null;
   const title = 'Network round trip (GET /v2/health/live, no inference)';
   const order = ranges.map((r) => String(r.row));
-  const y = { field: 'row', type: 'nominal', title: null, sort: order, axis: { labelFontWeight: 'bold' } };
+  const y = rowAxis(order);
   const x = { field: 'value_ms', type: 'quantitative', title: 'round trip (ms, log scale)', scale: { type: 'log' } };
   return {
     id: 'network-rtt',
@@ -58,11 +59,7 @@ export function networkRttChart(runs: readonly StoredRun[], series: readonly Ser
             ],
           },
         },
-        {
-          data: { values: ranges },
-          mark: { type: 'text', align: 'left', dx: 10, fontSize: 11 },
-          encoding: { x: { field: 'high', type: 'quantitative' }, y, text: { field: 'label' } },
-        },
+        rowLabelLayer(ranges, y, 'high', 10),
       ],
     },
   };

@@ -31,6 +31,20 @@ export function frame(title: string, subtitle: string[]): VlSpec {
   };
 }
 
+/** The y encoding of a chart with one labelled row per substrate, rows in the given order. */
+export function rowAxis(order: readonly string[]): VlSpec {
+  return { field: 'row', type: 'nominal', title: null, sort: order, axis: { labelFontWeight: 'bold' } };
+}
+
+/** A layer of text labels right of each row's bar or range, each at its `xField` value. */
+export function rowLabelLayer(values: ReadonlyArray<Record<string, string | number>>, y: VlSpec, xField: string, dx: number): VlSpec {
+  return {
+    data: { values },
+    mark: { type: 'text', align: 'left', dx, fontSize: 11 },
+    encoding: { x: { field: xField, type: 'quantitative' }, y, text: { field: 'label' } },
+  };
+}
+
 /** Colour encoding by series (consistent colours across every chart of a report). */
 export function seriesColor(series: readonly Series[], title = 'substrate'): VlSpec {
   return {

@@ -70,11 +70,16 @@ async function readSources(dir: string): Promise<Array<{ name: string; text: str
   return out;
 }
 
-/** The box info of an artifact if its box is built and current, else undefined. */
-export async function readVagrantBox(artifact: Artifact, sourceDir = boxSourceDir()): Promise<VagrantBoxInfo | undefined> {
-  const info = await readFile(join(artifact.dir, BOX_INFO_FILE), 'utf8')
+/** The box info recorded in an artifact directory (current or not), else undefined. */
+export async function readBoxInfo(artifactDir: string): Promise<VagrantBoxInfo | undefined> {
+  return readFile(join(artifactDir, BOX_INFO_FILE), 'utf8')
     .then((t) => JSON.parse(t) as VagrantBoxInfo)
     .catch(() => undefined);
+}
+
+/** The box info of an artifact if its box is built and current, else undefined. */
+export async function readVagrantBox(artifact: Artifact, sourceDir = boxSourceDir()): Promise<VagrantBoxInfo | undefined> {
+  const info = await readBoxInfo(artifact.dir);
   if (!info || !(await exists(info.file))) return undefined;
   const name = boxNameFor(artifact.id, await readSources(sourceDir));
   return info.name === name ? info : undefined;
@@ -137,10 +142,4 @@ export async function buildVagrantBox(
   } finally {
     await removeScratchDir(scratch);
   }
-}
-
-/** Remove an artifact's box files (the box in VAGRANT_HOME and its pool volume: see platforms/vagrant-box-store.ts). */
-export async function removeVagrantBoxFiles(artifactDir: string): Promise<void> {
-  await rm(join(artifactDir, BOX_FILE), { force: true });
-  await rm(join(artifactDir, BOX_INFO_FILE), { force: true });
 }
