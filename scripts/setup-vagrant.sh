@@ -80,7 +80,7 @@ if ! getent passwd libvirt-qemu >/dev/null; then
 fi
 
 # ---------------------------------------------------------------- config
-mkdir -p "$STATE"/{etc/qemu/networks,etc/storage,lib,run,cache,log,pool} "$VSTATE"/{home,envs,boxes}
+mkdir -p "$STATE"/{etc/qemu/networks,etc/storage,lib,run,cache,log,pool} "$VSTATE"/{home,envs}
 chmod 0755 "$STATE" "$STATE"/pool
 
 # libvirtd.conf: local unix socket only (in <state>/run, i.e. /run/libvirt in its namespace), file logs.

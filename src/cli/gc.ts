@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { removeLabelled, removeLabelledImages, RUN_LABEL } from '../platforms/docker.js';
 import { cleanupAllVmbenchVms } from '../platforms/qemu.js';
-import { cleanupVagrant } from '../platforms/vagrant.js';
+import { cleanupVagrant } from '../platforms/vagrant-cleanup.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
 

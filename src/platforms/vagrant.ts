@@ -1,4 +1,4 @@
-import { access, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { BenchError, messageOf } from '../errors.js';
@@ -15,11 +15,12 @@ import { resolveAccelerator, type ResolvedAccel } from './qemu-accel.js';
 import { buildKernelCmdline, GUEST_SERVER_PORT, HOST_LOOPBACK } from './qemu-args.js';
 import { ConsoleTail } from './qemu-console.js';
 import { isPortFree, pickFreePort } from './qemu-ports.js';
-import { isAlive, killPids, listVmbenchQemuProcesses, vmName, VM_NAME_PREFIX } from './qemu-procs.js';
+import { isAlive, vmName } from './qemu-procs.js';
 import { connectSsh, writeSshKeyPair } from './ssh.js';
-import { ensureBoxAdded, isBoxVolume, listPoolVolumes } from './vagrant-box-store.js';
+import { ensureBoxAdded } from './vagrant-box-store.js';
 import { ensureVagrantHost, VAGRANT_POOL, type VagrantPaths, vagrantGlobalExec, vagrantPaths, vagrantProcessEnv, virsh } from './vagrant-env.js';
 import { buildVagrantfile, parseSshConfig, type SshConfig } from './vagrant-vagrantfile.js';
+import { cleanupVagrant, DESTROY_TIMEOUT_MS, forceRemoveDomains } from './vagrant-cleanup.js';
 
 /**
  * Vagrant substrate (kind: vagrant, provider libvirt): one Vagrant project per
@@ -73,7 +74,6 @@ export interface VagrantInstance extends Instance {
 
 const MARKER_FILE = 'vagrant-instance.json';
 const sshConfigs = new WeakMap<VagrantInstance, SshConfig>();
-const DESTROY_TIMEOUT_MS = 180_000;
 
 function checkId(what: string, v: string): void {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(v) || v.length > 60) {
@@ -455,103 +455,4 @@ async function vagrantVersions(paths: VagrantPaths): Promise<{ vagrant: string; 
   if (vagrant === 'unknown') throw new BenchError('unsupported', 'vagrant is not installed or does not run', { hint: 'run ./scripts/setup-vagrant.sh' });
   if (plugin === 'unknown') throw new BenchError('unsupported', 'the vagrant-libvirt plugin is not available', { hint: 'apt-get install vagrant-libvirt (./scripts/setup-vagrant.sh)' });
   return { vagrant, plugin, libvirtd };
-}
-
-/** Domain names (all, active or not) on the private libvirtd. */
-export async function listDomains(paths: VagrantPaths): Promise<string[]> {
-  const r = await virsh(paths, ['list', '--all', '--name'], 15_000).catch(() => ({ stdout: '', exitCode: 1, stderr: '' }));
-  if (r.exitCode !== 0) return [];
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-}
-
-/**
- * virsh destroy + undefine (with its storage) for each named domain that still
- * exists, delete per-domain volumes (<domain>.img) left in the pool, and kill
- * any QEMU process still named after the domain. Returns the domains that had
- * to be removed this way.
- */
-export async function forceRemoveDomains(paths: VagrantPaths, domains: readonly string[], log?: (line: string) => void): Promise<string[]> {
-  const existing = new Set(await listDomains(paths));
-  const removed: string[] = [];
-  for (const d of domains) {
-    if (!existing.has(d)) continue;
-    removed.push(d);
-    log?.(`virsh destroy/undefine ${d}`);
-    await virsh(paths, ['destroy', d], 30_000);
-    const u = await virsh(paths, ['undefine', d, '--remove-all-storage', '--managed-save', '--snapshots-metadata'], 30_000);
-    if (u.exitCode !== 0) await virsh(paths, ['undefine', d], 30_000);
-  }
-  const volumes = await listPoolVolumes(paths);
-  for (const v of volumes) {
-    if (isBoxVolume(v)) continue;
-    if (domains.some((d) => v === `${d}.img` || v.startsWith(`${d}-`) || v.startsWith(`${d}.`))) {
-      log?.(`virsh vol-delete ${v}`);
-      await virsh(paths, ['vol-delete', '--pool', VAGRANT_POOL, v], 30_000);
-    }
-  }
-  const procs = (await listVmbenchQemuProcesses()).filter((p) => domains.includes(p.name));
-  if (procs.length) {
-    log?.(`killing qemu ${procs.map((p) => `${p.name}(${p.pid})`).join(', ')}`);
-    const left = await killPids(procs.map((p) => p.pid));
-    if (left.length) throw new BenchError('infrastructure', `could not kill qemu process(es) ${left.join(', ')}`);
-  }
-  return removed;
-}
-
-export interface VagrantGcResult {
-  environments: number;
-  domains: number;
-  volumes: number;
-}
-
-/**
- * Remove Vagrant leftovers: every instance project under envs/<runId>/
- * (`vagrant destroy -f`, then the dir), every domain named vmbench-<runId>-*
- * (or vmbench-* with no runId), their volumes and QEMU processes. Box volumes
- * stay. Does nothing (and starts nothing) when the private libvirtd was never
- * set up.
- */
-export async function cleanupVagrant(cacheDir: string, opts: { runId?: string; log?: (line: string) => void } = {}): Promise<VagrantGcResult> {
-  const paths = vagrantPaths(cacheDir);
-  const result: VagrantGcResult = { environments: 0, domains: 0, volumes: 0 };
-  const prefix = opts.runId ? `${VM_NAME_PREFIX}${opts.runId}-` : VM_NAME_PREFIX;
-  const runDirs = opts.runId ? [opts.runId] : await readdir(paths.envs).catch(() => [] as string[]);
-  const env = vagrantProcessEnv(paths);
-  for (const run of runDirs) {
-    const runDir = join(paths.envs, run);
-    for (const inst of await readdir(runDir).catch(() => [] as string[])) {
-      const dir = join(runDir, inst);
-      if (await access(join(dir, 'Vagrantfile')).then(() => true, () => false)) {
-        opts.log?.(`vagrant destroy -f in ${dir}`);
-        await execa('vagrant', ['destroy', '-f'], { cwd: dir, env, reject: false, timeout: DESTROY_TIMEOUT_MS });
-      }
-      await rm(dir, { recursive: true, force: true });
-      result.environments++;
-    }
-    await rmdir(runDir).catch(() => undefined);
-  }
-  let socketThere = true;
-  try {
-    await access(paths.socket);
-  } catch {
-    socketThere = false;
-  }
-  const domains = socketThere ? (await listDomains(paths)).filter((d) => d.startsWith(prefix)) : [];
-  const before = socketThere ? (await listPoolVolumes(paths)).filter((v) => !isBoxVolume(v) && v.startsWith(prefix)) : [];
-  result.domains = (await forceRemoveDomains(paths, domains, opts.log)).length;
-  // Volumes of domains already gone.
-  for (const v of before) {
-    if (domains.some((d) => v.startsWith(d))) continue;
-    opts.log?.(`virsh vol-delete ${v}`);
-    await virsh(paths, ['vol-delete', '--pool', VAGRANT_POOL, v], 30_000);
-  }
-  const after = socketThere ? (await listPoolVolumes(paths)).filter((v) => !isBoxVolume(v) && v.startsWith(prefix)) : [];
-  result.volumes = before.length - after.length;
-  // QEMU processes of vagrant domains whose domain libvirt no longer knows (pidfile in our run dir).
-  const strays = (await listVmbenchQemuProcesses()).filter((p) => p.name.startsWith(prefix) && p.argv.some((a) => a.includes(paths.root)));
-  if (strays.length) await killPids(strays.map((p) => p.pid));
-  return result;
 }
