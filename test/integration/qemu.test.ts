@@ -3,9 +3,8 @@
  * inference, checks the rootfs digest over SSH, stops, and checks that nothing
  * is left behind. Builds the artifact (resnet18) first if none exists.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Dockerode from 'dockerode';
 import { freePort } from '../../src/runner/ports.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchError } from '../../src/errors.js';
@@ -22,48 +21,12 @@ import {
   waitForConsolePhase,
 } from '../../src/platforms/qemu.js';
 import type { Artifact } from '../../src/workload/artifact.js';
+import { findOrBuildArtifact, pollReady } from './vm-test-support.js';
 import { ENDPOINTS } from '../../src/workload/contract.js';
 
 const cacheDir = defaultCacheDir();
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const runTag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
-
-/** The newest artifact with a VM disk, or build one (resnet18). */
-async function findOrBuildArtifact(): Promise<Artifact> {
-  const root = join(cacheDir, 'artifacts');
-  const found: Artifact[] = [];
-  for (const id of existsSync(root) ? readdirSync(root) : []) {
-    const m = join(root, id, 'manifest.json');
-    if (!existsSync(m)) continue;
-    const a = JSON.parse(readFileSync(m, 'utf8')) as Artifact;
-    if ([a.vm.disk, a.vm.kernel, a.vm.initrd].every((f) => existsSync(f))) found.push(a);
-  }
-  found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  const resnet18 = found.find((a) => a.model.name === 'resnet18');
-  if (resnet18 ?? found[0]) return (resnet18 ?? found[0])!;
-  log('no artifact found: building one (resnet18)…');
-  const { buildArtifact } = await import('../../src/workload/build/build.js');
-  return buildArtifact({ cacheDir, model: 'resnet18', docker: new Dockerode() });
-}
-
-
-/** Poll GET /v2/health/ready every 10 ms (200 ms per request) until 200; returns the monotonic time of that answer. */
-async function pollReady(baseUrl: string, timeoutMs: number): Promise<{ at: number; polls: number }> {
-  const deadline = performance.now() + timeoutMs;
-  let polls = 0;
-  while (performance.now() < deadline) {
-    polls++;
-    try {
-      const res = await fetch(baseUrl + ENDPOINTS.ready, { signal: AbortSignal.timeout(200) });
-      await res.arrayBuffer();
-      if (res.status === 200) return { at: performance.now(), polls };
-    } catch {
-      /* refused / reset / timed out: not yet */
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`not ready within ${timeoutMs} ms (${polls} polls)`);
-}
 
 async function runProcesses(runId: string) {
   return (await listVmbenchQemuProcesses()).filter((p) => belongsToRun(p, runId));
@@ -85,7 +48,7 @@ describe('QEMU platform (real VM)', () => {
   };
 
   beforeAll(async () => {
-    artifact = await findOrBuildArtifact();
+    artifact = await findOrBuildArtifact(cacheDir, log);
     log(`artifact ${artifact.id.slice(0, 12)} (${artifact.model.name}, kernel ${artifact.vm.kernelVersion})`);
   }, 900_000);
 

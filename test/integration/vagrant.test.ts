@@ -6,9 +6,8 @@
  * memory over SSH, `vagrant destroy`s it and checks that no domain, volume,
  * QEMU process or project dir is left.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCacheDir } from '../../src/paths.js';
 import { listVmbenchQemuProcesses } from '../../src/platforms/qemu-procs.js';
@@ -19,45 +18,12 @@ import { listDomains } from '../../src/platforms/vagrant-cleanup.js';
 import { VagrantPlatform, type VagrantInstance, type VagrantPlatformConfig } from '../../src/platforms/vagrant.js';
 import { freePort } from '../../src/runner/ports.js';
 import type { Artifact } from '../../src/workload/artifact.js';
+import { findOrBuildArtifact, pollReady } from './vm-test-support.js';
 import { ENDPOINTS } from '../../src/workload/contract.js';
 
 const cacheDir = defaultCacheDir();
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const runTag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
-
-async function findOrBuildArtifact(): Promise<Artifact> {
-  const root = join(cacheDir, 'artifacts');
-  const found: Artifact[] = [];
-  for (const id of existsSync(root) ? readdirSync(root) : []) {
-    const m = join(root, id, 'manifest.json');
-    if (!existsSync(m)) continue;
-    const a = JSON.parse(readFileSync(m, 'utf8')) as Artifact;
-    if ([a.vm.disk, a.vm.kernel, a.vm.initrd].every((f) => existsSync(f))) found.push(a);
-  }
-  found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  const pick = found.find((a) => a.model.name === 'resnet18') ?? found[0];
-  if (pick) return pick;
-  log('no artifact found: building one (resnet18)…');
-  const { buildArtifact } = await import('../../src/workload/build/build.js');
-  return buildArtifact({ cacheDir, model: 'resnet18', docker: new Dockerode() });
-}
-
-async function pollReady(baseUrl: string, timeoutMs: number): Promise<{ at: number; polls: number }> {
-  const deadline = performance.now() + timeoutMs;
-  let polls = 0;
-  while (performance.now() < deadline) {
-    polls++;
-    try {
-      const res = await fetch(baseUrl + ENDPOINTS.ready, { signal: AbortSignal.timeout(200) });
-      await res.arrayBuffer();
-      if (res.status === 200) return { at: performance.now(), polls };
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`not ready within ${timeoutMs} ms (${polls} polls)`);
-}
 
 describe('Vagrant platform (real vagrant-libvirt VM)', () => {
   let artifact: Artifact;
@@ -75,7 +41,7 @@ describe('Vagrant platform (real vagrant-libvirt VM)', () => {
   beforeAll(async () => {
     // Sets up (or fails loudly) rather than skipping: packages, private libvirtd, pool.
     paths = await ensureVagrantHost(cacheDir, log);
-    artifact = await findOrBuildArtifact();
+    artifact = await findOrBuildArtifact(cacheDir, log);
     log(`artifact ${artifact.id.slice(0, 12)} (${artifact.model.name}); libvirt ${paths.uri}`);
   }, 900_000);
 
