@@ -11,9 +11,9 @@ import Dockerode from 'dockerode';
 import { median, quantile } from 'simple-statistics';
 import { defaultCacheDir } from '../src/paths.js';
 import { measureStartup } from '../src/measure/startup.js';
-import { DockerPlatform } from '../src/platforms/docker.js';
-import { fixedInput } from '../src/runner/input.js';
-import { freePort } from '../src/runner/ports.js';
+import { DockerPlatform } from '../src/platforms/docker/docker-platform.js';
+import { fixedInput } from '../src/workload/request-input.js';
+import { freePort } from '../src/platforms/host/ports.js';
 import { buildArtifact } from '../src/workload/build/build.js';
 
 const args = new Map<string, string>();

@@ -56,8 +56,22 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   internal: 70,
 };
 
+/**
+ * Any thrown value as a BenchError, at a boundary (the CLI, a run record):
+ * a failed system call (ENOENT, EACCES, ECONNREFUSED, ENOSPC, …) or a failed
+ * child process is the host's problem, an infrastructure failure; anything
+ * else that is not already a BenchError is a bug in vmbench.
+ */
+export function asBenchError(err: unknown): BenchError {
+  if (err instanceof BenchError) return err;
+  const e = err as { code?: unknown; command?: unknown; exitCode?: unknown } | null;
+  const systemCall = typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code);
+  const childProcess = typeof e?.command === 'string' && 'exitCode' in (e ?? {});
+  return new BenchError(systemCall || childProcess ? 'infrastructure' : 'internal', messageOf(err), { cause: err });
+}
+
 export function exitCodeFor(err: unknown): number {
-  return err instanceof BenchError ? EXIT_CODES[err.kind] : EXIT_CODES.internal;
+  return EXIT_CODES[asBenchError(err).kind];
 }
 
 /** Message of any thrown value, for logs. */

@@ -1,3 +1,4 @@
+import { BenchError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ export function projectRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'package.json'))) return dir;
     const up = dirname(dir);
-    if (up === dir) throw new Error('vmbench: cannot find the project root (package.json)');
+    if (up === dir) throw new BenchError('infrastructure', 'vmbench: cannot find the project root (package.json)');
     dir = up;
   }
 }

@@ -7,14 +7,12 @@ import { computeNoise, type NoiseProfile } from '../gate/noise.js';
 import { textTable } from '../report/terminal-table.js';
 import { createPlatform } from '../platforms/factory.js';
 import { readRun, type StoredRun } from '../results/read-run.js';
-import { loadScenario } from '../scenario/load.js';
 import { GATE_EXIT } from './compare.js';
 import type { CliContext } from './context.js';
-import { executeScenario } from './execute-scenario.js';
+import { executeScenario, loadRunnableScenario } from './execute-scenario.js';
 import { writeFileMkdir } from './gate-inputs.js';
 import { action } from './output.js';
 import { progressListener } from './progress.js';
-import { checkRunnable } from './run.js';
 
 interface Flags {
   runs: string;
@@ -27,9 +25,8 @@ interface Flags {
 
 /** Runs the scenario once, the way `bench run` does (same platforms, artifact, journal); returns its results directory. */
 async function runOnce(ctx: CliContext, scenarioFile: string, resultsRoot: string, signal: AbortSignal): Promise<string> {
-  const scenario = await loadScenario(scenarioFile);
-  await checkRunnable(scenario);
   const docker = new Dockerode();
+  const scenario = await loadRunnableScenario(scenarioFile, docker);
   const progress = progressListener();
   try {
     const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir }));

@@ -3,8 +3,8 @@ import { access, constants, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { messageOf } from '../errors.js';
-import { detectGpu } from '../platforms/gpu.js';
-import { VAGRANT_POOL, vagrantGlobalExec, vagrantPaths, virsh } from '../platforms/vagrant-env.js';
+import { detectGpu } from '../platforms/host/gpu.js';
+import { VAGRANT_POOL, vagrantGlobalExec, vagrantPaths, virsh } from '../platforms/vagrant/env.js';
 import { existsSync } from 'node:fs';
 import { defaultCacheDir } from '../paths.js';
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import pc from 'picocolors';
 import { messageOf } from '../errors.js';
-import { probeAccelerator } from '../platforms/qemu-accel.js';
+import { probeAccelerator } from '../platforms/qemu/accel.js';
 import { listArtifacts } from '../workload/build/artifact-store.js';
 import type { CliContext } from './context.js';
 import {

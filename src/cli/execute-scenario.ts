@@ -5,7 +5,11 @@ import { executeRun, type RunOutcome } from '../runner/run.js';
 import type { Scenario } from '../scenario/schema.js';
 import { buildArtifact } from '../workload/build/build.js';
 import { modelInputElements } from '../workload/model-input.js';
+import { BenchError } from '../errors.js';
+import { loadScenarioFile } from '../scenario/load.js';
+import { preflightError } from '../scenario/preflight.js';
 import type { CliContext } from './context.js';
+import { gatherHostFacts } from './host-facts.js';
 
 export interface ScenarioRunOptions {
   scenario: Scenario;
@@ -30,7 +34,6 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
     resultsRoot: o.resultsRoot,
     projectDir: ctx.projectDir,
     vmbenchVersion: ctx.version,
-    docker,
     platforms: o.platforms,
     signal: o.signal,
     onEvent,
@@ -40,8 +43,26 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
         model: scenario.workload.model,
         seed: scenario.workload.seed,
         docker,
+        vagrantBox: scenario.platforms.some((p) => p.kind === 'vagrant'),
         onProgress: (ev) => onEvent({ type: 'build', ...ev }),
       }),
     inputElements: () => modelInputElements(scenario.workload.model, scenario.workload.seed, ctx.cacheDir, scenario.workload.batch),
   });
+}
+
+/**
+ * The scenario as every command that measures reads it: validated (the
+ * schema), then refused early — before anything is built or started — when
+ * this host cannot run it (the preflight, with the scenario location).
+ */
+export async function loadRunnableScenario(file: string, docker: Dockerode): Promise<Scenario> {
+  const loaded = await loadScenarioFile(file);
+  const refused = preflightError(loaded, await gatherHostFacts(loaded.scenario, docker));
+  if (refused) throw refused;
+  if (loaded.scenario.workload.device === 'gpu') {
+    throw new BenchError('unsupported', 'workload.device: gpu is not supported by this build yet (container GPU access and VFIO passthrough come with the GPU issue)', {
+      hint: 'use device: cpu, e.g. scenarios/cpu-resnet.yaml',
+    });
+  }
+  return loaded.scenario;
 }

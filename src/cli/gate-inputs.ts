@@ -6,11 +6,12 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BenchError } from '../errors.js';
+import { upgradeV1Sample } from '../results/upgrade-v1.js';
 import { baselinePath, baselineProblems, hostFingerprint, hostKey, scenarioNameOf, type BaselineFile, type HostFingerprint } from '../gate/baseline.js';
 import type { NoiseEntry, NoiseProfile } from '../gate/noise.js';
 import { readRun, type StoredRun } from '../results/read-run.js';
 import type { Sample } from '../results/sample.js';
-import type { RunRecord } from '../runner/run-record.js';
+import type { RunRecord } from '../results/run-record.js';
 
 export interface GateSide {
   /** What the user passed, for messages. */
@@ -43,7 +44,9 @@ export function readBaselineFile(file: string): BaselineFile {
       hint: 'create one with `bench baseline save results/<run-id>`',
     });
   }
-  return value as BaselineFile;
+  const b = value as BaselineFile;
+  // Baselines saved from runs of schema version 1 hold their samples' parameters in the names.
+  return { ...b, samples: b.samples.map(upgradeV1Sample) };
 }
 
 /** A run already read (by readRun) as a side of a comparison; `label` is what the user passed. */

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
-import { removeLabelled, removeLabelledImages, RUN_LABEL } from '../platforms/docker.js';
-import { cleanupAllVmbenchVms } from '../platforms/qemu.js';
-import { cleanupVagrant } from '../platforms/vagrant-cleanup.js';
+import { RUN_LABEL } from '../platforms/docker/create-options.js';
+import { removeLabelled, removeLabelledImages } from '../platforms/docker/engine.js';
+import { cleanupAllVmbenchVms } from '../platforms/qemu/gc.js';
+import { cleanupVagrant } from '../platforms/vagrant/cleanup.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
 
@@ -18,7 +19,7 @@ export function registerGc(program: Command, ctx: CliContext): void {
         const images = await removeLabelledImages(docker, RUN_LABEL); // snapshot commits, never the workload images
         // Vagrant first: its domains run QEMU processes named vmbench-* too, and `vagrant destroy` is the clean way.
         const vagrant = await cleanupVagrant(ctx.cacheDir, { log: (l) => process.stderr.write(`gc: ${l}\n`) });
-        const vms = await cleanupAllVmbenchVms(ctx.cacheDir);
+        const vms = await cleanupAllVmbenchVms({ cacheDir: ctx.cacheDir });
         process.stdout.write(
           `removed ${containers} container(s), ${images} snapshot image(s); ${vms.killed} qemu process(es) killed, ${vms.removedDirs} scratch dir(s) removed; ` +
             `${vagrant.environments} vagrant environment(s), ${vagrant.domains} libvirt domain(s), ${vagrant.volumes} volume(s) removed\n`,

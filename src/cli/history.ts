@@ -6,7 +6,7 @@ import { BenchError, messageOf } from '../errors.js';
 import { hostKeyOf, scenarioNameOf } from '../gate/baseline.js';
 import { DEFAULT_CHANGE_POINT_ALPHA } from '../gate/change-points.js';
 import { buildHistory, HISTORY_HEADER, historyChartSpec, historyTableRows, metricFileName } from '../gate/history.js';
-import { parsePercent } from '../gate/thresholds.js';
+import { parsePercent } from '../scenario/gate-key.js';
 import { markdownCell } from '../report/markdown-cell.js';
 import { renderVegaLiteSvg } from '../report/render-chart.js';
 import { formatValue, textTable } from '../report/terminal-table.js';

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { buildArtifact } from '../workload/build/build.js';
 import { listArtifacts, matchIds, removeArtifacts } from '../workload/build/artifact-store.js';
-import { buildVagrantBox, readBoxInfo, readVagrantBox, type VagrantBoxInfo } from '../workload/build/vagrant-box.js';
-import { listAddedBoxes, removeBoxes } from '../platforms/vagrant-box-store.js';
-import { vagrantPaths } from '../platforms/vagrant-env.js';
+import { readBoxInfo, readVagrantBox } from '../workload/build/vm/vagrant-box.js';
+import { listAddedBoxes, removeBoxes } from '../platforms/vagrant/box-store.js';
+import { vagrantPaths } from '../platforms/vagrant/env.js';
 import { textTable, formatMs } from '../report/terminal-table.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
@@ -48,19 +48,10 @@ export function registerImages(program: Command, ctx: CliContext): void {
           seed: Number(opts.seed),
           docker,
           force: opts.force,
+          vagrantBox: opts.vagrantBox,
           onProgress: (ev) => progress.listener({ type: 'build', ...ev }),
         });
-        let box: VagrantBoxInfo | undefined;
-        if (opts.vagrantBox) {
-          const tb = performance.now();
-          const have = opts.force ? undefined : await readVagrantBox(artifact);
-          box = have ?? (await buildVagrantBox(artifact, { force: opts.force }));
-          progress.listener(
-            have
-              ? { type: 'build', step: 'vagrant-box', status: 'cached', detail: box.name }
-              : { type: 'build', step: 'vagrant-box', status: 'done', detail: `${box.name} (${mib(box.bytes)})`, ms: performance.now() - tb },
-          );
-        }
+        const box = artifact.vagrant;
         process.stdout.write(
           `artifact ${artifact.id.slice(0, 12)} ready in ${formatMs(performance.now() - t0)}\n` +
             `  rootfs digest  ${artifact.rootfsDigest}\n` +

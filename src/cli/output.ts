@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { BenchError, exitCodeFor, messageOf } from '../errors.js';
+import { asBenchError, exitCodeFor } from '../errors.js';
 
 /** Colour only on a TTY without NO_COLOR and outside CI. */
 export function useColor(stream: NodeJS.WriteStream = process.stderr): boolean {
@@ -11,16 +11,18 @@ export function paint(fn: (s: string) => string, s: string): string {
 }
 
 /** Prints an error the user can act on (no stack trace unless VMBENCH_DEBUG=1) and returns its exit code. */
-export function reportError(err: unknown): number {
+export function reportError(thrown: unknown): number {
+  const err = asBenchError(thrown);
   const code = exitCodeFor(err);
-  if (err instanceof BenchError) {
+  if (err.kind !== 'internal') {
     const where = err.location ? '' : ''; // location is already part of scenario messages
     process.stderr.write(`${paint(pc.red, 'error:')} ${where}${err.message}\n`);
     if (err.hint) process.stderr.write(`${paint(pc.dim, 'hint:')} ${err.hint}\n`);
     if (process.env.VMBENCH_DEBUG && err.cause) process.stderr.write(`cause: ${String((err.cause as Error).stack ?? err.cause)}\n`);
   } else {
-    process.stderr.write(`${paint(pc.red, 'internal error:')} ${messageOf(err)}\n`);
-    if (process.env.VMBENCH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`${paint(pc.red, 'internal error:')} ${err.message}\n`);
+    const stack = (err.cause instanceof Error ? err.cause : err).stack;
+    if (process.env.VMBENCH_DEBUG) process.stderr.write(`${stack}\n`);
     else process.stderr.write('(set VMBENCH_DEBUG=1 for a stack trace; this is a bug in vmbench)\n');
   }
   return code;

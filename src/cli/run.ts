@@ -4,37 +4,15 @@ import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BenchError } from '../errors.js';
 import { createPlatform } from '../platforms/factory.js';
-import { detectGpu } from '../platforms/gpu.js';
 import { renderMarkdownSummary } from '../report/markdown-summary.js';
 import { renderSummaryTable } from '../report/terminal-table.js';
 import { readRun } from '../results/read-run.js';
-import { loadScenario } from '../scenario/load.js';
-import type { Scenario } from '../scenario/schema.js';
-import { executeScenario } from './execute-scenario.js';
+import { executeScenario, loadRunnableScenario } from './execute-scenario.js';
 import { action, paint } from './output.js';
 import { progressListener } from './progress.js';
 import { defaultReportDir, partsFromFormats, writeReport } from './write-report.js';
 import pc from 'picocolors';
 import type { CliContext } from './context.js';
-
-/** Refuse early what this build cannot run, before anything is built or started. */
-export async function checkRunnable(scenario: Scenario): Promise<void> {
-  if (scenario.workload.device === 'gpu') {
-    const gpu = await detectGpu();
-    if (!gpu.present) {
-      throw new BenchError(
-        'unsupported',
-        `scenario asks for workload.device: gpu, but this host has no usable NVIDIA GPU (${gpu.detail}; IOMMU groups: ${gpu.iommuGroups}).`,
-        { hint: 'run `npx bench doctor` for the GPU section, or use a scenario with device: cpu (e.g. scenarios/cpu-resnet.yaml)' },
-      );
-    }
-    throw new BenchError(
-      'unsupported',
-      `workload.device: gpu is not implemented yet (found ${gpu.detail}); GPU access for containers and VFIO passthrough for VMs land with the GPU issue.`,
-      { hint: 'use device: cpu for now' },
-    );
-  }
-}
 
 export function registerRun(program: Command, ctx: CliContext): void {
   program
@@ -65,9 +43,8 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
     .action(
       action(async (file: string, opts: { results: string; json?: boolean; verbose?: boolean }) => {
         const scenarioFile = resolve(file);
-        const scenario = await loadScenario(scenarioFile);
-        await checkRunnable(scenario);
         const docker = new Dockerode();
+        const scenario = await loadRunnableScenario(scenarioFile, docker);
         const progress = progressListener();
         const platforms = scenario.platforms.map((p) =>
           createPlatform(p, {

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadScenario } from '../scenario/load.js';
+import Dockerode from 'dockerode';
+import { loadScenarioFile } from '../scenario/load.js';
+import { preflightError } from '../scenario/preflight.js';
+import { gatherHostFacts } from './host-facts.js';
 import { action } from './output.js';
 
 export function registerValidate(program: Command): void {
@@ -9,21 +12,33 @@ export function registerValidate(program: Command): void {
     .description('check a scenario file without running anything')
     .argument('<scenario...>', 'one or more scenario YAML files')
     .option('--print', 'print the scenario as the harness sees it (defaults filled, durations in ms, sizes in bytes)')
+    .option('--host', 'also run the host preflight `bench run` runs: CPUs, memory and engines this host has')
     .addHelpText(
       'after',
       `
 Errors name file:line:column, the key path and what was expected, e.g.
   scenarios/x.yaml:12:13: platforms[1].memory: expected a size such as "512MiB" or "2GiB", got "2 gigs"
-Exit codes: 0 valid · 2 invalid.  Editors autocomplete with schemas/scenario.schema.json.`,
+Without --host only the file is checked (the same on every machine); with
+--host the scenario is also held against this host, as \`bench run\` does
+before it builds or starts anything:
+  scenarios/x.yaml:9:13: platforms[0].memory: expected at most 23.5GiB (all this host has), got 64GiB
+Exit codes: 0 valid · 2 invalid (or more than this host has) · 3 this host lacks an engine or device.
+Editors autocomplete with schemas/scenario.schema.json.`,
     )
     .action(
-      action(async (files: string[], opts: { print?: boolean }) => {
+      action(async (files: string[], opts: { print?: boolean; host?: boolean }) => {
+        const docker = opts.host ? new Dockerode() : null;
         for (const file of files) {
-          const scenario = await loadScenario(resolve(file));
+          const loaded = await loadScenarioFile(resolve(file));
+          const { scenario } = loaded;
+          if (docker) {
+            const refused = preflightError(loaded, await gatherHostFacts(scenario, docker));
+            if (refused) throw refused;
+          }
           if (opts.print) process.stdout.write(JSON.stringify(scenario, null, 2) + '\n');
           else
             process.stdout.write(
-              `${file}: ok (${scenario.name}: ${scenario.platforms.map((p) => `${p.name}/${p.kind}`).join(', ')})\n`,
+              `${file}: ok${docker ? ' (and this host can run it)' : ''} (${scenario.name}: ${scenario.platforms.map((p) => `${p.name}/${p.kind}`).join(', ')})\n`,
             );
         }
         return 0;

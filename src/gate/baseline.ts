@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Environment } from '../results/environment.js';
 import type { Sample } from '../results/sample.js';
-import type { RunRecord } from '../runner/run-record.js';
+import type { RunRecord } from '../results/run-record.js';
 import type { NoiseEntry } from './noise.js';
 
 export interface HostFingerprint {

@@ -24,7 +24,7 @@
  * is reported as a change point near its middle.
  */
 import { median } from 'simple-statistics';
-import { seededRandom } from '../runner/plan.js';
+import { seededRandom } from '../stats/random.js';
 
 export interface ChangePointOptions {
   /** Significance of each accepted split; default 0.01. */

@@ -127,7 +127,7 @@ export function compareSamples(baseline: readonly Sample[], current: readonly Sa
     const c = cur.get(key);
     const metric = (b ?? c)!.metric;
     const platform = (b ?? c)!.platform;
-    const direction = metricDirection(metric);
+    const direction = metricDirection((b ?? c)!.base);
     const thr = resolveThreshold(metric, opts.scenarioThresholds, opts.cliThresholds);
     const noiseFloor = noiseOf(metric, platform);
     const effectiveThreshold = Math.max(thr.threshold, noiseFloor ?? 0);

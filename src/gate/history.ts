@@ -7,7 +7,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { median } from 'simple-statistics';
 import { VL_SCHEMA } from '../report/charts/spec.js';
 import type { Sample } from '../results/sample.js';
-import type { MetricSummary } from '../runner/run-record.js';
+import type { MetricSummary } from '../results/run-record.js';
 import { detectChangePoints, type ChangePoint, type ChangePointOptions } from './change-points.js';
 import { groupSamples } from './noise.js';
 import { signedPercent as pct } from './report-table.js';
@@ -54,7 +54,7 @@ export function buildHistory(runs: readonly HistoryRun[], opts: ChangePointOptio
     for (const [key, g] of groupSamples(run.samples)) {
       let s = series.get(key);
       if (!s) {
-        series.set(key, (s = { metric: g.metric, platform: g.platform, unit: g.unit, direction: metricDirection(g.metric), points: [], changePoints: [] }));
+        series.set(key, (s = { metric: g.metric, platform: g.platform, unit: g.unit, direction: metricDirection(g.base), points: [], changePoints: [] }));
       }
       const summary = run.summaries?.find((m) => m.metric === g.metric && m.platform === g.platform)?.summary;
       s.points.push({

@@ -11,7 +11,7 @@
  * threshold and this spread.
  */
 import { median } from 'simple-statistics';
-import type { Sample } from '../results/sample.js';
+import { sampleLabel, type Sample } from '../results/sample.js';
 
 export interface NoiseEntry {
   metric: string;
@@ -40,14 +40,24 @@ export interface RunSamples {
   samples: readonly Sample[];
 }
 
-/** Groups non-warmup samples by metric × platform. */
-export function groupSamples(samples: readonly Sample[]): Map<string, { metric: string; platform: string; unit: string; values: number[] }> {
-  const groups = new Map<string, { metric: string; platform: string; unit: string; values: number[] }>();
+/** One series' measured values: `metric` is its display name (metric + parameters), `base` the metric alone. */
+export interface SampleGroup {
+  metric: string;
+  base: string;
+  platform: string;
+  unit: string;
+  values: number[];
+}
+
+/** Groups non-warmup samples by series (metric + parameters) × platform. */
+export function groupSamples(samples: readonly Sample[]): Map<string, SampleGroup> {
+  const groups = new Map<string, SampleGroup>();
   for (const s of samples) {
     if (s.warmup || !Number.isFinite(s.value)) continue;
-    const key = seriesKey(s.metric, s.platform);
+    const label = sampleLabel(s);
+    const key = seriesKey(label, s.platform);
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { metric: s.metric, platform: s.platform, unit: s.unit, values: [] }));
+    if (!g) groups.set(key, (g = { metric: label, base: s.metric, platform: s.platform, unit: s.unit, values: [] }));
     g.values.push(s.value);
   }
   return groups;

@@ -1,25 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { median, quantile } from 'simple-statistics';
+import type { HostCalibration } from '../results/run-record.js';
 import { probe } from './http-probe.js';
+import { onceIf, type Measurement } from './measurement.js';
 
 /**
  * What the harness's own measuring costs, so each reported time has a known
  * resolution: one readiness poll (new TCP connection + HTTP round trip on
  * loopback against a trivial in-process server), and how late a poll-interval
  * timer actually fires. Substrate round trips (docker exec, SSH) are measured
- * per platform in the steady phase.
+ * per platform by the calibration measurement below.
  */
-export interface HostCalibration {
-  pollIntervalMs: number;
-  /** One readiness probe against a trivial local server. */
-  pollRoundTripMs: { median: number; p99: number; n: number };
-  /** setTimeout(pollInterval) fires this much late (median). */
-  timerLatenessMs: { median: number; p99: number; n: number };
-  /** Worst-case error of a startup figure: interval + lateness + one probe round trip. */
-  resolutionMs: number;
-}
-
 function spread(xs: number[]): { median: number; p99: number; n: number } {
   return { median: median(xs), p99: quantile(xs, 0.99), n: xs.length };
 }
@@ -52,3 +44,20 @@ export async function calibrateHost(pollIntervalMs: number, n = 50): Promise<Hos
     resolutionMs: pollIntervalMs + timerLatenessMs.median + pollRoundTripMs.median,
   };
 }
+
+/**
+ * calibration: the harness's own cost of reading inside an instance (docker
+ * exec / SSH `true`), n = 10, on a ready instance; taken whenever the run
+ * reads inside instances (memory, network or throughput is measured).
+ */
+export const execRoundTripMeasurement: Measurement = {
+  name: 'calibration',
+  uses: 'ready',
+  rounds: (s) => onceIf(s.measurements.memory ?? s.measurements.network ?? s.measurements.throughput),
+  unsupported: (platform) => (platform.execRoundTripMs ? null : `${platform.kind} cannot run commands inside an instance`),
+  async run(ctx) {
+    const instance = await ctx.readyInstance();
+    const rtts = await ctx.platform.execRoundTripMs!(instance, 10);
+    rtts.forEach((ms, rep) => ctx.emit({ metric: 'harness_exec_rtt', value: ms, unit: 'ms', rep, quiet: true, metadata: { command: 'true' } }));
+  },
+};

@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { messageOf } from '../errors.js';
+import { BenchError, messageOf } from '../errors.js';
 import { mergeEncoded, resolveTarget, runClosedLoop, runOpenLoop, totalErrors, type LoadResult } from '../loadgen/index.js';
-import { parseMeminfo } from '../platforms/memory-proc.js';
+import { parseMeminfo } from '../platforms/host/proc-memory.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { DensityConfig } from '../scenario/schema.js';
 import { decideDensityStep, marginalMemory, type DensityLimits, type DensityPoint, type DensityStopReason } from './density-model.js';
 import { measureStartup } from './startup.js';
+import { onceIf, type Measurement, type SampleValue } from './measurement.js';
 import { inferTarget } from './throughput.js';
 
 export {
@@ -123,7 +124,7 @@ export interface DensityResult {
 
 export async function readHostMemAvailable(path = '/proc/meminfo'): Promise<number> {
   const v = parseMeminfo(await readFile(path, 'utf8')).MemAvailable;
-  if (v === undefined) throw new Error(`${path} has no MemAvailable`);
+  if (v === undefined) throw new BenchError('infrastructure', `${path} has no MemAvailable`);
   return v;
 }
 
@@ -306,15 +307,15 @@ export async function measureDensity(
   };
 }
 
-export type DensitySampleValue = Pick<Sample, 'metric' | 'value' | 'unit' | 'metadata'>;
+export type DensitySampleValue = SampleValue;
 
 const MiB = 2 ** 20;
 
 /**
  * The result as sample values (the runner adds platform, kind, rep, warmup,
  * timestamp): density_max_instances (count), density_marginal_memory (MiB,
- * with ≥ 2 points), and per point density_p99@n=K (ms, when a probe request
- * succeeded) and density_memory@n=K (MiB).
+ * with ≥ 2 points), and per point density_p99 (ms, when a probe request
+ * succeeded) and density_memory (MiB), each with the parameter instances = K.
  */
 export function densitySampleValues(r: DensityResult): DensitySampleValue[] {
   const common: Sample['metadata'] = {
@@ -359,8 +360,38 @@ export function densitySampleValues(r: DensityResult): DensitySampleValue[] {
       errors: p.errors,
       histogram: p.histogram,
     };
-    if (p.p99Ms !== null) out.push({ metric: `density_p99@n=${p.instances}`, value: p.p99Ms, unit: 'ms', metadata });
-    out.push({ metric: `density_memory@n=${p.instances}`, value: p.hostMemoryBytes / MiB, unit: 'MiB', metadata });
+    const params = { instances: p.instances };
+    if (p.p99Ms !== null) out.push({ metric: 'density_p99', params, value: p.p99Ms, unit: 'ms', metadata });
+    out.push({ metric: 'density_memory', params, value: p.hostMemoryBytes / MiB, unit: 'MiB', metadata });
   }
   return out;
 }
+
+/** density: instances one at a time until the memory budget, a failure or the p99 SLO. */
+export const densityMeasurement: Measurement = {
+  name: 'density',
+  uses: 'self',
+  rounds: (s) => onceIf(s.measurements.density),
+  async run(ctx, s) {
+    const { platform } = ctx;
+    const result = await measureDensity(
+      {
+        launch: (id) => ctx.launch(id),
+        stop: (instance) => ctx.stop(instance),
+        verify: async (instance) => void (await ctx.digestInside(instance)),
+        readyTimeoutMs: ctx.readyTimeoutMs,
+        pollIntervalMs: ctx.pollIntervalMs,
+        modelName: ctx.modelName,
+        input: ctx.input,
+        signal: ctx.signal,
+        onStep: (p) => ctx.info(`density ${platform.name}: ${p.instances} instance(s), p99 ${p.p99Ms == null ? '—' : `${p.p99Ms.toFixed(1)} ms`}, ${(p.hostMemoryBytes / MiB).toFixed(0)} MiB`),
+      },
+      platform,
+      s.measurements.density!,
+      { instanceId: (n) => String(n) },
+    );
+    ctx.throwIfAborted();
+    for (const v of densitySampleValues(result)) ctx.emit(v);
+    if (result.error) ctx.warn(`${platform.name}: density stopped: ${result.detail}`);
+  },
+};

@@ -1,3 +1,4 @@
+import { BenchError } from '../errors.js';
 import http from 'node:http';
 
 export interface ProbeResponse {
@@ -28,7 +29,7 @@ export function probe(req: ProbeRequest): Promise<ProbeResponse> {
   const url = new URL(req.url);
   if (url.hostname !== '127.0.0.1') {
     // Only loopback is ever a target of this harness.
-    return Promise.reject(new Error(`refusing to send traffic to ${url.hostname}: only 127.0.0.1 is allowed`));
+    return Promise.reject(new BenchError('internal', `refusing to send traffic to ${url.hostname}: only 127.0.0.1 is allowed`));
   }
   return new Promise((resolve, reject) => {
     const r = http.request(
@@ -90,7 +91,7 @@ export async function pollUntil(
   let attempts = 0;
   let last = 'no attempt made';
   for (;;) {
-    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    if (options.signal?.aborted) throw options.signal.reason ?? new BenchError('interrupted', 'aborted');
     options.check?.();
     attempts += 1;
     try {

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BenchError } from '../errors.js';
-import { parseThpMode } from '../platforms/memory-proc.js';
-import type { HostMemoryParts, MemoryReading, WorkloadMemory } from '../platforms/memory-types.js';
+import { BenchError, messageOf } from '../errors.js';
+import { parseThpMode } from '../platforms/host/proc-memory.js';
+import type { HostMemoryParts, MemoryReading, WorkloadMemory } from '../platforms/memory-reading.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
+import { enableKsm } from './ksm.js';
+import { onceIf, type Measurement, type SampleValue, type StepContext } from './measurement.js';
 
 /**
  * Memory: host memory attributable to one instance vs the workload's own memory.
@@ -45,21 +47,6 @@ import type { Sample } from '../results/sample.js';
  * Host KSM (/sys/kernel/mm/ksm/run, pages_sharing, pages_shared) and the THP
  * modes are recorded with every measurement: both change PSS.
  */
-
-export {
-  cgroupV1Memory,
-  cgroupV2Memory,
-  parseCgroupMounts,
-  parseMeminfo,
-  parseMemoryStat,
-  parseProcCgroup,
-  parseSmapsRollup,
-  parseThpMode,
-  readProcessMemory,
-  resolveMemoryCgroup,
-} from '../platforms/memory-proc.js';
-export type { CgroupMemory, MemoryCgroupLocation, SmapsRollup } from '../platforms/memory-proc.js';
-export type { MemoryReading, ProcessMemory, WorkloadMemory, HostMemoryParts } from '../platforms/memory-types.js';
 
 const MiB = 2 ** 20;
 const toMiB = (bytes: number) => bytes / MiB;
@@ -181,9 +168,9 @@ export async function measureMemory<I extends Instance>(
     throw new BenchError('unsupported', `platform ${platform.name} (${platform.kind}) cannot measure memory`);
   }
   if (!(o.settleMs >= 0)) throw new BenchError('input', `settleMs must be ≥ 0 (got ${o.settleMs})`);
-  const ready = o.from ?? instance.lifecycle.ready ?? performance.now();
+  const ready = o.from ?? instance.lifecycle.ready ?? instance.lifecycle.firstInference ?? performance.now();
   const wait = Math.max(0, ready + o.settleMs - performance.now());
-  if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
+  if (o.signal?.aborted) throw o.signal.reason ?? new BenchError('interrupted', 'aborted');
   if (wait > 0) {
     try {
       await sleep(wait, undefined, { signal: o.signal });
@@ -233,3 +220,50 @@ export function memorySampleValues(m: MemoryMeasurement): MemorySampleValue[] {
   if (o.pageCacheMiB !== null) out.push({ metric: 'memory_page_cache', value: o.pageCacheMiB, unit: 'MiB', metadata });
   return out;
 }
+
+/** Memory readings are taken at idle, with KSM on, and under load (during the first throughput level). */
+export type MemoryPhase = 'idle' | 'ksm' | 'load';
+
+/** Emits one reading's samples; a phase other than idle becomes the samples' `phase` parameter. */
+export function emitMemory(ctx: StepContext, m: MemoryMeasurement, phase: MemoryPhase, from: Instance): void {
+  for (const v of memorySampleValues(m)) {
+    const value: SampleValue = { ...v, metadata: { ...v.metadata, phase } };
+    if (phase !== 'idle') value.params = { phase };
+    ctx.emit(value, from);
+  }
+}
+
+/** The idle reading again with KSM on: two full scans (≤ 60 s), then read; KSM is always put back. */
+async function readWithKsm(ctx: StepContext, instance: Instance): Promise<void> {
+  let ksm;
+  try {
+    ksm = await enableKsm();
+  } catch (err) {
+    ctx.warn(`${ctx.platform.name}: memory.ksm: ${messageOf(err)}; only the reading without KSM was taken`);
+    return;
+  }
+  try {
+    const scans = await ksm.waitForScans(2, 60_000, ctx.signal);
+    if (scans < 2) ctx.warn(`${ctx.platform.name}: memory.ksm: KSM finished ${scans} full scan(s) in 60 s; the KSM reading may understate merging`);
+    emitMemory(ctx, await measureMemory(ctx.platform, instance, { settleMs: 0, signal: ctx.signal }), 'ksm', instance);
+  } finally {
+    await ksm.restore();
+  }
+}
+
+/** memory: one ready instance after the settle period (and again with KSM when asked). */
+export const memoryMeasurement: Measurement = {
+  name: 'memory',
+  uses: 'ready',
+  rounds: (s) => onceIf(s.measurements.memory),
+  unsupported: (platform) => (platform.memoryReading ? null : `${platform.kind} cannot read memory`),
+  async run(ctx, s) {
+    const cfg = s.measurements.memory!;
+    const instance = await ctx.readyInstance();
+    emitMemory(ctx, await measureMemory(ctx.platform, instance, { settleMs: cfg.settle, signal: ctx.signal }), 'idle', instance);
+    if (cfg.ksm) await readWithKsm(ctx, instance);
+    if (cfg.under_load && !s.measurements.throughput) {
+      ctx.warn('memory.under_load needs a throughput section to make load; only the idle reading was taken.');
+    }
+  },
+};

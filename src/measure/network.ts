@@ -3,6 +3,7 @@ import type { Instance } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { NetworkConfig } from '../scenario/schema.js';
 import { ENDPOINTS } from '../workload/contract.js';
+import { onceIf, type Measurement } from './measurement.js';
 
 /** Longest an RTT measurement may run, whatever the request count. */
 const MAX_DURATION_MS = 60_000;
@@ -37,3 +38,19 @@ export function networkSampleValues(r: LoadResult): Array<Pick<Sample, 'metric' 
     { metric: 'network_rtt_p99', value: r.latencyMs.p99, unit: 'ms', metadata },
   ];
 }
+
+/** network: the RTT of a no-inference endpoint on a ready instance. */
+export const networkMeasurement: Measurement = {
+  name: 'network',
+  uses: 'ready',
+  rounds: (s) => onceIf(s.measurements.network),
+  async run(ctx, s) {
+    const cfg = s.measurements.network!;
+    const instance = await ctx.readyInstance();
+    const rtt = await measureNetworkRtt(instance, cfg, ctx.signal);
+    for (const v of networkSampleValues(rtt)) ctx.emit(v, instance);
+    if (rtt.requests < cfg.requests) {
+      ctx.warn(`${ctx.platform.name}: network RTT: ${rtt.requests} of ${cfg.requests} requests answered (${rtt.timeouts} timeouts)`);
+    }
+  },
+};

@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { execa } from 'execa';
 import { messageOf } from '../errors.js';
+import { pinProcess } from '../platforms/host/pin.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 
 /**
@@ -38,7 +38,7 @@ export async function pinForLoad(platform: Platform, instance: Instance, instanc
   if (!platform.pinCpus) return { pinned: false, detail: `not pinned: ${platform.kind} cannot pin CPUs`, restore: noop };
   try {
     await platform.pinCpus(instance, plan.instance);
-    await execa('taskset', ['-a', '-p', '-c', plan.loadgen, String(process.pid)]);
+    await pinProcess(process.pid, plan.loadgen);
   } catch (err) {
     return { pinned: false, detail: `not pinned: ${messageOf(err).split('\n')[0]}`, restore: noop };
   }
@@ -46,7 +46,7 @@ export async function pinForLoad(platform: Platform, instance: Instance, instanc
     pinned: true,
     detail: `instance on CPU ${plan.instance}, load generator on CPU ${plan.loadgen}`,
     restore: async () => {
-      await execa('taskset', ['-a', '-p', '-c', cpuList(0, hostCpus - 1), String(process.pid)]).catch(() => undefined);
+      await pinProcess(process.pid, cpuList(0, hostCpus - 1)).catch(() => undefined);
     },
   };
 }

@@ -1,87 +1,45 @@
-import type { Sample } from '../results/sample.js';
+import { BenchError, messageOf } from '../errors.js';
 import type { Instance } from '../platforms/platform.js';
-import { measureColdStart } from './startup.js';
+import type { Snapshot, SnapshotVariant } from '../platforms/snapshot.js';
+import type { Sample } from '../results/sample.js';
+import { onceIf, type Measurement, type SampleValue, type StepContext } from './measurement.js';
+import { measureColdStart, waitFailure } from './startup.js';
 
 /**
  * Snapshot/restore start: the "snapshot/rollback speed" row of the comparison.
  *
- * A platform's optional snapshotRestore() launches a fresh instance, waits until
- * it answers an inference (model loaded), takes a snapshot, stops it, then
- * restores a NEW instance from that snapshot and measures
- * restore call → first successful inference (measureColdStart on the restored
- * instance, whose lifecycle.launch is the restore call). Everything it made is
- * removed before it returns (or throws).
+ * An instance that has answered an inference (model loaded) is snapshotted
+ * with the platform's snapshot() primitive and stopped; each variant of the
+ * snapshot is restored into a NEW instance, and restore call → first
+ * successful inference is measured (the same poll as a cold start, on the
+ * restored instance, whose lifecycle.launch is the restore call). The
+ * fastest variant is the headline; every variant is recorded. The instance
+ * snapshotted is the cold start's when the plan lets this step ride on one
+ * (its launch → first inference is then that cold start's), else a fresh one.
  */
 
-export interface SnapshotRestoreOptions {
-  /** Per instance: launch/restore call → first inference must happen within this. */
-  readyTimeoutMs: number;
-  signal?: AbortSignal;
-  /** The raw float32 request body; default: fixedInput(3×224×224, seed 1) (ResNet-style models). */
-  input?: Buffer;
-}
-
-/** One way of snapshotting/restoring that was measured (a platform may try several). */
-export interface SnapshotVariant {
-  /** Exactly what was done, e.g. "qemu migrate exec:cat > file; restore -incoming exec:cat file". */
-  method: string;
-  /** Time to take the snapshot (ms). */
-  snapshotMs: number;
-  /** Size of the snapshot on disk (bytes allocated). */
-  snapshotBytes: number;
+export interface RestoreMeasurement {
+  variant: SnapshotVariant;
   /** Restore call → first HTTP 200 inference (ms). */
   restoreToFirstInferenceMs: number;
-  /** Named sub-steps of the restore, ms after the restore call (e.g. incoming_done, cont, first_inference). */
+  /** Named sub-steps of the restore, ms after the restore call. */
   restorePhasesMs: Record<string, number>;
   restoredMemoryBytes?: number;
 }
 
-export interface SnapshotRestoreResult extends SnapshotVariant {
-  platformName: string;
-  /** Fresh launch → first inference of the instance that was snapshotted (same measurement as cold start). */
-  baselineLaunchToFirstInferenceMs: number;
-  /** Every variant measured, the reported one (fastest restore) included. */
-  variants: SnapshotVariant[];
-  /** Facts: engine support for memory checkpoints, sizes of the parts, caveats. */
-  facts: Record<string, string | number | boolean>;
+export interface SnapshotRestoreResult {
+  snapshot: Snapshot;
+  /** Fresh launch → first inference of the instance that was snapshotted. */
+  freshLaunchToFirstInferenceMs: number;
+  /** Every variant restored, in the snapshot's order. */
+  restores: RestoreMeasurement[];
   notes: string[];
 }
 
-export const DEFAULT_POLL = { intervalMs: 10, requestTimeoutMs: 1000 } as const;
-
-/** measureColdStart against an instance, with the snapshot module's polling defaults. */
-export async function firstInferenceMs(
-  instance: Instance,
-  modelName: string,
-  input: Buffer,
-  opts: Pick<SnapshotRestoreOptions, 'readyTimeoutMs' | 'signal'>,
-  check?: () => void,
-): Promise<number> {
-  const r = await measureColdStart(instance, modelName, input, {
-    ...DEFAULT_POLL,
-    timeoutMs: opts.readyTimeoutMs,
-    signal: opts.signal,
-    check,
-  });
-  return r.ms;
-}
-
-/** The variant with the fastest restore → first inference (the one a result reports). */
-export function fastestRestore<V extends SnapshotVariant>(variants: V[]): V {
-  if (!variants.length) throw new Error('no snapshot variant was measured');
-  return variants.reduce((a, b) => (b.restoreToFirstInferenceMs < a.restoreToFirstInferenceMs ? b : a));
-}
-
-/** Assemble a result from the measured variants (the fastest restore is the headline). */
-export function snapshotResult(
-  platformName: string,
-  baselineMs: number,
-  variants: SnapshotVariant[],
-  facts: Record<string, string | number | boolean>,
-  notes: string[],
-): SnapshotRestoreResult {
-  const best = fastestRestore(variants);
-  return { ...best, platformName, baselineLaunchToFirstInferenceMs: baselineMs, variants, facts, notes };
+/** The restore with the fastest restore → first inference (the one a result reports). */
+export function fastestRestore(restores: readonly RestoreMeasurement[]): RestoreMeasurement {
+  if (!restores.length) throw new BenchError('internal', 'no snapshot variant was restored');
+  return restores.reduce((a, b) => (b.restoreToFirstInferenceMs < a.restoreToFirstInferenceMs ? b : a));
 }
 
 /**
@@ -90,22 +48,95 @@ export function snapshotResult(
  * was snapshotted, time to take the snapshot, its size, and the restored
  * instance's host memory when the platform can read it.
  */
-export function snapshotSampleValues(r: SnapshotRestoreResult): Array<Pick<Sample, 'metric' | 'value' | 'unit' | 'metadata'>> {
+export function snapshotSampleValues(r: SnapshotRestoreResult): SampleValue[] {
+  const best = fastestRestore(r.restores);
   const metadata: Sample['metadata'] = {
-    method: r.method,
-    notes: r.notes.join(' | ') || null,
-    variants: r.variants.map((v) => `${v.method}: ${v.restoreToFirstInferenceMs.toFixed(0)} ms`).join(' | '),
-    ...Object.fromEntries(Object.entries(r.restorePhasesMs).map(([k, v]) => [`restore_${k}_ms`, Math.round(v)])),
-    ...r.facts,
+    method: best.variant.method,
+    notes: [...r.snapshot.notes, ...r.notes].join(' | ') || null,
+    variants: r.restores.map((v) => `${v.variant.method}: ${v.restoreToFirstInferenceMs.toFixed(0)} ms`).join(' | '),
+    process_memory: r.snapshot.processMemory,
+    ...Object.fromEntries(Object.entries(best.restorePhasesMs).map(([k, v]) => [`restore_${k}_ms`, Math.round(v)])),
+    ...r.snapshot.facts,
   };
-  const out: Array<Pick<Sample, 'metric' | 'value' | 'unit' | 'metadata'>> = [
-    { metric: 'snapshot_restore', value: r.restoreToFirstInferenceMs, unit: 'ms', metadata },
-    { metric: 'snapshot_fresh', value: r.baselineLaunchToFirstInferenceMs, unit: 'ms', metadata },
-    { metric: 'snapshot_take', value: r.snapshotMs, unit: 'ms', metadata },
-    { metric: 'snapshot_size', value: r.snapshotBytes / 2 ** 20, unit: 'MiB', metadata },
+  const out: SampleValue[] = [
+    { metric: 'snapshot_restore', value: best.restoreToFirstInferenceMs, unit: 'ms', metadata },
+    { metric: 'snapshot_fresh', value: r.freshLaunchToFirstInferenceMs, unit: 'ms', metadata },
+    { metric: 'snapshot_take', value: best.variant.takeMs, unit: 'ms', metadata },
+    { metric: 'snapshot_size', value: best.variant.bytes / 2 ** 20, unit: 'MiB', metadata },
   ];
-  if (r.restoredMemoryBytes !== undefined) {
-    out.push({ metric: 'snapshot_restored_memory', value: r.restoredMemoryBytes / 2 ** 20, unit: 'MiB', metadata });
+  if (best.restoredMemoryBytes !== undefined) {
+    out.push({ metric: 'snapshot_restored_memory', value: best.restoredMemoryBytes / 2 ** 20, unit: 'MiB', metadata });
   }
   return out;
 }
+
+/** The instance to snapshot and its launch → first inference: the shared cold start's, or a fresh one. */
+async function answeredInstance(ctx: StepContext, timeoutMs: number): Promise<{ instance: Instance; ms: number }> {
+  const answered = ctx.shared?.firstInference;
+  if (ctx.shared && answered) return { instance: ctx.shared.instance, ms: answered.ms };
+  const instance = await ctx.launch();
+  const r = await measureColdStart(instance, ctx.modelName, ctx.input, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 1000, timeoutMs, signal: ctx.signal }).catch(
+    (cause: unknown) => {
+      throw waitFailure(ctx, `${ctx.platform.name}: snapshot: no inference answer within ${timeoutMs} ms`, cause);
+    },
+  );
+  await ctx.digestInside(instance);
+  return { instance, ms: r.ms };
+}
+
+async function restoreOne(ctx: StepContext, snapshot: Snapshot, variant: SnapshotVariant, timeoutMs: number, notes: string[]): Promise<RestoreMeasurement> {
+  const restored = await ctx.restore(snapshot, variant, `restored-${variant.name}`);
+  try {
+    const r = await measureColdStart(restored, ctx.modelName, ctx.input, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 1000, timeoutMs, signal: ctx.signal }).catch(
+      (cause: unknown) => {
+        throw waitFailure(ctx, `${ctx.platform.name}: snapshot ${variant.name}: the restored instance did not answer within ${timeoutMs} ms`, cause);
+      },
+    );
+    const lc = restored.lifecycle;
+    const phases: Record<string, number> = {};
+    if (lc.created !== undefined) phases.created = lc.created - lc.launch;
+    if (lc.started !== undefined) phases.started = lc.started - lc.launch;
+    for (const [k, v] of Object.entries(restored.facts)) {
+      const m = /^restore_(.+)_ms$/.exec(k);
+      if (m && typeof v === 'number') phases[m[1]!] = v;
+    }
+    phases.first_inference = r.ms;
+    const out: RestoreMeasurement = { variant, restoreToFirstInferenceMs: r.ms, restorePhasesMs: phases };
+    if (ctx.platform.memoryReading) {
+      try {
+        out.restoredMemoryBytes = (await ctx.platform.memoryReading(restored)).host.attributableBytes;
+      } catch (err) {
+        notes.push(`${variant.name}: memory reading of the restored instance failed: ${messageOf(err)}`);
+      }
+    }
+    ctx.info(`${ctx.platform.name}: restore ${variant.name} → first inference ${r.ms.toFixed(0)} ms`);
+    return out;
+  } finally {
+    await ctx.stop(restored);
+  }
+}
+
+/** snapshot: snapshot an instance that has answered, restore each variant, time to first inference. */
+export const snapshotMeasurement: Measurement = {
+  name: 'snapshot',
+  uses: 'answered',
+  rounds: (s) => onceIf(s.measurements.snapshot),
+  unsupported: (platform) => (platform.canSnapshot ? null : `${platform.kind} cannot snapshot/restore`),
+  async run(ctx, s) {
+    const timeoutMs = s.measurements.snapshot!.timeout;
+    const { instance, ms } = await answeredInstance(ctx, timeoutMs);
+    const snapshot = await ctx.platform.snapshot!(instance);
+    const notes: string[] = [];
+    try {
+      await ctx.stop(instance);
+      const restores: RestoreMeasurement[] = [];
+      for (const variant of snapshot.variants) {
+        ctx.throwIfAborted();
+        restores.push(await restoreOne(ctx, snapshot, variant, timeoutMs, notes));
+      }
+      for (const v of snapshotSampleValues({ snapshot, freshLaunchToFirstInferenceMs: ms, restores, notes })) ctx.emit(v);
+    } finally {
+      await ctx.platform.removeSnapshot?.(snapshot).catch((err: unknown) => ctx.warn(`${ctx.platform.name}: removing the snapshot failed: ${messageOf(err)}`));
+    }
+  },
+};

@@ -1,6 +1,9 @@
-import { ENDPOINTS } from '../workload/contract.js';
+import { BenchError, messageOf } from '../errors.js';
 import type { Instance } from '../platforms/platform.js';
+import { ENDPOINTS } from '../workload/contract.js';
 import { pollUntil, probe, type PollResult } from './http-probe.js';
+import type { Measurement, StepContext } from './measurement.js';
+import { phaseSampleValues } from './phases.js';
 
 export interface ReadinessOptions {
   intervalMs: number;
@@ -27,8 +30,11 @@ export async function measureStartup(instance: Instance, o: ReadinessOptions): P
 /**
  * Cold start: launch() call → first successful inference (HTTP 200 on
  * POST /v2/models/{name}/infer with the run's fixed raw float32 input).
- * Before the model is loaded the server answers 503 (or refuses the
- * connection); both are simply retried.
+ * Before the model is loaded and warmed up the server answers 503 (or
+ * refuses the connection); both are simply retried. An attempt that reached
+ * the model may take as long as the deadline allows: abandoning it would
+ * leave its inference running in the server, and every later attempt would
+ * queue behind it (on a slow emulated guest, forever).
  */
 export async function measureColdStart(
   instance: Instance,
@@ -36,6 +42,7 @@ export async function measureColdStart(
   input: Buffer,
   o: ReadinessOptions,
 ): Promise<{ ms: number; poll: PollResult }> {
+  const deadline = instance.lifecycle.launch + o.timeoutMs;
   const poll = await pollUntil(
     () =>
       probe({
@@ -43,12 +50,76 @@ export async function measureColdStart(
         method: 'POST',
         body: input,
         headers: { 'content-type': 'application/octet-stream' },
-        // An inference takes far longer than a health check (much more under TCG).
-        timeoutMs: Math.max(o.requestTimeoutMs, 30_000),
+        timeoutMs: Math.max(o.requestTimeoutMs, deadline - performance.now()),
         connectTimeoutMs: o.requestTimeoutMs,
       }),
     (r) => r.status === 200,
-    { intervalMs: o.intervalMs, deadline: instance.lifecycle.launch + o.timeoutMs, signal: o.signal, check: o.check },
+    { intervalMs: o.intervalMs, deadline, signal: o.signal, check: o.check },
   );
+  instance.lifecycle.firstInference = poll.at;
   return { ms: poll.at - instance.lifecycle.launch, poll };
 }
+
+/** Turns a failed wait into the right error kind: interrupted, or an infrastructure failure. */
+export function waitFailure(ctx: Pick<StepContext, 'signal'>, what: string, cause: unknown): BenchError {
+  if (cause instanceof BenchError) return cause;
+  if (ctx.signal.aborted) return new BenchError('interrupted', 'run interrupted', { cause });
+  return new BenchError('infrastructure', `${what} (${messageOf(cause)})`, {
+    cause,
+    hint: 'raise the timeout in the scenario, run with --verbose, or look at `bench doctor`',
+  });
+}
+
+function pollOptions(ctx: StepContext, timeoutMs: number): ReadinessOptions {
+  return { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 200, timeoutMs, signal: ctx.signal };
+}
+
+/** What a launch-timed sample records beside its value. */
+function launchMetadata(ctx: StepContext, instance: Instance, attempts: number, digest: string) {
+  const lc = instance.lifecycle;
+  return {
+    created_ms: lc.created === undefined ? null : lc.created - lc.launch,
+    started_ms: lc.started === undefined ? null : lc.started - lc.launch,
+    poll_attempts: attempts,
+    poll_interval_ms: ctx.pollIntervalMs,
+    rootfs_digest_inside: digest,
+  };
+}
+
+/** startup: a fresh instance, launch → ready, and where that time went (phase_<name>, same launch). */
+export const startupMeasurement: Measurement = {
+  name: 'startup',
+  uses: 'fresh',
+  leaves: 'ready',
+  rounds: (s) => (s.measurements.startup ? { rounds: s.measurements.startup.warmup + s.measurements.startup.repetitions, warmup: s.measurements.startup.warmup } : null),
+  async run(ctx, s) {
+    const timeoutMs = s.measurements.startup!.timeout;
+    const instance = await ctx.launch();
+    const measured = await measureStartup(instance, pollOptions(ctx, timeoutMs)).catch((cause: unknown) => {
+      throw waitFailure(ctx, `${ctx.platform.name}: startup rep ${ctx.rep}: no readiness within ${timeoutMs} ms`, cause);
+    });
+    const digest = await ctx.digestInside(instance);
+    ctx.emit({ metric: 'startup', value: measured.ms, unit: 'ms', metadata: launchMetadata(ctx, instance, measured.poll.attempts, digest) }, instance);
+    if (ctx.platform.startupPhases) {
+      for (const v of phaseSampleValues(await ctx.platform.startupPhases(instance))) ctx.emit({ ...v, quiet: true });
+    }
+  },
+};
+
+/** cold_start: a fresh instance, launch → first successful inference. */
+export const coldStartMeasurement: Measurement = {
+  name: 'cold_start',
+  uses: 'fresh',
+  leaves: 'answered',
+  rounds: (s) => (s.measurements.cold_start ? { rounds: s.measurements.cold_start.warmup + s.measurements.cold_start.repetitions, warmup: s.measurements.cold_start.warmup } : null),
+  async run(ctx, s) {
+    const timeoutMs = s.measurements.cold_start!.timeout;
+    const instance = await ctx.launch();
+    const measured = await measureColdStart(instance, ctx.modelName, ctx.input, pollOptions(ctx, timeoutMs)).catch((cause: unknown) => {
+      throw waitFailure(ctx, `${ctx.platform.name}: cold_start rep ${ctx.rep}: no inference answer within ${timeoutMs} ms`, cause);
+    });
+    ctx.noteFirstInference(instance, measured.ms, measured.poll.response.body);
+    const digest = await ctx.digestInside(instance);
+    ctx.emit({ metric: 'cold_start', value: measured.ms, unit: 'ms', metadata: launchMetadata(ctx, instance, measured.poll.attempts, digest) }, instance);
+  },
+};

@@ -1,21 +1,29 @@
 import { findMaxSustainableRate, resolveTarget, runClosedLoop, runOpenLoop, totalErrors, type LoadResult, type MaxRateResult, type TargetSpec } from '../loadgen/index.js';
 import type { Instance } from '../platforms/platform.js';
-import type { Sample } from '../results/sample.js';
+import { metricLabel, type Sample, type SampleParams } from '../results/sample.js';
 import type { ThroughputConfig } from '../scenario/schema.js';
 import { ENDPOINTS } from '../workload/contract.js';
+import { onceIf, type Measurement, type SampleValue, type StepContext } from './measurement.js';
+import { emitMemory, measureMemory, type MemoryMeasurement } from './memory.js';
+import { pinForLoad } from './pinning.js';
 
 /** One load level: a closed-loop connection count or an open-loop arrival rate. */
 export interface LoadLevel {
-  /** Suffix of the metric names, e.g. "c=4" or "r=50". */
-  label: string;
+  /** The level as sample parameters: { connections } or { rate }. */
+  params: SampleParams;
   connections?: number;
   rate?: number;
 }
 
 export function loadLevels(config: ThroughputConfig): LoadLevel[] {
   return config.mode === 'open'
-    ? (config.rates ?? []).map((rate) => ({ label: `r=${rate}`, rate }))
-    : config.connections.map((connections) => ({ label: `c=${connections}`, connections }));
+    ? (config.rates ?? []).map((rate) => ({ params: { rate }, rate }))
+    : config.connections.map((connections) => ({ params: { connections }, connections }));
+}
+
+/** How a level reads in messages: "throughput@c=4". */
+function levelName(level: LoadLevel): string {
+  return metricLabel('throughput', level.params);
 }
 
 /**
@@ -77,7 +85,8 @@ export function searchMaxRate(
 
 export function maxRateSampleValue(sloMs: number, r: MaxRateResult): LoadSampleValue {
   return {
-    metric: `max_rate@p99<=${sloMs}ms`,
+    metric: 'max_rate',
+    params: { slo_p99_ms: sloMs },
     value: r.rate,
     unit: 'req/s',
     metadata: {
@@ -89,7 +98,7 @@ export function maxRateSampleValue(sloMs: number, r: MaxRateResult): LoadSampleV
   };
 }
 
-export type LoadSampleValue = Pick<Sample, 'metric' | 'value' | 'unit' | 'metadata'>;
+export type LoadSampleValue = SampleValue;
 
 /**
  * Samples of one load level: req/s always; latency percentiles only when at
@@ -116,10 +125,68 @@ export function loadSampleValues(level: LoadLevel, r: LoadResult): LoadSampleVal
     loadgen_saturated: r.loadgenCpu.saturated,
     histogram: r.histogram,
   };
-  const out: LoadSampleValue[] = [{ metric: `throughput@${level.label}`, value: r.reqPerSec, unit: 'req/s', metadata }];
+  const params = level.params;
+  const out: LoadSampleValue[] = [{ metric: 'throughput', params, value: r.reqPerSec, unit: 'req/s', metadata }];
   if (r.requests > 0) {
-    out.push({ metric: `latency_p50@${level.label}`, value: r.latencyMs.p50, unit: 'ms', metadata });
-    out.push({ metric: `latency_p99@${level.label}`, value: r.latencyMs.p99, unit: 'ms', metadata });
+    out.push({ metric: 'latency_p50', params, value: r.latencyMs.p50, unit: 'ms', metadata });
+    out.push({ metric: 'latency_p99', params, value: r.latencyMs.p99, unit: 'ms', metadata });
   }
   return out;
 }
+
+/**
+ * Every load level on one ready instance — with the load generator and the
+ * instance on different CPUs where the host allows, and a memory reading
+ * half-way through the first level when memory.under_load is set — then the
+ * maximum sustainable rate when an SLO is given.
+ */
+async function runLevels(ctx: StepContext, instance: Instance, cfg: ThroughputConfig, underLoad: boolean, pinning: string): Promise<void> {
+  let bestReqPerSec = 0;
+  for (const [i, level] of loadLevels(cfg).entries()) {
+    ctx.throwIfAborted();
+    const load = runLoadLevel(instance, ctx.modelName, ctx.input, cfg, level, ctx.signal);
+    let memory: Promise<MemoryMeasurement> | undefined;
+    if (i === 0 && underLoad) {
+      // Half-way through the measured window of the first level: steady load.
+      memory = measureMemory(ctx.platform, instance, { settleMs: cfg.warmup + cfg.duration / 2, signal: ctx.signal, from: performance.now() });
+    }
+    const [result, reading] = await Promise.all([load, memory]);
+    if (reading) emitMemory(ctx, reading, 'load', instance);
+    bestReqPerSec = Math.max(bestReqPerSec, result.reqPerSec);
+    for (const v of loadSampleValues(level, result)) ctx.emit({ ...v, metadata: { ...v.metadata, pinning } }, instance);
+    const failed = totalErrors(result) + result.timeouts + (result.dropped ?? 0);
+    const name = `${ctx.platform.name}: ${levelName(level)}`;
+    if (result.requests === 0) {
+      ctx.warn(`${name}: no request succeeded in ${cfg.duration} ms (${result.timeouts} timeouts at ${cfg.timeout} ms, ${totalErrors(result)} errors); no latency recorded`);
+    } else if (failed > 0) {
+      ctx.warn(`${name}: ${failed} of ${failed + result.requests} requests failed or timed out`);
+    }
+    if (result.loadgenCpu.saturated) {
+      ctx.warn(`${name}: the load generator used ${result.loadgenCpu.cores.toFixed(2)} cores: it may be the bottleneck`);
+    }
+  }
+  if (cfg.slo_p99 !== undefined) {
+    ctx.throwIfAborted();
+    const search = await searchMaxRate(instance, ctx.modelName, ctx.input, { ...cfg, slo_p99: cfg.slo_p99 }, bestReqPerSec, ctx.signal);
+    const v = maxRateSampleValue(cfg.slo_p99, search);
+    ctx.emit({ ...v, metadata: { ...v.metadata, pinning } }, instance);
+  }
+}
+
+/** throughput: requests per second and latency at each load level, on a ready instance. */
+export const throughputMeasurement: Measurement = {
+  name: 'throughput',
+  uses: 'ready',
+  rounds: (s) => onceIf(s.measurements.throughput),
+  async run(ctx, s) {
+    const cfg = s.measurements.throughput!;
+    const instance = await ctx.readyInstance();
+    const underLoad = s.measurements.memory?.under_load === true && ctx.platform.memoryReading !== undefined;
+    const pinning = await pinForLoad(ctx.platform, instance, ctx.instanceCpus);
+    try {
+      await runLevels(ctx, instance, cfg, underLoad, pinning.detail);
+    } finally {
+      await pinning.restore();
+    }
+  },
+};

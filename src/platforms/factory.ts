@@ -1,9 +1,9 @@
 import type Dockerode from 'dockerode';
 import type { PlatformConfig } from '../scenario/schema.js';
-import { DockerPlatform } from './docker.js';
+import { DockerPlatform } from './docker/docker-platform.js';
 import type { Platform } from './platform.js';
-import { QemuPlatform } from './qemu.js';
-import { VagrantPlatform } from './vagrant.js';
+import { QemuPlatform } from './qemu/qemu-platform.js';
+import { VagrantPlatform } from './vagrant/vagrant-platform.js';
 
 export interface PlatformContext {
   docker: Dockerode;

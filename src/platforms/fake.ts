@@ -1,7 +1,8 @@
+import { BenchError } from '../errors.js';
 import http from 'node:http';
 import type { Artifact } from '../workload/artifact.js';
 import { ENDPOINTS } from '../workload/contract.js';
-import type { MemoryReading } from './memory-types.js';
+import type { MemoryReading } from './memory-reading.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from './platform.js';
 
 /**
@@ -34,6 +35,7 @@ interface FakeInstance extends Instance {
 
 export class FakePlatform extends Platform<FakeInstance> {
   readonly kind = 'fake' as const;
+  readonly cpus = 1;
   private digest = '';
   private launches = 0;
   /** Every instance id launched, in order. */
@@ -53,7 +55,7 @@ export class FakePlatform extends Platform<FakeInstance> {
   }
 
   protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<FakeInstance> {
-    if (this.launches++ === this.options.failLaunchAt) throw new Error(`fake launch ${spec.instanceId} failed on purpose`);
+    if (this.launches++ === this.options.failLaunchAt) throw new BenchError('infrastructure', `fake launch ${spec.instanceId} failed on purpose`);
     const readyAt = performance.now() + (this.options.readyAfterMs ?? 5);
     const server = http.createServer((req, res) => {
       const ready = performance.now() >= readyAt;
@@ -77,7 +79,7 @@ export class FakePlatform extends Platform<FakeInstance> {
     this.mark(lifecycle, 'started');
     this.launched.push(spec.instanceId);
     this.running.add(spec.instanceId);
-    return { id: spec.instanceId, platformName: this.name, kind: 'fake', baseUrl: `http://127.0.0.1:${spec.port}`, lifecycle, facts: {}, server };
+    return { id: spec.instanceId, runId: spec.runId, platformName: this.name, kind: 'fake', baseUrl: `http://127.0.0.1:${spec.port}`, lifecycle, facts: {}, server };
   }
 
   protected async doStop(instance: FakeInstance): Promise<void> {

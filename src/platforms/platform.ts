@@ -1,29 +1,36 @@
-import type { PhaseTimeline } from '../measure/phases.js';
+import { BenchError } from '../errors.js';
+import type { PlatformKind } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
-import type { MemoryReading } from './memory-types.js';
-import type { SnapshotRestoreOptions, SnapshotRestoreResult } from '../measure/snapshot.js';
+import type { MemoryReading } from './memory-reading.js';
+import type { Snapshot, SnapshotVariant } from './snapshot.js';
+import type { PhaseTimeline } from './timeline.js';
 
 /**
  * One interface for every substrate (PerfKit style): lifecycle timing lives in
  * this base class so every substrate gets the same create/start/stop
- * timestamps for free. Platforms never assume they run on the local host: all
- * they hand back is an endpoint (always 127.0.0.1 here) and plain data.
+ * timestamps for free. A platform offers primitives — launch, stop, snapshot,
+ * restore, read memory, read startup phases — and never measures anything
+ * itself: what a metric means lives in src/measure/, once. Platforms never
+ * assume they run on the local host: all they hand back is an endpoint
+ * (always 127.0.0.1 here) and plain data.
  */
 
-export type PlatformKind = 'docker' | 'qemu' | 'vagrant' | 'fake';
+export type { PlatformKind };
 
 /** Milliseconds on the harness's monotonic clock (performance.now()). */
 export type MonoMs = number;
 
 export interface Lifecycle {
-  /** launch() was called. */
+  /** launch() (or restore()) was called. */
   launch: MonoMs;
   /** The create call returned (container created / qemu process spawned). */
   created?: MonoMs;
   /** The instance is running (container started / qemu pid alive). */
   started?: MonoMs;
-  /** Set by the caller (measure/startup) when readiness was observed. */
+  /** Set by the measurement that observed readiness (GET /v2/health/ready → 200). */
   ready?: MonoMs;
+  /** Set by the measurement that observed the first successful inference. */
+  firstInference?: MonoMs;
   stopBegin?: MonoMs;
   stopped?: MonoMs;
   /** Wall-clock epoch ms corresponding to `launch`, for journals. */
@@ -43,6 +50,7 @@ export interface InstanceSpec {
 
 export interface Instance {
   readonly id: string;
+  readonly runId: string;
   readonly platformName: string;
   readonly kind: PlatformKind;
   /** Base URL of the workload server, e.g. http://127.0.0.1:18080 */
@@ -59,6 +67,8 @@ export interface PlatformFacts {
 
 export abstract class Platform<I extends Instance = Instance> {
   abstract readonly kind: PlatformKind;
+  /** CPUs each instance gets (a container's quota, a VM's vCPUs). */
+  abstract readonly cpus: number;
   constructor(readonly name: string) {}
 
   /** Check the engine is usable and learn its versions; called once before a run. */
@@ -81,7 +91,7 @@ export abstract class Platform<I extends Instance = Instance> {
    * Optional: where launch→ready went (created, started, kernel_init,
    * process_start, listening, model_loaded, ready; ms after lifecycle.launch on
    * the harness's monotonic clock; phases that do not apply are absent). Call
-   * after readiness and before stop(). See src/measure/phases.ts.
+   * after readiness and before stop(). See src/platforms/timeline.ts.
    */
   startupPhases?(instance: I): Promise<PhaseTimeline>;
 
@@ -96,16 +106,31 @@ export abstract class Platform<I extends Instance = Instance> {
   pinCpus?(instance: I, cpus: string): Promise<void>;
 
   /**
-   * Optional: snapshot/restore start. Launch a fresh instance, wait until it
-   * answers an inference, snapshot it, stop it; restore a NEW instance from the
-   * snapshot and measure restore call → first inference; remove everything.
-   * See src/measure/snapshot.ts.
+   * Optional: snapshot a running instance (see src/platforms/snapshot.ts).
+   * The instance may not serve afterwards (a VM's vCPUs are stopped for the
+   * migration); the caller still stop()s it. The snapshot lives until
+   * removeSnapshot().
    */
-  snapshotRestore?(spec: InstanceSpec, opts: SnapshotRestoreOptions): Promise<SnapshotRestoreResult>;
+  snapshot?(instance: I): Promise<Snapshot>;
+  /**
+   * Optional, with snapshot(): a NEW instance from one variant of a snapshot.
+   * Its lifecycle.launch is the restore call; stop() removes it like any other.
+   */
+  protected doRestore?(snapshot: Snapshot, variant: SnapshotVariant, spec: InstanceSpec, lifecycle: Lifecycle): Promise<I>;
+  removeSnapshot?(snapshot: Snapshot): Promise<void>;
 
   async launch(spec: InstanceSpec): Promise<I> {
-    const lifecycle: Lifecycle = { launch: performance.now(), launchEpochMs: Date.now() };
-    return this.doLaunch(spec, lifecycle);
+    return this.doLaunch(spec, newLifecycle());
+  }
+
+  /** Whether restore() is available. */
+  get canSnapshot(): boolean {
+    return this.snapshot !== undefined && this.doRestore !== undefined;
+  }
+
+  async restore(snapshot: Snapshot, variant: SnapshotVariant, spec: InstanceSpec): Promise<I> {
+    if (!this.doRestore) throw new BenchError('unsupported', `${this.name}: ${this.kind} cannot restore snapshots`);
+    return this.doRestore(snapshot, variant, spec, newLifecycle());
   }
 
   async stop(instance: I): Promise<void> {
@@ -120,4 +145,8 @@ export abstract class Platform<I extends Instance = Instance> {
   protected mark(lifecycle: Lifecycle, phase: 'created' | 'started'): void {
     lifecycle[phase] = performance.now();
   }
+}
+
+function newLifecycle(): Lifecycle {
+  return { launch: performance.now(), launchEpochMs: Date.now() };
 }

@@ -1,4 +1,5 @@
 import type { StoredRun } from '../results/read-run.js';
+import { sampleLabel } from '../results/sample.js';
 import { isVmKind, platformsOf } from './series.js';
 
 /** VM platforms of a run that ran under TCG software emulation (environment.platforms.<name>.accel). */
@@ -63,7 +64,7 @@ export function collectWarnings(runs: readonly StoredRun[]): ReportWarning[] {
         out.push({
           kind: 'loadgen',
           runId,
-          text: `${x.metric} on ${x.platform}: the load generator used ${String(x.metadata.loadgen_cores)} cores and may have been the bottleneck (CPU-bound)`,
+          text: `${sampleLabel(x)} on ${x.platform}: the load generator used ${String(x.metadata.loadgen_cores)} cores and may have been the bottleneck (CPU-bound)`,
         });
       }
     }

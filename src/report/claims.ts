@@ -1,5 +1,6 @@
 import type { StoredRun } from '../results/read-run.js';
-import type { MetricSummary, RatioRow } from '../runner/run-record.js';
+import type { MetricSummary, RatioRow } from '../results/run-record.js';
+import { sampleLabel } from '../results/sample.js';
 import { tcgPlatforms } from './caveats.js';
 import { fmt, fmtP, fmtRatio } from './format.js';
 import { isVmKind, median, platformsOf } from './series.js';
@@ -117,7 +118,7 @@ function ratioText(r: RatioRow | null, a: number, b: number): string {
 }
 
 function phaseMedian(run: StoredRun, platform: string, metric: string): number | null {
-  return median(run.samples.filter((x) => !x.warmup && x.platform === platform && x.metric === metric).map((x) => x.value));
+  return median(run.samples.filter((x) => !x.warmup && x.platform === platform && sampleLabel(x) === metric).map((x) => x.value));
 }
 
 /** The reference container (first Docker platform) and the VM platforms of a run. */

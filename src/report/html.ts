@@ -64,11 +64,11 @@ export function renderHtml(runs: readonly StoredRun[], charts: readonly Rendered
     t.push('</table>');
     return t;
   };
-  const detail = (m: string) => m.startsWith('phase_') || m.includes('@');
-  out.push(...table(rows.filter((r) => !detail(r.metric))));
-  const phases = rows.filter((r) => r.metric.startsWith('phase_'));
+  const isPhase = (r: (typeof rows)[number]) => r.metric.startsWith('phase_');
+  out.push(...table(rows.filter((r) => !isPhase(r) && !r.parameterized)));
+  const phases = rows.filter(isPhase);
   if (phases.length) out.push('<details><summary>Startup phases (ms after the launch call)</summary>', ...table(phases), '</details>');
-  const levels = rows.filter((r) => r.metric.includes('@'));
+  const levels = rows.filter((r) => r.parameterized);
   if (levels.length) out.push('<details><summary>Per load level and per instance count (throughput, latency, density)</summary>', ...table(levels), '</details>');
 
   out.push('<h2 id="charts">Charts</h2>');

@@ -1,5 +1,5 @@
 import { METRIC_DESCRIPTIONS, type MetricName } from '../results/sample.js';
-import type { RunRecord } from '../runner/run-record.js';
+import type { RunRecord } from '../results/run-record.js';
 import { formatValue } from './terminal-table.js';
 
 function bytes(n: number | null | undefined): string {

@@ -1,3 +1,4 @@
+import { BenchError } from '../errors.js';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -12,7 +13,7 @@ export async function renderVegaLiteSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = compile(spec).spec;
   const offline = vega.loader();
   offline.load = async (uri: string) => {
-    throw new Error(`chart data must be inline; refusing to load ${uri}`);
+    throw new BenchError('internal', `chart data must be inline; refusing to load ${uri}`);
   };
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: offline, logLevel: vega.Warn });
   try {

@@ -1,7 +1,7 @@
 import { median as medianOfValues } from 'simple-statistics';
 import type { StoredRun } from '../results/read-run.js';
-import type { Sample } from '../results/sample.js';
-import type { MetricSummary } from '../runner/run-record.js';
+import { sampleLabel, type Sample } from '../results/sample.js';
+import type { MetricSummary } from '../results/run-record.js';
 import { paletteFor } from './palette.js';
 
 /** One substrate of one run: what a chart draws as one colour. */
@@ -59,9 +59,9 @@ export function seriesOf(runs: readonly StoredRun[]): Series[] {
   return raw.map((s, i) => ({ ...s, color: colors[i]! }));
 }
 
-/** Measured (non-warm-up) samples of one metric on one series. */
+/** Measured (non-warm-up) samples of one metric series (its display name, parameters included) on one series. */
 export function samplesOf(runs: readonly StoredRun[], s: Series, metric: string): Sample[] {
-  return runs[s.runIndex]!.samples.filter((x) => !x.warmup && x.metric === metric && x.platform === s.platform);
+  return runs[s.runIndex]!.samples.filter((x) => !x.warmup && x.platform === s.platform && sampleLabel(x) === metric);
 }
 
 export function valuesOf(runs: readonly StoredRun[], s: Series, metric: string): number[] {

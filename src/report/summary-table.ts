@@ -5,7 +5,10 @@ import { seriesOf } from './series.js';
 /** One row of the summary table: a metric on one substrate of one run, with its ratio to the run's container. */
 export interface SummaryRow {
   runId: string;
+  /** The series' display name (metric and parameters). */
   metric: string;
+  /** Measured at parameters (a load level, an instance count, a memory phase). */
+  parameterized: boolean;
   substrate: string;
   kind: string;
   unit: string;
@@ -46,6 +49,7 @@ export function summaryRows(runs: readonly StoredRun[]): SummaryRow[] {
         rows.push({
           runId: run.record.runId,
           metric,
+          parameterized: s.params !== undefined,
           substrate: label,
           kind: s.kind,
           unit: s.unit,

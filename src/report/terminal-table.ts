@@ -1,4 +1,4 @@
-import type { MetricSummary, RatioRow } from '../runner/run-record.js';
+import type { MetricSummary, RatioRow } from '../results/run-record.js';
 
 /** Milliseconds as a human figure with its unit: 87.3 ms, 4.21 s, 2.1 min. */
 export function formatMs(ms: number): string {

@@ -1,3 +1,4 @@
+import { BenchError } from '../errors.js';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sample } from './sample.js';
@@ -20,7 +21,7 @@ export class Journal {
   }
 
   append(sample: Sample): void {
-    if (this.fd === null) throw new Error('journal is closed');
+    if (this.fd === null) throw new BenchError('internal', 'journal is closed');
     writeSync(this.fd, JSON.stringify(sample) + '\n');
     fsyncSync(this.fd);
   }

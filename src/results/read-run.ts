@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { BenchError } from '../errors.js';
-import type { RunRecord } from '../runner/run-record.js';
 import { readSamples } from './journal.js';
+import { RUN_SCHEMA_VERSION, type RunRecord } from './run-record.js';
 import type { Sample } from './sample.js';
+import { upgradeV1Record, upgradeV1Sample } from './upgrade-v1.js';
 
-/** The run.json schema versions this build can read. */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1];
+/** The run.json schema versions this build can read (older ones are upgraded as they are read). */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, RUN_SCHEMA_VERSION];
 
 /** One stored run as read back from results/<run-id>/: everything a renderer or a gate needs. */
 export interface StoredRun {
@@ -44,6 +45,9 @@ export function readRun(path: string): StoredRun {
   const record = checkRecord(parsed, runPath);
   const samplesPath = join(runDir, 'samples.jsonl');
   const samples = existsSync(samplesPath) ? readSamples(samplesPath) : [];
+  if ((record.schemaVersion as number) === 1) {
+    return { dir: runDir, record: { ...upgradeV1Record(record), schemaVersion: RUN_SCHEMA_VERSION }, samples: samples.map(upgradeV1Sample) };
+  }
   return { dir: runDir, record, samples };
 }
 

@@ -1,12 +1,21 @@
-import type { PlatformKind } from '../platforms/platform.js';
+import type { PlatformKind } from '../scenario/schema.js';
+
+/** A parameter of a measurement (connections, rate, instances, memory phase, SLO). */
+export type SampleParamValue = string | number;
+export type SampleParams = Record<string, SampleParamValue>;
 
 /**
  * One measured value (PerfKit's flat Sample). Every figure carries its unit;
  * warmup samples are journaled too (nothing measured is thrown away) but
- * flagged so statistics leave them out.
+ * flagged so statistics leave them out. The parameters a value was measured
+ * at are data (`params`), never part of the metric name; the display name
+ * (`throughput@c=4`) is derived from both by metricLabel().
  */
 export interface Sample {
+  /** The metric itself, without parameters: 'startup', 'throughput', 'memory_host', … */
   metric: string;
+  /** The parameters it was measured at, e.g. { connections: 4 }; absent when it has none. */
+  params?: SampleParams;
   value: number;
   unit: 'ms' | 's' | 'bytes' | 'MiB' | 'req/s' | 'count' | 'ratio' | '%';
   platform: string;
@@ -17,6 +26,39 @@ export interface Sample {
   /** Wall-clock epoch ms when the sample was taken. */
   timestamp: number;
   metadata: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * How each known parameter shows in a display name, in this order; any other
+ * parameter shows as key=value after them.
+ */
+const PARAM_LABELS: ReadonlyArray<[key: string, show: (v: SampleParamValue) => string]> = [
+  ['phase', (v) => String(v)],
+  ['connections', (v) => `c=${v}`],
+  ['rate', (v) => `r=${v}`],
+  ['instances', (v) => `n=${v}`],
+  ['slo_p99_ms', (v) => `p99<=${v}ms`],
+];
+const KNOWN_PARAMS = new Set(PARAM_LABELS.map(([k]) => k));
+
+/** How parameters read in a display name: {connections: 4} → "c=4"; "" for none. */
+export function paramsLabel(params?: SampleParams): string {
+  if (!params) return '';
+  const parts: string[] = [];
+  for (const [key, show] of PARAM_LABELS) if (params[key] !== undefined) parts.push(show(params[key]));
+  for (const key of Object.keys(params).sort()) if (!KNOWN_PARAMS.has(key)) parts.push(`${key}=${params[key]}`);
+  return parts.join(',');
+}
+
+/** The display name of a metric at some parameters: "throughput" + {connections: 4} → "throughput@c=4". */
+export function metricLabel(metric: string, params?: SampleParams): string {
+  const suffix = paramsLabel(params);
+  return suffix ? `${metric}@${suffix}` : metric;
+}
+
+/** A sample's display (and series) name. */
+export function sampleLabel(s: Pick<Sample, 'metric' | 'params'>): string {
+  return metricLabel(s.metric, s.params);
 }
 
 export type MetricName =

@@ -1,28 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { join, relative } from 'node:path';
-import type Dockerode from 'dockerode';
-import { BenchError, messageOf } from '../errors.js';
+import { asBenchError, BenchError, messageOf } from '../errors.js';
+import { calibrateHost } from '../measure/calibration.js';
+import { MEASUREMENTS, measurementNamed } from '../measure/registry.js';
 import type { Platform } from '../platforms/platform.js';
 import { hostEnvironment, type Environment } from '../results/environment.js';
 import { Journal } from '../results/journal.js';
-import type { Sample } from '../results/sample.js';
+import { RUN_SCHEMA_VERSION, type RunRecord } from '../results/run-record.js';
+import { sampleLabel, type Sample } from '../results/sample.js';
+import { aggregateSamples } from '../results/summarize.js';
 import type { Scenario } from '../scenario/schema.js';
-import { calibrateHost } from '../measure/calibration.js';
-import { densitySampleValues, measureDensity } from '../measure/density.js';
-import { snapshotSampleValues } from '../measure/snapshot.js';
-import { freePort } from './ports.js';
-import { aggregateSamples } from '../stats/aggregate.js';
 import type { Artifact } from '../workload/artifact.js';
 import { DEFAULT_MODEL_NAME } from '../workload/contract.js';
+import { fixedInput } from '../workload/request-input.js';
 import type { RunListener } from './events.js';
-import { verifyIdentity } from './identity.js';
-import { fixedInput } from './input.js';
-import { buildPlan, type PlannedMetric } from './plan.js';
-import type { RunRecord } from './run-record.js';
+import { IdentityCollector } from './identity.js';
+import { buildPlan, type PlannedMeasurement, type PlanStep } from './plan.js';
 import { RunSession } from './session.js';
-import { runSteadyPhase } from './steady.js';
-import { runStep } from './step.js';
+import { InstanceGroup, stepContext, type RunServices } from './step-context.js';
 
 /** Everything a run needs, passed explicitly (no module-level state). */
 export interface RunContext {
@@ -31,7 +26,6 @@ export interface RunContext {
   resultsRoot: string;
   projectDir: string;
   vmbenchVersion: string;
-  docker: Dockerode;
   /** Builds (or finds cached) the artifact for this scenario. */
   artifact: () => Promise<Artifact>;
   /** Elements of one batch of the model's input (batch × C × H × W). */
@@ -52,37 +46,49 @@ export function newRunId(scenarioName: string, now = new Date()): string {
   return `${stamp}-${scenarioName}-${randomBytes(2).toString('hex')}`;
 }
 
+/** The measurements this scenario asks for, with the platforms that can take part (the others are warned about). */
+export function plannedMeasurements(s: Scenario, platforms: readonly Platform[], warn: (m: string) => void): PlannedMeasurement[] {
+  const out: PlannedMeasurement[] = [];
+  for (const m of MEASUREMENTS) {
+    const rounds = m.rounds(s);
+    if (!rounds) continue;
+    const able = platforms.filter((p) => {
+      const why = m.unsupported?.(p, s) ?? null;
+      if (why) warn(`${p.name}: ${why}; ${m.name} skipped`);
+      return why === null;
+    });
+    out.push({ name: m.name, uses: m.uses, leaves: m.leaves, rounds: rounds.rounds, warmup: rounds.warmup, platforms: able.map((p) => p.name) });
+  }
+  return out;
+}
+
 /**
- * Executes a scenario: build → prepare platforms → planned steps (launch,
- * measure, stop; one sample journaled per step) → summaries. Whatever happens,
- * every instance of the run is removed before this returns or throws, and
- * run.json says how the run ended.
+ * Executes a scenario: build → prepare platforms → the plan's steps, each a
+ * measurement on one platform (samples journaled as they come) → summaries.
+ * Whatever happens, every instance of the run is removed before this
+ * returns or throws, and run.json says how the run ended and where its wall
+ * time went.
  */
 export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.name)): Promise<RunOutcome> {
+  const t0 = performance.now();
   const dir = join(ctx.resultsRoot, runId);
   const journal = new Journal(dir);
   const samples: Sample[] = [];
   const environment: Environment = hostEnvironment(ctx.projectDir, ctx.vmbenchVersion);
-  const runner = ctx.scenario.runner;
-  const pollIntervalMs = runner.poll_interval;
-  const metrics = plannedMetrics(ctx.scenario);
-  const steps = buildPlan({
-    platforms: ctx.platforms.map((p) => p.name),
-    metrics,
-    order: runner.order,
-    seed: runner.seed,
-  });
+  const s = ctx.scenario;
+  const runner = s.runner;
+  const byMeasurement: Record<string, number> = {};
   const record: RunRecord = {
-    schemaVersion: 1,
+    schemaVersion: RUN_SCHEMA_VERSION,
     runId,
     status: 'preparing',
     scenarioFile: relative(ctx.projectDir, ctx.scenarioFile) || ctx.scenarioFile,
-    scenario: ctx.scenario,
+    scenario: s,
     startedAt: new Date().toISOString(),
     finishedAt: null,
     environment,
     artifact: null,
-    plan: { order: runner.order, seed: runner.seed, pollIntervalMs, steps: steps.length },
+    plan: { order: runner.order, seed: runner.seed, pollIntervalMs: runner.poll_interval, steps: 0 },
     identity: null,
     calibration: null,
     summaries: [],
@@ -90,33 +96,38 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     warnings: [],
     error: null,
   };
+  let session: RunSession | undefined;
+  const timing = () => {
+    const measuredMs = Object.values(byMeasurement).reduce((a, b) => a + b, 0);
+    const wallMs = performance.now() - t0;
+    return { wallMs, measuredMs, overheadMs: wallMs - measuredMs, launches: session?.launches ?? 0, byMeasurement: { ...byMeasurement } };
+  };
   const save = () => {
-    Object.assign(record, aggregateSamples(samples, runner.seed));
+    Object.assign(record, aggregateSamples(samples, runner.seed), { timing: timing() });
     journal.writeRun(record);
   };
   /** Every sample goes to disk (fsync'ed) the moment it exists. */
-  const recordSample = (sample: Sample, quiet = false) => {
+  const recordSample = (sample: Sample, quiet: boolean) => {
     samples.push(sample);
     journal.append(sample);
-    if (!quiet) ctx.onEvent({ type: 'sample', metric: sample.metric, platform: sample.platform, value: sample.value, unit: sample.unit, warmup: sample.warmup });
+    if (!quiet) ctx.onEvent({ type: 'sample', metric: sampleLabel(sample), platform: sample.platform, value: sample.value, unit: sample.unit, warmup: sample.warmup });
   };
   const warn = (message: string) => {
     if (!record.warnings.includes(message)) record.warnings.push(message);
     ctx.onEvent({ type: 'warning', message });
   };
+  const info = (message: string) => ctx.onEvent({ type: 'info', message });
   save();
-  ctx.onEvent({ type: 'info', message: `run ${runId} → ${relative(ctx.projectDir, dir) || dir}` });
+  info(`run ${runId} → ${relative(ctx.projectDir, dir) || dir}`);
 
-  let session: RunSession | undefined;
   const throwIfAborted = () => {
     if (ctx.signal.aborted) throw new BenchError('interrupted', 'run interrupted');
   };
   try {
-    record.calibration = await calibrateHost(pollIntervalMs);
-    ctx.onEvent({
-      type: 'info',
-      message: `timing resolution ≈ ${record.calibration.resolutionMs.toFixed(1)} ms (poll every ${pollIntervalMs} ms, timer ${record.calibration.timerLatenessMs.median.toFixed(1)} ms late, probe round trip ${record.calibration.pollRoundTripMs.median.toFixed(2)} ms)`,
-    });
+    record.calibration = await calibrateHost(runner.poll_interval);
+    info(
+      `timing resolution ≈ ${record.calibration.resolutionMs.toFixed(1)} ms (poll every ${runner.poll_interval} ms, timer ${record.calibration.timerLatenessMs.median.toFixed(1)} ms late, probe round trip ${record.calibration.pollRoundTripMs.median.toFixed(2)} ms)`,
+    );
     ctx.onEvent({ type: 'phase', message: 'building the workload artifact' });
     const artifact = await ctx.artifact();
     throwIfAborted();
@@ -146,96 +157,35 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
         );
       }
     }
+    const steps = buildPlan({ measurements: plannedMeasurements(s, ctx.platforms, warn), order: runner.order, seed: runner.seed });
+    record.plan.steps = steps.length;
     record.status = 'running';
-    for (const sample of imageSizeSamples(ctx.platforms, artifact)) recordSample(sample);
     save();
 
-    const input = fixedInput(await ctx.inputElements(), ctx.scenario.workload.seed + 1);
-    const byName = new Map(ctx.platforms.map((p) => [p.name, p]));
-    session = new RunSession(runId, artifact, DEFAULT_MODEL_NAME, input, ctx.scenario.workload.threads, pollIntervalMs, ctx.signal, ctx.onEvent);
-    const m = ctx.scenario.measurements;
-
-    ctx.onEvent({ type: 'phase', message: 'checking every platform runs the same rootfs and computes the same output' });
-    const readyTimeout = Math.max(m.startup?.timeout ?? 0, m.cold_start?.timeout ?? 0, 180_000);
-    record.identity = await verifyIdentity(session, ctx.platforms, readyTimeout);
-    save();
-    if (!record.identity.agreed) {
-      const bad = record.identity.platforms.filter((p) => !p.agree);
-      throw new BenchError(
-        'mismatch',
-        `outputs differ between substrates for the same input: ${bad.map((p) => `${p.platform} vs ${record.identity!.reference}: ${p.detail}`).join('; ')}`,
-        { hint: 'the substrates do not compute the same thing; see identity in run.json' },
-      );
-    }
-    ctx.onEvent({ type: 'info', message: `identity: ${record.identity.platforms.map((p) => `${p.platform} ${p.detail}`).join('; ')}` });
-    for (const [index, step] of steps.entries()) {
-      throwIfAborted();
-      const platform = byName.get(step.platform)!;
-      ctx.onEvent({ type: 'step', index, total: steps.length, ...step });
-      const [main, ...phases] = await runStep(session, platform, step, step.metric === 'startup' ? m.startup!.timeout : m.cold_start!.timeout);
-      recordSample(main!);
-      for (const phase of phases) recordSample(phase, true);
+    const input = fixedInput(await ctx.inputElements(), s.workload.seed + 1);
+    session = new RunSession(runId, artifact, DEFAULT_MODEL_NAME, input, s.workload.threads, runner.poll_interval, ctx.signal, ctx.onEvent);
+    const identity = new IdentityCollector(ctx.platforms.map((p) => p.name));
+    const services: RunServices = {
+      session,
+      artifact,
+      identity,
+      readyTimeoutMs: Math.max(s.measurements.startup?.timeout ?? 0, s.measurements.cold_start?.timeout ?? 0, 180_000),
+      record: recordSample,
+      warn,
+      info,
+    };
+    await runSteps(steps, services, ctx, (step, ms) => {
+      byMeasurement[step.measurement] = (byMeasurement[step.measurement] ?? 0) + ms;
+      record.identity = identity.record();
       save();
-    }
-    if (m.memory || m.throughput || m.network) {
-      ctx.onEvent({ type: 'phase', message: 'memory, network and throughput: one ready instance per platform' });
-      for (const platform of ctx.platforms) {
-        const instanceCpus = ctx.scenario.platforms.find((p) => p.name === platform.name)?.cpus ?? os.cpus().length;
-        const options = { memory: m.memory, throughput: m.throughput, network: m.network, instanceCpus, readyTimeoutMs: readyTimeout, warn };
-        await runSteadyPhase(session, platform, options, recordSample);
-        save();
-      }
-    }
-    if (m.memory?.under_load && !m.throughput) warn('memory.under_load needs a throughput section to make load; only the idle reading was taken.');
-    if (m.density) {
-      ctx.onEvent({ type: 'phase', message: 'density: instances one at a time until the memory budget, a failure or the p99 SLO' });
-      for (const platform of ctx.platforms) {
-        const s = session;
-        const result = await measureDensity(
-          {
-            launch: (id) => s.launch(platform, id),
-            stop: (instance) => s.stop(platform, instance),
-            verify: async (instance) => void (await s.digestInside(platform, instance)),
-            readyTimeoutMs: readyTimeout,
-            pollIntervalMs,
-            modelName: s.modelName,
-            input: s.input,
-            signal: ctx.signal,
-            onStep: (p) => ctx.onEvent({ type: 'info', message: `density ${platform.name}: ${p.instances} instance(s), p99 ${p.p99Ms == null ? '—' : `${p.p99Ms.toFixed(1)} ms`}, ${(p.hostMemoryBytes / 2 ** 20).toFixed(0)} MiB` }),
-          },
-          platform,
-          m.density,
-        );
-        throwIfAborted();
-        for (const v of densitySampleValues(result)) {
-          recordSample({ ...v, platform: platform.name, kind: platform.kind, rep: 0, warmup: false, timestamp: Date.now() });
-        }
-        if (result.error) warn(`${platform.name}: density stopped: ${result.detail}`);
-        save();
-      }
-    }
-    if (m.snapshot) {
-      ctx.onEvent({ type: 'phase', message: 'snapshot/restore: snapshot a ready instance, restore a new one, time to first inference' });
-      for (const platform of ctx.platforms) {
-        if (!platform.snapshotRestore) {
-          warn(`${platform.name}: ${platform.kind} cannot snapshot/restore; skipped`);
-          continue;
-        }
-        throwIfAborted();
-        const result = await platform.snapshotRestore(
-          { runId, instanceId: `${platform.name}-snapshot`, port: await freePort(), threads: ctx.scenario.workload.threads, modelName: session.modelName },
-          { readyTimeoutMs: m.snapshot.timeout, signal: ctx.signal, input: session.input },
-        );
-        for (const v of snapshotSampleValues(result)) {
-          recordSample({ ...v, platform: platform.name, kind: platform.kind, rep: 0, warmup: false, timestamp: Date.now() });
-        }
-        save();
-      }
-    }
+    });
+    const missing = identity.missing();
+    if (missing.length) warn(`identity: not checked on ${missing.join(', ')} (no step launched an instance there)`);
+    if (record.identity) info(`identity: ${record.identity.platforms.map((p) => `${p.platform} ${p.detail}`).join('; ')}`);
     record.status = 'completed';
   } catch (err) {
     record.status = ctx.signal.aborted ? 'interrupted' : 'failed';
-    record.error = { kind: err instanceof BenchError ? err.kind : 'internal', message: messageOf(err) };
+    record.error = { kind: asBenchError(err).kind, message: messageOf(err) };
     throw err;
   } finally {
     await session?.stopLive();
@@ -248,32 +198,30 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
   return { record, dir, samples };
 }
 
-/**
- * Image size, one sample per platform: what must exist on a host before an
- * instance can start. Docker: the image size as the engine reports it. QEMU:
- * the qcow2 file's actual size on disk + kernel + initramfs (Vagrant: the same, which its box carries).
- */
-function imageSizeSamples(platforms: Platform[], artifact: Artifact): Sample[] {
-  const out: Sample[] = [];
-  for (const p of platforms) {
-    const base = { metric: 'image_size', unit: 'MiB' as const, platform: p.name, kind: p.kind, rep: 0, warmup: false, timestamp: Date.now() };
-    if (p.kind === 'docker' && artifact.docker.sizeBytes != null) {
-      out.push({ ...base, value: artifact.docker.sizeBytes / 2 ** 20, metadata: { image: artifact.docker.image, bytes: artifact.docker.sizeBytes, source: 'engine image inspect Size' } });
-    } else if (p.kind === 'qemu' || p.kind === 'vagrant') {
-      // A Vagrant box carries the same qcow2 (as box.img), kernel and initramfs.
-      const { diskBytes, kernelBytes, initrdBytes } = artifact.vm;
-      const bytes = diskBytes + kernelBytes + initrdBytes;
-      const source = p.kind === 'qemu' ? 'qcow2 size on disk + kernel + initramfs' : 'box contents: the same qcow2 (box.img) + kernel + initramfs';
-      out.push({ ...base, value: bytes / 2 ** 20, metadata: { bytes, disk_bytes: diskBytes, kernel_bytes: kernelBytes, initrd_bytes: initrdBytes, source } });
+/** The plan, step by step: each step's measurement on its platform, its group's instances stopped after the group's last step. */
+async function runSteps(steps: PlanStep[], run: RunServices, ctx: RunContext, done: (step: PlanStep, windowMs: number) => void): Promise<void> {
+  const byName = new Map(ctx.platforms.map((p) => [p.name, p]));
+  const hostOf = (step: PlanStep) => step.rides ?? step.index;
+  const lastUse = new Map<number, number>();
+  for (const step of steps) lastUse.set(hostOf(step), step.index);
+  const groups = new Map<number, InstanceGroup>();
+  for (const step of steps) {
+    run.session.throwIfAborted();
+    const platform = byName.get(step.platform)!;
+    const host = hostOf(step);
+    let group = groups.get(host);
+    if (!group) groups.set(host, (group = new InstanceGroup(platform)));
+    ctx.onEvent({ type: 'step', index: step.index, total: steps.length, metric: step.measurement, platform: step.platform, rep: step.rep, warmup: step.warmup });
+    const w0 = performance.now();
+    try {
+      await measurementNamed(step.measurement).run(stepContext(run, step, platform, group), ctx.scenario);
+    } finally {
+      const windowMs = performance.now() - w0;
+      if (lastUse.get(host) === step.index) {
+        groups.delete(host);
+        await group.close(run.session);
+      }
+      done(step, windowMs);
     }
   }
-  return out;
-}
-
-function plannedMetrics(s: Scenario): Array<{ metric: PlannedMetric; repetitions: number; warmup: number }> {
-  const out: Array<{ metric: PlannedMetric; repetitions: number; warmup: number }> = [];
-  const m = s.measurements;
-  if (m.startup) out.push({ metric: 'startup', repetitions: m.startup.repetitions, warmup: m.startup.warmup });
-  if (m.cold_start) out.push({ metric: 'cold_start', repetitions: m.cold_start.repetitions, warmup: m.cold_start.warmup ?? 0 });
-  return out;
 }

@@ -1,17 +1,20 @@
 import { BenchError, messageOf } from '../errors.js';
 import { probe } from '../measure/http-probe.js';
+import { freePort } from '../platforms/host/ports.js';
 import type { Instance, Platform } from '../platforms/platform.js';
+import type { Snapshot, SnapshotVariant } from '../platforms/snapshot.js';
 import type { Artifact } from '../workload/artifact.js';
 import { ENDPOINTS, type ServerInfo } from '../workload/contract.js';
 import type { RunListener } from './events.js';
-import { freePort } from './ports.js';
 
 /**
  * What every launch of one run shares, and the set of instances alive right
- * now — so that whatever fails or is interrupted, stopAll() removes them.
+ * now — so that whatever fails or is interrupted, stopLive() removes them.
  */
 export class RunSession {
   private readonly live = new Set<{ platform: Platform; instance: Instance }>();
+  /** Instances launched or restored so far. */
+  launches = 0;
 
   constructor(
     readonly runId: string,
@@ -29,18 +32,26 @@ export class RunSession {
     if (this.signal.aborted) throw new BenchError('interrupted', 'run interrupted');
   }
 
+  private async spec(instanceId: string) {
+    return { runId: this.runId, instanceId, port: await freePort(), threads: this.threads, modelName: this.modelName };
+  }
+
+  private track(platform: Platform, instance: Instance): Instance {
+    this.launches += 1;
+    this.live.add({ platform, instance });
+    return instance;
+  }
+
   /** Launches a fresh instance, tracked until stop() so an interrupt or crash can remove it. */
   async launch(platform: Platform, instanceId: string): Promise<Instance> {
     this.throwIfAborted();
-    const instance = await platform.launch({
-      runId: this.runId,
-      instanceId,
-      port: await freePort(),
-      threads: this.threads,
-      modelName: this.modelName,
-    });
-    this.live.add({ platform, instance });
-    return instance;
+    return this.track(platform, await platform.launch(await this.spec(instanceId)));
+  }
+
+  /** Restores a new instance from a snapshot variant, tracked like launch(). */
+  async restore(platform: Platform, snapshot: Snapshot, variant: SnapshotVariant, instanceId: string): Promise<Instance> {
+    this.throwIfAborted();
+    return this.track(platform, await platform.restore(snapshot, variant, await this.spec(instanceId)));
   }
 
   /** Stops an instance from launch(); a failure to stop is a warning, not an error. */
@@ -51,14 +62,8 @@ export class RunSession {
     });
   }
 
-  /** Launches a fresh instance, runs `use` on it, and always stops it afterwards. */
-  async withInstance<T>(platform: Platform, instanceId: string, use: (instance: Instance) => Promise<T>): Promise<T> {
-    const instance = await this.launch(platform, instanceId);
-    try {
-      return await use(instance);
-    } finally {
-      await this.stop(platform, instance);
-    }
+  isLive(instance: Instance): boolean {
+    return [...this.live].some((e) => e.instance === instance);
   }
 
   /**
@@ -87,14 +92,4 @@ export class RunSession {
     await Promise.allSettled([...this.live].map(({ platform, instance }) => platform.stop(instance)));
     this.live.clear();
   }
-}
-
-/** Turns a failed wait into the right error kind: interrupted, or an infrastructure failure. */
-export function waitFailure(session: RunSession, what: string, cause: unknown): BenchError {
-  if (cause instanceof BenchError) return cause;
-  if (session.signal.aborted) return new BenchError('interrupted', 'run interrupted', { cause });
-  return new BenchError('infrastructure', `${what} (${messageOf(cause)})`, {
-    cause,
-    hint: 'raise the timeout in the scenario, run with --verbose, or look at `bench doctor`',
-  });
 }

@@ -33,8 +33,21 @@ export interface ParseScenarioOptions {
 const SCHEMA_HINT =
   'schemas/scenario.schema.json describes every key; editors with YAML language support check the file as you type.';
 
+/** A validated scenario and where each of its keys is in the file (for checks made later, e.g. the host preflight). */
+export interface LoadedScenario {
+  scenario: Scenario;
+  file: string;
+  /** 1-based line and column of the value at `path` (of its mapping when the key is absent). */
+  locate(path: KeyPath): { line: number; column: number };
+}
+
 /** Read, validate and normalise a scenario file. */
 export async function loadScenario(file: string): Promise<Scenario> {
+  return (await loadScenarioFile(file)).scenario;
+}
+
+/** loadScenario, keeping the positions of the keys. */
+export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -46,7 +59,7 @@ export async function loadScenario(file: string): Promise<Scenario> {
       hint: 'Scenario files live in scenarios/, e.g. scenarios/smoke.yaml.',
     });
   }
-  return parseScenario(text, file, { checkFiles: true });
+  return parseScenarioLocated(text, file, { checkFiles: true });
 }
 
 /**
@@ -54,6 +67,10 @@ export async function loadScenario(file: string): Promise<Scenario> {
  * resolve a relative workload.model path against the file's directory).
  */
 export function parseScenario(text: string, file: string, options: ParseScenarioOptions = {}): Scenario {
+  return parseScenarioLocated(text, file, options).scenario;
+}
+
+export function parseScenarioLocated(text: string, file: string, options: ParseScenarioOptions = {}): LoadedScenario {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => {
@@ -140,7 +157,7 @@ export function parseScenario(text: string, file: string, options: ParseScenario
       }
       scenario.workload.model = resolved;
     }
-    if (issues.length === 0) return scenario;
+    if (issues.length === 0) return { scenario, file, locate: (path) => at(locate(doc, path).offset) };
   }
   if (issues.length === 0) {
     // A zod failure that produced no issues cannot happen; keep the error honest if it does.
@@ -150,15 +167,15 @@ export function parseScenario(text: string, file: string, options: ParseScenario
 }
 
 /** One BenchError listing every issue, sorted by position; `location` is the first one's. */
-export function issuesError(issues: ScenarioIssue[]): BenchError {
+export function issuesError(issues: ScenarioIssue[], kind: 'input' | 'unsupported' = 'input', hint = SCHEMA_HINT): BenchError {
   const sorted = [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
   const lines = sorted.map(formatIssue);
   const first = sorted[0];
   if (first === undefined) return new BenchError('internal', 'issuesError() called without issues');
   const message =
     lines.length === 1 ? (lines[0] ?? '') : `${first.file}: ${lines.length} problems\n${lines.join('\n')}`;
-  return new BenchError('input', message, {
-    hint: SCHEMA_HINT,
+  return new BenchError(kind, message, {
+    hint,
     location: { file: first.file, line: first.line, column: first.column, path: first.path },
   });
 }

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { describeValue, durationSchema, sizeSchema } from './units.js';
-import { parseGateKey, parsePercent } from '../gate/thresholds.js';
+import { parseGateKey, parsePercent } from './gate-key.js';
 
 export const SLUG_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
 const SLUG_RE = new RegExp(SLUG_PATTERN);
@@ -56,7 +56,7 @@ export const workloadSchema = z
     model: modelSchema,
     batch: count(1, 256).default(1).meta({ description: 'Inputs per inference request.' }),
     threads: count(1, 256).default(1).meta({ description: 'ONNX Runtime intra-op threads in the server.' }),
-    device: z.enum(['cpu', 'gpu']).default('cpu').meta({ description: 'Where inference runs (gpu is not implemented yet).' }),
+    device: z.enum(['cpu', 'gpu']).default('cpu').meta({ description: 'Where inference runs: cpu, or gpu (refused by this build: no GPU execution is built in).' }),
     seed: count(0).default(0).meta({ description: 'Seed for the generated model weights and inputs.' }),
   })
   .meta({ description: 'The model-serving workload, identical on every platform.' });
@@ -64,16 +64,23 @@ export const workloadSchema = z
 // ---------------------------------------------------------------- platforms
 
 const platformName = slug('a platform name', 'vm').meta({ description: 'Unique name of this platform in the scenario.' });
-const memory = sizeSchema({ positive: true }).meta({
-  description: 'Memory limit (container) or guest RAM (VM): a size such as "512MiB" or "2GiB".',
+const MiB = 2 ** 20;
+/** No host has more; a value beyond these is a typo, refused before any host is asked. */
+export const LIMITS = { maxMemoryBytes: 16 * 2 ** 40, maxCpus: 1024, minVmMemoryBytes: 64 * MiB, minContainerMemoryBytes: 6 * MiB } as const;
+const containerMemory = sizeSchema({ min: LIMITS.minContainerMemoryBytes, max: LIMITS.maxMemoryBytes }).meta({
+  description: 'Memory limit of the container, no swap (Docker needs at least 6MiB): a size such as "512MiB" or "2GiB".',
 });
+const vmMemory = sizeSchema({ min: LIMITS.minVmMemoryBytes, max: LIMITS.maxMemoryBytes }).meta({
+  description: 'Guest RAM, at least 64MiB (the guest kernel, init and the server must fit): a size such as "512MiB" or "2GiB".',
+});
+const vcpus = count(1, LIMITS.maxCpus).meta({ description: 'Guest vCPUs (a whole number, at most 1024).' });
 
 export const dockerPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('docker'),
-    cpus: z.number().positive().meta({ description: 'CPU quota (docker --cpus); fractions allowed.' }),
-    memory,
+    cpus: z.number().positive().max(LIMITS.maxCpus).meta({ description: 'CPU quota (docker --cpus); fractions allowed.' }),
+    memory: containerMemory,
     network: z.enum(['host', 'bridge']).default('host'),
   })
   .meta({ description: 'The workload in a Docker container.' });
@@ -82,8 +89,8 @@ export const qemuPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('qemu'),
-    cpus: count(1).meta({ description: 'Guest vCPUs (a whole number).' }),
-    memory,
+    cpus: vcpus,
+    memory: vmMemory,
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto').meta({
       description: 'auto tries a short KVM probe boot and falls back to TCG emulation if the guest does not boot.',
     }),
@@ -96,8 +103,8 @@ export const vagrantPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('vagrant'),
-    cpus: count(1),
-    memory,
+    cpus: vcpus,
+    memory: vmMemory,
     provider: z.enum(['libvirt']).default('libvirt').meta({
       description: 'Vagrant provider: libvirt (vagrant-libvirt against a private libvirtd in the cache dir).',
     }),
@@ -114,6 +121,8 @@ export const vagrantPlatformSchema = z
   .meta({ description: 'The workload in a Vagrant-managed VM (provider libvirt) from a box built from the same artifact.' });
 
 export const PLATFORM_KINDS = ['docker', 'qemu', 'vagrant'] as const;
+/** A substrate kind as recorded on samples and platforms; 'fake' is the unit tests' in-process stand-in. */
+export type PlatformKind = (typeof PLATFORM_KINDS)[number] | 'fake';
 
 export const platformSchema = z.discriminatedUnion(
   'kind',
@@ -197,7 +206,6 @@ export const snapshotSchema = z
   .meta({ description: 'Snapshot a ready instance and restore a new one from it: time to take it, its size, restore → first inference, memory.' });
 
 export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network', 'snapshot'] as const;
-export type MeasurementKind = (typeof MEASUREMENT_KINDS)[number];
 
 export const measurementsSchema = z
   .strictObject({
@@ -318,23 +326,10 @@ export const scenarioSchema = z
   .meta({ title: 'vmbench scenario', description: 'One benchmark: a workload, the platforms to compare and what to measure.' });
 
 export type Scenario = z.output<typeof scenarioSchema>;
-/** What a scenario file holds before defaults and unit conversion. */
-export type ScenarioInput = z.input<typeof scenarioSchema>;
-export type WorkloadConfig = Scenario['workload'];
 export type PlatformConfig = z.output<typeof platformSchema>;
-export type PlatformConfigKind = PlatformConfig['kind'];
-export type DockerPlatformConfig = z.output<typeof dockerPlatformSchema>;
-export type QemuPlatformConfig = z.output<typeof qemuPlatformSchema>;
-export type VagrantPlatformConfig = z.output<typeof vagrantPlatformSchema>;
-export type MeasurementsConfig = Scenario['measurements'];
-export type StartupConfig = z.output<typeof startupSchema>;
-export type ColdStartConfig = z.output<typeof coldStartSchema>;
-export type MemoryConfig = z.output<typeof memorySchema>;
 export type DensityConfig = z.output<typeof densitySchema>;
 export type ThroughputConfig = z.output<typeof throughputSchema>;
 export type NetworkConfig = z.output<typeof networkSchema>;
-export type RunnerConfig = z.output<typeof runnerSchema>;
-export type ReportConfig = z.output<typeof reportSchema>;
 export type GateConfig = z.output<typeof gateSchema>;
 
 // ------------------------------------------------------------ semantic rules

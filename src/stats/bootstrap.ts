@@ -1,5 +1,5 @@
 import { median, quantileSorted, quickselect } from 'simple-statistics';
-import { seededRandom } from '../runner/plan.js';
+import { seededRandom } from './random.js';
 import { assertFinite } from './finite.js';
 
 /**

@@ -23,4 +23,24 @@ export interface Artifact {
   model: { name: string; source: string; sha256: string; bytes: number };
   debianSuite: string;
   createdAt: string;
+  /** The same disk, kernel and initramfs as a Vagrant box; present when the build was asked for one. */
+  vagrant?: VagrantBox;
+}
+
+/** A Vagrant box (provider libvirt) made from an artifact; vagrant-box.json beside the .box file. */
+export interface VagrantBox {
+  /** vmbench-box-<12 hex>: the name `vagrant box add --name` gets. */
+  name: string;
+  /** The .box file. */
+  file: string;
+  bytes: number;
+  artifactId: string;
+  /** virtual_size in metadata.json (GiB, rounded up). */
+  virtualSizeGiB: number;
+  createdAt: string;
+  /** The guest kernel command line with %{threads} and %{authkey} to fill in (the top-level Vagrantfile reads it). */
+  kernelCmdline: string;
+  /** Ports inside the guest: the server's and sshd's. */
+  guestPort: number;
+  guestSshPort: number;
 }

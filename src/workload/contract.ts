@@ -24,11 +24,17 @@ export const SERVER_ENV = {
 export const DEFAULT_MODEL_NAME = 'model';
 
 /**
+ * Port the server listens on inside an instance with a network of its own (a
+ * VM's user-net, a bridged container); host-networked containers get a
+ * distinct host port instead. The server's own default (server.mjs) is the same.
+ */
+export const SERVER_PORT_INSIDE = 8080;
+
+/**
  * Readiness phases are logged on stdout (container) / the console (VM) as
- *   VMBENCH_PHASE <phase> <epoch-ms>
+ *   VMBENCH_PHASE <phase> <epoch-ms>   (see phase-lines.ts)
  */
 export const PHASE_PREFIX = 'VMBENCH_PHASE';
-export type ServerPhase = 'process_start' | 'listening' | 'model_loaded' | 'ready';
 
 export const ENDPOINTS = {
   live: '/v2/health/live',

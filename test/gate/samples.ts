@@ -1,9 +1,11 @@
 import type { Sample } from '../../src/results/sample.js';
+import { splitV1MetricName } from '../../src/results/upgrade-v1.js';
 import { normalSample } from '../stats/synthetic.js';
 
-/** Samples of one metric × platform from raw values. */
-export function samplesOf(metric: string, values: readonly number[], platform = 'container', unit: Sample['unit'] = 'ms'): Sample[] {
-  return values.map((value, rep) => ({ metric, value, unit, platform, kind: 'docker', rep, warmup: false, timestamp: 0, metadata: {} }));
+/** Samples of one series × platform from raw values; the series is named as displayed ("throughput@c=1"). */
+export function samplesOf(series: string, values: readonly number[], platform = 'container', unit: Sample['unit'] = 'ms'): Sample[] {
+  const { metric, params } = splitV1MetricName(series);
+  return values.map((value, rep) => ({ metric, ...(params ? { params } : {}), value, unit, platform, kind: 'docker', rep, warmup: false, timestamp: 0, metadata: {} }));
 }
 
 /** n draws from Normal(mean, sd), as samples. */

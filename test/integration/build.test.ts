@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCacheDir, serverSourceDir } from '../../src/paths.js';
-import { freePort } from '../../src/runner/ports.js';
+import { freePort } from '../../src/platforms/host/ports.js';
 import type { Artifact } from '../../src/workload/artifact.js';
 import { ENDPOINTS, GUEST_DIGEST_FILE } from '../../src/workload/contract.js';
 import { listArtifacts, removeArtifacts } from '../../src/workload/build/artifact-store.js';
 import { buildArtifact, type BuildProgressEvent } from '../../src/workload/build/build.js';
-import { guestKernelCmdline } from '../../src/workload/build/kernel-cmdline.js';
+import { buildKernelCmdline } from '../../src/platforms/linux-guest/kernel-cmdline.js';
 
 // Real debootstrap, real Docker, real QEMU (TCG only: KVM hangs on this host).
 // The first run takes about a minute (debootstrap, kernel download); later runs hit the cache.
@@ -108,9 +108,9 @@ describe('workload artifact', () => {
       await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'vmbench-test', '-f', keyFile]);
       const pub = (await readFile(`${keyFile}.pub`, 'utf8')).trim();
       const [port, sshPort] = [await freePort(), await freePort()];
-      const append = guestKernelCmdline({ port: 8080, threads: 1, authorizedKey: pub });
+      const append = buildKernelCmdline({ guestPort: 8080, threads: 1, modelName: 'model', authorizedKey: pub });
       expect(append).toBe(
-        `console=ttyS0 root=/dev/vda rw quiet panic=-1 vmbench.port=8080 vmbench.threads=1 vmbench.authkey=${Buffer.from(pub).toString('base64')}`,
+        `console=ttyS0 root=/dev/vda rw quiet panic=-1 vmbench.port=8080 vmbench.threads=1 vmbench.model_name=model vmbench.authkey=${Buffer.from(pub).toString('base64')}`,
       );
       const t0 = performance.now();
       qemu = execa('qemu-system-x86_64', [

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import Dockerode from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSamples } from '../../src/results/journal.js';
-import type { RunRecord } from '../../src/runner/run-record.js';
+import type { RunRecord } from '../../src/results/run-record.js';
 
 // The real CLI (dist/, built by `npm test`) end to end: real Docker, real QEMU.
 const root = join(import.meta.dirname, '..', '..');

@@ -2,10 +2,10 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureColdStart, measureStartup } from '../../src/measure/startup.js';
 import { probe } from '../../src/measure/http-probe.js';
-import { DockerPlatform } from '../../src/platforms/docker.js';
+import { DockerPlatform } from '../../src/platforms/docker/docker-platform.js';
 import { defaultCacheDir } from '../../src/paths.js';
-import { fixedInput } from '../../src/runner/input.js';
-import { freePort } from '../../src/runner/ports.js';
+import { fixedInput } from '../../src/workload/request-input.js';
+import { freePort } from '../../src/platforms/host/ports.js';
 import type { Artifact } from '../../src/workload/artifact.js';
 import { buildArtifact } from '../../src/workload/build/build.js';
 

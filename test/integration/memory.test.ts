@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureMemory, type MemoryMeasurement } from '../../src/measure/memory.js';
 import { measureStartup } from '../../src/measure/startup.js';
 import { defaultCacheDir } from '../../src/paths.js';
-import { DockerPlatform } from '../../src/platforms/docker.js';
+import { DockerPlatform } from '../../src/platforms/docker/docker-platform.js';
 import type { Instance, Platform } from '../../src/platforms/platform.js';
-import { QemuPlatform } from '../../src/platforms/qemu.js';
-import { belongsToRun, listVmbenchQemuProcesses } from '../../src/platforms/qemu-procs.js';
-import { freePort } from '../../src/runner/ports.js';
+import { QemuPlatform } from '../../src/platforms/qemu/qemu-platform.js';
+import { belongsToRun, listVmbenchQemuProcesses } from '../../src/platforms/qemu/procs.js';
+import { freePort } from '../../src/platforms/host/ports.js';
 import type { Artifact } from '../../src/workload/artifact.js';
 import { buildArtifact } from '../../src/workload/build/build.js';
 

@@ -5,21 +5,21 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../src/runner/ports.js';
+import { freePort } from '../../src/platforms/host/ports.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchError } from '../../src/errors.js';
 import { defaultCacheDir } from '../../src/paths.js';
-import { cpioNewc, probeAccelerator } from '../../src/platforms/qemu-accel.js';
-import { belongsToRun, listVmbenchQemuProcesses } from '../../src/platforms/qemu-procs.js';
-import {
-  connectInstanceSsh,
-  QemuPlatform,
-  type QemuInstance,
-  type QemuPlatformConfig,
-  qemuMemoryUsage,
-  readConsolePhases,
-  waitForConsolePhase,
-} from '../../src/platforms/qemu.js';
+import { writeCpio } from '../../src/platforms/linux-guest/cpio.js';
+import { probeAccelerator } from '../../src/platforms/qemu/accel.js';
+import { belongsToRun, listVmbenchQemuProcesses } from '../../src/platforms/qemu/procs.js';
+
+const readConsolePhases = (inst: QemuInstance) => parsePhaseLines(readFileSync(inst.consoleLog, 'utf8'));
+const waitForConsolePhase = (inst: QemuInstance, phase: 'ready', ms: number) =>
+  waitFor(inst.consoleLog, phase, ms, () => (isAlive(inst.pid) ? null : `qemu process ${inst.pid} is gone`));
+import { waitForConsolePhase as waitFor } from '../../src/platforms/linux-guest/console.js';
+import { isAlive, qemuMemoryUsage } from '../../src/platforms/qemu/procs.js';
+import { connectInstanceSsh, QemuPlatform, type QemuInstance, type QemuPlatformConfig } from '../../src/platforms/qemu/qemu-platform.js';
+import { parsePhaseLines } from '../../src/workload/phase-lines.js';
 import type { Artifact } from '../../src/workload/artifact.js';
 import { findOrBuildArtifact, pollReady } from './vm-test-support.js';
 import { ENDPOINTS } from '../../src/workload/contract.js';
@@ -176,14 +176,15 @@ describe('QEMU platform (real VM)', () => {
     const initrd = join(dir, 'silent.cpio');
     writeFileSync(
       initrd,
-      cpioNewc([
-        { name: 'bin', mode: 0o040755 },
-        { name: 'dev', mode: 0o040755 },
-        { name: 'dev/console', mode: 0o020600, rdev: { major: 5, minor: 1 } },
-        { name: 'bin/busybox', mode: 0o100755, data: readFileSync('/bin/busybox') },
+      writeCpio([
+        { type: 'dir', path: 'bin', mode: 0o755 },
+        { type: 'dir', path: 'dev', mode: 0o755 },
+        { type: 'char', path: 'dev/console', mode: 0o600, major: 5, minor: 1 },
+        { type: 'file', path: 'bin/busybox', mode: 0o755, data: readFileSync('/bin/busybox') },
         {
-          name: 'init',
-          mode: 0o100755,
+          type: 'file',
+          path: 'init',
+          mode: 0o755,
           data: Buffer.from('#!/bin/busybox sh\necho "stub guest: not saying init"\nwhile :; do /bin/busybox sleep 1; done\n'),
         },
       ]),

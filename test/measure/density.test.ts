@@ -1,3 +1,4 @@
+import { metricLabel } from '../../src/results/sample.js';
 import { describe, expect, it } from 'vitest';
 import {
   decideDensityStep,
@@ -13,7 +14,7 @@ import {
 } from '../../src/measure/density.js';
 import { FakePlatform, type FakePlatformOptions } from '../../src/platforms/fake.js';
 import type { Instance } from '../../src/platforms/platform.js';
-import { freePort } from '../../src/runner/ports.js';
+import { freePort } from '../../src/platforms/host/ports.js';
 import type { DensityConfig } from '../../src/scenario/schema.js';
 
 const MiB = 2 ** 20;
@@ -65,7 +66,7 @@ describe('measureDensity', () => {
     expect(platform.running.size).toBe(0);
 
     const samples = densitySampleValues(r);
-    expect(samples.map((s) => `${s.metric}:${s.unit}`)).toEqual([
+    expect(samples.map((s) => `${metricLabel(s.metric, s.params)}:${s.unit}`)).toEqual([
       'density_max_instances:count', 'density_marginal_memory:MiB',
       'density_p99@n=1:ms', 'density_memory@n=1:MiB',
       'density_p99@n=2:ms', 'density_memory@n=2:MiB',

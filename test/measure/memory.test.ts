@@ -3,24 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BenchError } from '../../src/errors.js';
+import { measureMemory, memoryOverhead, memorySampleValues, readKsmThp } from '../../src/measure/memory.js';
 import {
   cgroupV1Memory,
   cgroupV2Memory,
-  measureMemory,
-  memoryOverhead,
-  memorySampleValues,
   parseCgroupMounts,
   parseMeminfo,
   parseMemoryStat,
   parseProcCgroup,
   parseSmapsRollup,
   parseThpMode,
-  readKsmThp,
   resolveMemoryCgroup,
-  type MemoryReading,
-} from '../../src/measure/memory.js';
-import { isDockerProxyFor, publishedHostPorts } from '../../src/platforms/memory-docker.js';
-import { findServerPid, parseGuestProcessList } from '../../src/platforms/memory-qemu.js';
+} from '../../src/platforms/host/proc-memory.js';
+import type { MemoryReading } from '../../src/platforms/memory-reading.js';
+import { isDockerProxyFor, publishedHostPorts } from '../../src/platforms/docker/memory.js';
+import { findServerPid, parseGuestProcessList } from '../../src/platforms/linux-guest/guest-memory.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../../src/platforms/platform.js';
 
 // ---------------------------------------------------------------------------
@@ -475,6 +472,7 @@ describe('measureMemory', () => {
 
   class NoMemoryPlatform extends Platform {
     readonly kind = 'fake' as const;
+    readonly cpus = 1;
     constructor() {
       super('fake');
     }
@@ -482,7 +480,7 @@ describe('measureMemory', () => {
       return {};
     }
     protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<Instance> {
-      return { id: spec.instanceId, platformName: this.name, kind: 'fake', baseUrl: 'http://127.0.0.1:1', lifecycle, facts: {} };
+      return { id: spec.instanceId, runId: spec.runId, platformName: this.name, kind: 'fake', baseUrl: 'http://127.0.0.1:1', lifecycle, facts: {} };
     }
     protected async doStop(): Promise<void> {}
     async cleanupRun(): Promise<void> {}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { fastestRestore, snapshotResult, type SnapshotVariant } from '../../src/measure/snapshot.js';
-import { buildQemuArgs } from '../../src/platforms/qemu-args.js';
-import { snapshotImageRef } from '../../src/platforms/snapshot-docker.js';
+import { fastestRestore, snapshotSampleValues, type RestoreMeasurement } from '../../src/measure/snapshot.js';
+import type { Snapshot, SnapshotVariant } from '../../src/platforms/snapshot.js';
+import { buildQemuArgs } from '../../src/platforms/qemu/args.js';
+import { snapshotImageRef } from '../../src/platforms/docker/commit-snapshot.js';
 import {
   buildIncomingArgs,
   incomingDone,
@@ -9,7 +10,7 @@ import {
   migrateUri,
   parseMigrateStatus,
   shQuote,
-} from '../../src/platforms/snapshot-qemu.js';
+} from '../../src/platforms/qemu/migrate-snapshot.js';
 
 const original = buildQemuArgs({
   name: 'vmbench-r1-i0',
@@ -111,21 +112,21 @@ describe('parseMigrateStatus', () => {
 });
 
 describe('result assembly', () => {
-  const v = (method: string, ms: number): SnapshotVariant => ({
-    method,
-    snapshotMs: 1,
-    snapshotBytes: 2,
-    restoreToFirstInferenceMs: ms,
-    restorePhasesMs: {},
-  });
-  it('reports the fastest restore and keeps every variant', () => {
+  const variant = (name: string, takeMs: number): SnapshotVariant => ({ name, method: `${name} method`, takeMs, bytes: 2 * 2 ** 20, handle: {} });
+  const restore = (name: string, ms: number): RestoreMeasurement => ({ variant: variant(name, ms / 10), restoreToFirstInferenceMs: ms, restorePhasesMs: { cont: 5 } });
+  const snapshot: Snapshot = { platform: 'vm', runId: 'r', instanceId: 'i', processMemory: true, variants: [], facts: { overlayBytes: 1 }, notes: ['n'] };
+
+  it('reports the fastest restore as the headline and keeps every variant in the metadata', () => {
     expect(() => fastestRestore([])).toThrow();
-    const r = snapshotResult('qemu', 30_000, [v('raw', 7000), v('gzip', 9000)], { a: 1 }, ['n']);
-    expect(r.method).toBe('raw');
-    expect(r.restoreToFirstInferenceMs).toBe(7000);
-    expect(r.variants).toHaveLength(2);
-    expect(r.baselineLaunchToFirstInferenceMs).toBe(30_000);
-    expect(r.platformName).toBe('qemu');
+    const values = snapshotSampleValues({ snapshot, freshLaunchToFirstInferenceMs: 30_000, restores: [restore('gzip', 9000), restore('raw', 7000)], notes: [] });
+    const by = Object.fromEntries(values.map((v) => [v.metric, v]));
+    expect(by.snapshot_restore!.value).toBe(7000);
+    expect(by.snapshot_fresh!.value).toBe(30_000);
+    expect(by.snapshot_take!.value).toBe(700);
+    expect(by.snapshot_size!.value).toBe(2);
+    expect(by.snapshot_restore!.metadata).toMatchObject({ method: 'raw method', process_memory: true, restore_cont_ms: 5, overlayBytes: 1 });
+    expect(String(by.snapshot_restore!.metadata.variants)).toContain('gzip method: 9000 ms');
+    expect(by.snapshot_restored_memory).toBeUndefined();
   });
   it('names committed images per run and instance', () => {
     expect(snapshotImageRef('r1', 'c0')).toEqual({ repo: 'vmbench-snapshot', tag: 'r1-c0' });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../../src/loadgen/index.js';
 import type { LoadResult } from '../../src/loadgen/index.js';
 import { loadLevels, loadSampleValues } from '../../src/measure/throughput.js';
+import { metricLabel } from '../../src/results/sample.js';
 
 function result(requests: number, latencies: number[], extra: Partial<LoadResult> = {}): LoadResult {
   const h = new LatencyHistogram();
@@ -17,15 +18,16 @@ describe('throughput samples', () => {
   it('one level per connection count (closed) or rate (open)', () => {
     const base = { duration: 1000, warmup: 0, timeout: 5000 };
     expect(loadLevels({ ...base, mode: 'closed', connections: [1, 4] })).toEqual([
-      { label: 'c=1', connections: 1 },
-      { label: 'c=4', connections: 4 },
+      { params: { connections: 1 }, connections: 1 },
+      { params: { connections: 4 }, connections: 4 },
     ]);
-    expect(loadLevels({ ...base, mode: 'open', connections: [1], rates: [10, 50] }).map((l) => l.label)).toEqual(['r=10', 'r=50']);
+    expect(loadLevels({ ...base, mode: 'open', connections: [1], rates: [10, 50] }).map((l) => l.params)).toEqual([{ rate: 10 }, { rate: 50 }]);
   });
 
   it('req/s plus p50/p99 latency with the run details in metadata', () => {
-    const values = loadSampleValues({ label: 'c=2', connections: 2 }, result(100, [10, 10, 10, 12, 40]));
-    expect(values.map((v) => v.metric)).toEqual(['throughput@c=2', 'latency_p50@c=2', 'latency_p99@c=2']);
+    const values = loadSampleValues({ params: { connections: 2 }, connections: 2 }, result(100, [10, 10, 10, 12, 40]));
+    expect(values.map((v) => v.metric)).toEqual(['throughput', 'latency_p50', 'latency_p99']);
+    expect(values.map((v) => metricLabel(v.metric, v.params))).toEqual(['throughput@c=2', 'latency_p50@c=2', 'latency_p99@c=2']);
     expect(values[0]).toMatchObject({ value: 10, unit: 'req/s' });
     expect(values[1]!.value).toBeCloseTo(10, 1);
     expect(values[2]!.value).toBeCloseTo(40, 0);
@@ -33,8 +35,8 @@ describe('throughput samples', () => {
   });
 
   it('records no latency when nothing succeeded, instead of a latency of 0', () => {
-    const values = loadSampleValues({ label: 'c=1', connections: 1 }, result(0, [], { timeouts: 4 }));
-    expect(values.map((v) => v.metric)).toEqual(['throughput@c=1']);
+    const values = loadSampleValues({ params: { connections: 1 }, connections: 1 }, result(0, [], { timeouts: 4 }));
+    expect(values.map((v) => metricLabel(v.metric, v.params))).toEqual(['throughput@c=1']);
     expect(values[0]).toMatchObject({ value: 0, metadata: { timeouts: 4 } });
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdownSummary } from '../../src/report/markdown-summary.js';
 import type { Sample } from '../../src/results/sample.js';
-import type { RunRecord } from '../../src/runner/run-record.js';
-import { aggregateSamples } from '../../src/stats/aggregate.js';
+import type { RunRecord } from '../../src/results/run-record.js';
+import { aggregateSamples } from '../../src/results/summarize.js';
 
 const sample = (platform: string, kind: Sample['kind'], value: number): Sample => ({
   metric: 'startup', value, unit: 'ms', platform, kind, rep: 0, warmup: false, timestamp: 0, metadata: {},
@@ -14,7 +14,7 @@ function record(): RunRecord {
     1,
   );
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: 'r1',
     status: 'completed',
     scenarioFile: 'scenarios/smoke.yaml',

@@ -91,7 +91,7 @@ describe('chart specs (pure, snapshot-tested)', () => {
     for (const r of rows) expect(Number(r.inv)).toBeLessThanOrEqual(Number(r.count));
     const c1 = rows.filter((r) => r.curve === 'container @ c=1');
     const p99 = c1.find((r) => r.percentile === 99)!;
-    const stored = runs[0]!.samples.find((s) => s.metric === 'latency_p99@c=1')!.value;
+    const stored = runs[0]!.samples.find((s) => s.metric === 'latency_p99' && s.params?.connections === 1)!.value;
     expect(Math.abs(Number(p99.latency_ms) - stored) / stored).toBeLessThan(0.002);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMs, renderSummaryTable } from '../../src/report/terminal-table.js';
-import { aggregateSamples } from '../../src/stats/aggregate.js';
+import { aggregateSamples } from '../../src/results/summarize.js';
 import type { Sample } from '../../src/results/sample.js';
 
 const sample = (metric: string, platform: string, kind: Sample['kind'], value: number, unit: Sample['unit'] = 'ms'): Sample => ({

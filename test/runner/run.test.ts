@@ -1,12 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Dockerode from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BenchError } from '../../src/errors.js';
 import { FakePlatform, type FakePlatformOptions } from '../../src/platforms/fake.js';
 import { readSamples } from '../../src/results/journal.js';
-import type { RunRecord } from '../../src/runner/run-record.js';
+import type { RunRecord } from '../../src/results/run-record.js';
 import { executeRun } from '../../src/runner/run.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { Artifact } from '../../src/workload/artifact.js';
@@ -42,7 +41,7 @@ function setup(a: FakePlatformOptions = {}, b: FakePlatformOptions = {}, signal 
   const platforms = [new FakePlatform('a', a), new FakePlatform('b', b)];
   const run = executeRun(
     {
-      scenario, scenarioFile: 'fake.yaml', resultsRoot, projectDir: resultsRoot, vmbenchVersion: 'test', docker: new Dockerode(),
+      scenario, scenarioFile: 'fake.yaml', resultsRoot, projectDir: resultsRoot, vmbenchVersion: 'test',
       artifact: async () => artifact, inputElements: async () => 10, platforms, signal, onEvent: () => undefined,
     },
     'run-1',
@@ -71,7 +70,11 @@ describe('executeRun', () => {
     expect(onDisk.summaries.find((r) => r.metric === 'startup' && r.platform === 'a')?.summary?.n).toBe(2);
     expect(onDisk.ratios.map((r) => `${r.metric}:${r.numerator}÷${r.denominator}`)).toEqual([]); // no docker kind among fakes
     for (const p of platforms) expect(p.running.size).toBe(0);
-    expect(platforms[0]!.launched[0]).toBe('a-identity');
+    // No launch of its own for the identity proof: it rides on the first cold start.
+    expect(platforms[0]!.launched).toEqual(['a-startup-0', 'a-startup-1', 'a-startup-2', 'a-coldstart-0', 'a-coldstart-1']);
+    expect(onDisk.timing?.launches).toBe(10);
+    expect(onDisk.timing!.measuredMs).toBeLessThanOrEqual(onDisk.timing!.wallMs);
+    expect(Object.keys(onDisk.timing!.byMeasurement).sort()).toEqual(['cold_start', 'image_size', 'startup']);
   });
 
   it('a failure mid-run keeps the samples already measured and leaves nothing running', async () => {
@@ -80,7 +83,7 @@ describe('executeRun', () => {
     const { run: onDisk, samples } = read();
     expect(onDisk.status).toBe('failed');
     expect(onDisk.error?.message).toMatch(/failed on purpose/);
-    expect(samples.length).toBe(5); // a0w b0w a1 b1 a2, then b's 4th launch (identity + 3) fails
+    expect(samples.length).toBe(7); // startup a0w b0w a1 b1 a2 b2, cold_start a0, then b's 4th launch fails
     for (const p of platforms) expect(p.running.size).toBe(0);
   });
 
@@ -89,8 +92,11 @@ describe('executeRun', () => {
     const err = await run.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BenchError);
     expect((err as BenchError).kind).toBe('mismatch');
-    expect(read().run.identity?.agreed).toBe(false);
-    expect(read().samples).toHaveLength(0);
+    const { run: onDisk, samples } = read();
+    expect(onDisk.identity?.agreed).toBe(false);
+    expect(onDisk.identity?.platforms.find((p) => p.platform === 'b')?.agree).toBe(false);
+    // The proof rides on each platform's first cold start: b's never became a sample.
+    expect(samples.filter((x) => x.metric === 'cold_start').map((x) => x.platform)).toEqual(['a']);
   });
 
   it('aborts when an instance reports another rootfs digest', async () => {
@@ -126,14 +132,16 @@ describe('executeRun with density', () => {
     const platform = new FakePlatform('a', { memoryPerInstanceBytes: 100 * 2 ** 20 });
     await executeRun(
       {
-        scenario: densityScenario, scenarioFile: 'fake.yaml', resultsRoot, projectDir: resultsRoot, vmbenchVersion: 'test', docker: new Dockerode(),
+        scenario: densityScenario, scenarioFile: 'fake.yaml', resultsRoot, projectDir: resultsRoot, vmbenchVersion: 'test',
         artifact: async () => artifact, inputElements: async () => 10, platforms: [platform], signal: new AbortController().signal, onEvent: () => undefined,
       },
       'run-d',
     );
     const samples = readSamples(join(resultsRoot, 'run-d', 'samples.jsonl'));
     expect(samples.find((s) => s.metric === 'density_max_instances')?.value).toBe(3);
-    expect(samples.filter((s) => s.metric.startsWith('density_memory@')).length).toBeGreaterThanOrEqual(3);
+    const curve = samples.filter((s) => s.metric === 'density_memory');
+    expect(curve.map((s) => s.params?.instances)).toEqual(curve.map((_, i) => i + 1));
+    expect(curve.length).toBeGreaterThanOrEqual(3);
     expect(platform.running.size).toBe(0);
   }, 60_000);
 });

@@ -192,11 +192,11 @@ describe('shipped scenarios', () => {
       { name: 'vm', kind: 'qemu', cpus: 1, memory: GiB, accel: 'auto', machine: 'auto', boot_timeout: 120_000 },
     ]);
     expect(s.measurements).toEqual({
-      startup: { repetitions: 2, warmup: 0, timeout: 120_000 },
-      cold_start: { repetitions: 2, warmup: 0, timeout: 120_000 },
+      startup: { repetitions: 2, warmup: 0, timeout: 300_000 },
+      cold_start: { repetitions: 2, warmup: 0, timeout: 300_000 },
       memory: { settle: 2_000, under_load: false, ksm: false },
       network: { requests: 200, timeout: 2_000 },
-      snapshot: { timeout: 120_000 },
+      snapshot: { timeout: 300_000 },
     });
     expect(s.report.formats).toEqual(['json', 'markdown', 'html', 'decision', 'charts', 'exports']);
   });

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../src/runner/plan.js';
+import { seededRandom } from '../../src/stats/random.js';
 
 /** n deterministic draws from Normal(mean, sd) (Box–Muller on the seeded PRNG). */
 export function normalSample(n: number, mean: number, sd: number, seed: number): number[] {

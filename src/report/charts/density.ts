@@ -3,7 +3,8 @@ import { round } from '../format.js';
 import { samplesOf, type Series } from '../series.js';
 import { frame, seriesColor, type Chart } from './spec.js';
 
-const AT = /^density_(memory|p99)@n=(\d+)$/;
+/** The per-point density metrics and what the chart calls them. */
+const POINT_METRICS: Record<string, string> = { density_memory: 'memory', density_p99: 'p99' };
 
 /** The tooltip's "within limits": unknown when the sample did not record it (never assumed yes). */
 function withinLimits(v: unknown): string {
@@ -24,13 +25,12 @@ export function densityChart(runs: readonly StoredRun[], series: readonly Series
   const present: Series[] = [];
   for (const s of series) {
     const run = runs[s.runIndex]!;
-    const mine = run.samples.filter((x) => !x.warmup && x.platform === s.platform && AT.test(x.metric));
+    const mine = run.samples.filter((x) => !x.warmup && x.platform === s.platform && x.metric in POINT_METRICS && typeof x.params?.instances === 'number');
     const max = samplesOf(runs, s, 'density_max_instances')[0];
     if (mine.length === 0 && !max) continue;
     present.push(s);
     for (const x of mine) {
-      const [, what, n] = AT.exec(x.metric)!;
-      points.push({ series: s.label, instances: Number(n), what: what!, value: round(x.value), within: withinLimits(x.metadata.within_limits) });
+      points.push({ series: s.label, instances: Number(x.params!.instances), what: POINT_METRICS[x.metric]!, value: round(x.value), within: withinLimits(x.metadata.within_limits) });
       if (typeof x.metadata.memory_budget_mib === 'number') budget = x.metadata.memory_budget_mib;
       if (typeof x.metadata.slo_p99_ms === 'number') slo = x.metadata.slo_p99_ms;
     }

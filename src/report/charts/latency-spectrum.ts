@@ -1,7 +1,8 @@
 import type { StoredRun } from '../../results/read-run.js';
 import { LatencyHistogram } from '../../loadgen/histogram.js';
 import { round } from '../format.js';
-import type { Series } from '../series.js';
+import { metricLabel } from '../../results/sample.js';
+import { samplesOf, type Series } from '../series.js';
 import { frame, seriesColor, type Chart } from './spec.js';
 import { levelsOf } from './throughput-latency.js';
 
@@ -22,10 +23,11 @@ export function latencySpectrumChart(runs: readonly StoredRun[], series: readonl
     const run = runs[s.runIndex]!;
     let any = false;
     for (const lv of levelsOf(run)) {
-      const x = run.samples.find((y) => !y.warmup && y.platform === s.platform && y.metric === `throughput@${lv.level}`);
+      const label = metricLabel('throughput', lv.params);
+      const x = samplesOf(runs, s, label)[0];
       const enc = x?.metadata.histogram;
       if (typeof enc !== 'string') continue;
-      const h = LatencyHistogram.decode(enc, `${x!.metric} histogram`);
+      const h = LatencyHistogram.decode(enc, `${label} histogram`);
       if (h.count === 0) continue;
       any = true;
       const curve = `${s.label} @ ${lv.level}`;

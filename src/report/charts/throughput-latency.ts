@@ -1,24 +1,28 @@
 import type { StoredRun } from '../../results/read-run.js';
 import { round } from '../format.js';
-import { median, type Series } from '../series.js';
+import { metricLabel, paramsLabel, type SampleParams } from '../../results/sample.js';
+import { median, samplesOf, type Series } from '../series.js';
 import { frame, seriesColor, type Chart } from './spec.js';
 
-const LEVEL = /^throughput@(c|r)=(\d+(?:\.\d+)?)$/;
-
-interface Level {
+export interface Level {
+  /** How the level reads ("c=4", "r=50"). */
   level: string;
   mode: 'closed' | 'open';
-  /** c or r value, for ordering. */
+  /** Connections or rate, for ordering. */
   load: number;
+  params: SampleParams;
 }
 
-/** The load levels measured in a run, closed loop first then open, each in increasing load. */
+/** The load levels measured in a run (from the throughput samples' parameters), closed loop first then open, each in increasing load. */
 export function levelsOf(run: StoredRun): Level[] {
   const seen = new Map<string, Level>();
   for (const x of run.samples) {
-    const m = LEVEL.exec(x.metric);
-    if (!m || seen.has(x.metric)) continue;
-    seen.set(x.metric, { level: `${m[1]}=${m[2]}`, mode: m[1] === 'c' ? 'closed' : 'open', load: Number(m[2]) });
+    if (x.metric !== 'throughput' || !x.params) continue;
+    const { connections, rate } = x.params;
+    const level = paramsLabel(x.params);
+    if (seen.has(level)) continue;
+    if (typeof connections === 'number') seen.set(level, { level, mode: 'closed', load: connections, params: x.params });
+    else if (typeof rate === 'number') seen.set(level, { level, mode: 'open', load: rate, params: x.params });
   }
   return [...seen.values()].sort((a, b) => (a.mode === b.mode ? a.load - b.load : a.mode === 'closed' ? -1 : 1));
 }
@@ -38,14 +42,14 @@ export function throughputLatencyChart(runs: readonly StoredRun[], series: reado
     const run = runs[s.runIndex]!;
     let any = false;
     for (const lv of levelsOf(run)) {
-      const mine = (metric: string) => run.samples.filter((x) => !x.warmup && x.platform === s.platform && x.metric === metric);
-      const tp = mine(`throughput@${lv.level}`);
+      const mine = (metric: string) => samplesOf(runs, s, metricLabel(metric, lv.params));
+      const tp = mine('throughput');
       if (tp.length === 0) continue;
       const rps = median(tp.map((x) => x.value))!;
       const requests = tp.reduce((sum, x) => sum + (typeof x.metadata.requests === 'number' ? x.metadata.requests : 0), 0);
       if (typeof tp[0]!.metadata.duration_ms === 'number') window = `${tp[0]!.metadata.duration_ms / 1000} s`;
       for (const pct of ['p50', 'p99'] as const) {
-        const lat = mine(`latency_${pct}@${lv.level}`);
+        const lat = mine(`latency_${pct}`);
         if (lat.length === 0) continue;
         any = true;
         points.push({
@@ -61,7 +65,7 @@ export function throughputLatencyChart(runs: readonly StoredRun[], series: reado
           n: tp.length,
         });
       }
-      if (mine(`latency_p50@${lv.level}`).length === 0) failed.push(`${s.label} @ ${lv.level}: ${rps} req/s, no successful request`);
+      if (mine('latency_p50').length === 0) failed.push(`${s.label} @ ${lv.level}: ${rps} req/s, no successful request`);
     }
     if (any) present.push(s);
   }

@@ -4,30 +4,38 @@ import { join, resolve } from 'node:path';
 import type { Artifact } from '../artifact.js';
 import { BenchError } from '../../errors.js';
 import { serverSourceDir } from '../../paths.js';
-import { hostDebianMirror } from './apt-sources.js';
-import { baseHash, baseSpec, ensureBase, requireRoot } from './base.js';
+import { hostDebianMirror } from './rootfs/apt-sources.js';
+import { baseHash, baseSpec, ensureBase, requireRoot } from './rootfs/base.js';
 import { withBuildLock } from './build-lock.js';
-import { hostStaticBusybox } from './busybox.js';
-import { VOLATILE_DIRS } from './digest.js';
-import { buildDisk } from './disk.js';
+import { hostStaticBusybox } from './rootfs/busybox.js';
+import { VOLATILE_DIRS } from './rootfs/digest.js';
+import { buildDisk } from './vm/disk.js';
 import { findArtifactImage, importRootfsImage, type ImageInfo } from './docker-image.js';
 import { FileHashCache, sha256Json } from './file-hash.js';
-import { guestInitScript, poweroffScript } from './guest-init.js';
-import { ensureHostKey } from './host-key.js';
-import { buildInitramfs, initramfsInitScript } from './initramfs.js';
-import { ensureKernel, type KernelInfo } from './kernel.js';
+import { guestInitScript, poweroffScript } from './rootfs/guest-init.js';
+import { ensureHostKey } from './rootfs/host-key.js';
+import { buildInitramfs, initramfsInitScript } from './vm/initramfs.js';
+import { ensureKernel, type KernelInfo } from './vm/kernel.js';
 import { resolveModelInput, type ModelResolver } from './model-input.js';
-import { ortRuntimeFiles } from './ort-files.js';
+import { ortRuntimeFiles } from './rootfs/ort-files.js';
 import { cachedStep, timedStep, type ProgressFn } from './progress.js';
-import { assembleRootfs, rootfsTextFiles } from './rootfs.js';
+import { assembleRootfs, rootfsTextFiles } from './rootfs/rootfs.js';
 import { makeScratchDir, removeScratchDir } from './scratch.js';
+import { buildVagrantBox, readVagrantBox } from './vm/vagrant-box.js';
 
 export type { BuildProgressEvent, ProgressFn } from './progress.js';
 
 /** Bump when the artifact recipe changes in a way the hashed inputs do not show. */
 export const BUILD_VERSION = 'vmbench-artifact-1';
 /** Files of src/workload/server/ that must exist; every *.mjs there is copied to /app. */
-export const REQUIRED_SERVER_FILES = ['server.mjs', 'infer-worker.mjs'] as const;
+export const REQUIRED_SERVER_FILES = [
+  'server.mjs',
+  'engine.mjs',
+  'http-util.mjs',
+  'request-codec.mjs',
+  'log.mjs',
+  'infer-worker.mjs',
+] as const;
 
 export const ARTIFACT_FILES = {
   manifest: 'manifest.json',
@@ -47,6 +55,8 @@ export interface BuildArtifactOptions {
   onProgress?: ProgressFn;
   /** Rebuild rootfs, image, disk and initramfs even if cached (base and kernel caches are kept). */
   force?: boolean;
+  /** Also pack (or find) the Vagrant box made from the artifact (artifact.vagrant). */
+  vagrantBox?: boolean;
   /** Test hooks: where the server files come from, which node binary, how models resolve. */
   serverDir?: string;
   nodeBinary?: string;
@@ -170,7 +180,17 @@ async function complete(m: Artifact, docker: Dockerode, id: string): Promise<Ima
 export async function buildArtifact(opts: BuildArtifactOptions): Promise<Artifact> {
   const cacheDir = resolve(opts.cacheDir);
   await mkdir(cacheDir, { recursive: true });
-  return withBuildLock(cacheDir, () => buildLocked(opts, cacheDir));
+  return withBuildLock(cacheDir, async () => {
+    const artifact = await buildLocked(opts, cacheDir);
+    if (!opts.vagrantBox) return artifact;
+    const have = opts.force ? undefined : await readVagrantBox(artifact);
+    if (have) {
+      cachedStep(opts.onProgress, 'vagrant-box', have.name);
+      return { ...artifact, vagrant: have };
+    }
+    const box = await timedStep(opts.onProgress, 'vagrant-box', 'tar of disk + kernel + initramfs', () => buildVagrantBox(artifact, { force: opts.force }), (b) => `${b.name} (${(b.bytes / 2 ** 20).toFixed(0)} MiB)`);
+    return { ...artifact, vagrant: box };
+  });
 }
 
 async function buildLocked(opts: BuildArtifactOptions, cacheDir: string): Promise<Artifact> {

@@ -2,7 +2,7 @@
 /**
  * vmbench inference worker: owns the onnxruntime session so that model loading
  * and `session.run` (which block their thread) never block the HTTP event loop.
- * Started by server.mjs with workerData { modelPath, threads }; plain JavaScript,
+ * Started by engine.mjs (server.mjs) with workerData { modelPath, threads }; plain JavaScript,
  * node builtins + onnxruntime-node only (copied verbatim to /app/ in the rootfs).
  *
  * Protocol (parentPort messages):

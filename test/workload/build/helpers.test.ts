@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { matchIds } from '../../../src/workload/build/artifact-store.js';
 import { canonicalJson, sha256Json } from '../../../src/workload/build/file-hash.js';
-import { hostPathIn } from '../../../src/workload/build/guest-path.js';
-import { parseAptShowVersion, parseMetapackageDepends } from '../../../src/workload/build/kernel.js';
-import { editPasswd, editShadow } from '../../../src/workload/build/rootfs.js';
+import { hostPathIn } from '../../../src/workload/build/rootfs/guest-path.js';
+import { parseAptShowVersion, parseMetapackageDepends } from '../../../src/workload/build/vm/kernel.js';
+import { editPasswd, editShadow } from '../../../src/workload/build/rootfs/rootfs.js';
 
 describe('build helpers', () => {
   it('resolves the real kernel package behind the metapackage', () => {

@@ -1,13 +1,13 @@
 /**
- * The server restarts a crashed inference worker. server.mjs loads
- * ./infer-worker.mjs next to itself, so this test copies server.mjs into a
+ * The server restarts a crashed inference worker. The server (engine.mjs) loads
+ * ./infer-worker.mjs next to itself, so this test copies the server's modules into a
  * temporary directory beside a fake worker that speaks the same protocol and
  * crashes on demand (no test hooks in the real server).
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SERVER_PATH, freePort, json, postJson, request, waitFor, type RunningServer } from './spawn-server.js';
 
@@ -37,7 +37,10 @@ let server: Pick<RunningServer, 'port' | 'stderr'> & { kill(): void; exitCode():
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vmbench-worker-crash-'));
-  await copyFile(SERVER_PATH, join(dir, 'server.mjs'));
+  const serverDir = dirname(SERVER_PATH);
+  for (const name of await readdir(serverDir)) {
+    if (name.endsWith('.mjs') && name !== 'infer-worker.mjs') await copyFile(join(serverDir, name), join(dir, name));
+  }
   await writeFile(join(dir, 'infer-worker.mjs'), FAKE_WORKER);
   const port = await freePort();
   const child = spawn(process.execPath, [join(dir, 'server.mjs')], {

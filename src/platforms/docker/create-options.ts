@@ -1,0 +1,63 @@
+import type Dockerode from 'dockerode';
+import { DEFAULT_MODEL_NAME, SERVER_ENV, SERVER_PORT_INSIDE } from '../../workload/contract.js';
+import { LOOPBACK } from '../host/ports.js';
+import type { InstanceSpec } from '../platform.js';
+
+export interface DockerPlatformConfig {
+  cpus: number;
+  memoryBytes: number;
+  network: 'host' | 'bridge';
+}
+
+/** Every container, and every image a snapshot commits, carries the run id in this label. */
+export const RUN_LABEL = 'vmbench.run';
+
+export function containerName(runId: string, instanceId: string): string {
+  return `vmbench-${runId}-${instanceId}`;
+}
+
+/**
+ * Builds the Docker Engine create-container body. Pure, so the network rules
+ * (127.0.0.1 only) are unit-testable without an engine.
+ */
+export function containerCreateOptions(
+  image: string,
+  platformName: string,
+  config: DockerPlatformConfig,
+  spec: InstanceSpec,
+): Dockerode.ContainerCreateOptions {
+  const host = config.network === 'host';
+  const port = host ? spec.port : SERVER_PORT_INSIDE;
+  const env = [
+    // Host networking shares the host's stack: bind loopback only. On a bridge the
+    // server must listen on the container's interface; only 127.0.0.1 is published.
+    `${SERVER_ENV.host}=${host ? LOOPBACK : '0.0.0.0'}`,
+    `${SERVER_ENV.port}=${port}`,
+    `${SERVER_ENV.threads}=${spec.threads}`,
+    `${SERVER_ENV.modelName}=${spec.modelName || DEFAULT_MODEL_NAME}`,
+  ];
+  const options: Dockerode.ContainerCreateOptions = {
+    name: containerName(spec.runId, spec.instanceId),
+    Image: image,
+    Env: env,
+    Labels: {
+      [RUN_LABEL]: spec.runId,
+      'vmbench.instance': spec.instanceId,
+      'vmbench.platform': platformName,
+    },
+    HostConfig: {
+      NetworkMode: config.network,
+      NanoCpus: Math.round(config.cpus * 1e9),
+      Memory: config.memoryBytes,
+      MemorySwap: config.memoryBytes, // no swap: a VM has none either
+      AutoRemove: false,
+    },
+  };
+  if (!host) {
+    options.ExposedPorts = { [`${SERVER_PORT_INSIDE}/tcp`]: {} };
+    options.HostConfig!.PortBindings = {
+      [`${SERVER_PORT_INSIDE}/tcp`]: [{ HostIp: LOOPBACK, HostPort: String(spec.port) }],
+    };
+  }
+  return options;
+}

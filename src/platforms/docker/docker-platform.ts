@@ -1,0 +1,155 @@
+import type Dockerode from 'dockerode';
+import { BenchError, messageOf } from '../../errors.js';
+import type { Artifact } from '../../workload/artifact.js';
+import type { MemoryReading } from '../memory-reading.js';
+import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../platform.js';
+import type { Snapshot, SnapshotVariant } from '../snapshot.js';
+import type { PhaseTimeline } from '../timeline.js';
+import { commitContainer, removeCommit } from './commit-snapshot.js';
+import { containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformConfig } from './create-options.js';
+import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledImages } from './engine.js';
+import { dockerStartupPhases } from './log-phases.js';
+import { readDockerMemory } from './memory.js';
+
+export type { DockerPlatformConfig } from './create-options.js';
+
+export interface DockerInstance extends Instance {
+  readonly kind: 'docker';
+  readonly containerId: string;
+}
+
+/** The workload in a Docker container, driven through the Engine API (dockerode). */
+export class DockerPlatform extends Platform<DockerInstance> {
+  readonly kind = 'docker' as const;
+  get cpus(): number {
+    return this.config.cpus;
+  }
+  private image?: string;
+
+  constructor(
+    name: string,
+    private readonly config: DockerPlatformConfig,
+    private readonly docker: Dockerode,
+  ) {
+    super(name);
+  }
+
+  async prepare(artifact: Artifact): Promise<PlatformFacts> {
+    const version = await engineVersion(this.docker);
+    try {
+      await this.docker.getImage(artifact.docker.image).inspect();
+    } catch (cause) {
+      throw new BenchError('infrastructure', `Docker image ${artifact.docker.image} is missing`, {
+        hint: 'run `npx bench images build` (a run builds it on first use)',
+        cause,
+      });
+    }
+    this.image = artifact.docker.image;
+    return {
+      engineVersion: version.Version,
+      engineApiVersion: version.ApiVersion,
+      network: this.config.network,
+      cpus: this.config.cpus,
+      memoryBytes: this.config.memoryBytes,
+      image: artifact.docker.image,
+    };
+  }
+
+  protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<DockerInstance> {
+    if (!this.image) throw new BenchError('internal', 'DockerPlatform.launch before prepare');
+    return this.startContainer(this.image, spec, lifecycle);
+  }
+
+  /** create + start, marking both on the lifecycle; a container that fails to start is removed. */
+  private async startContainer(image: string, spec: InstanceSpec, lifecycle: Lifecycle, facts: Record<string, string> = {}): Promise<DockerInstance> {
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer(containerCreateOptions(image, this.name, this.config, spec));
+      this.mark(lifecycle, 'created');
+      await container.start();
+      this.mark(lifecycle, 'started');
+    } catch (cause) {
+      await removeContainerQuietly(this.docker, containerName(spec.runId, spec.instanceId));
+      throw new BenchError('infrastructure', `docker: cannot start container: ${messageOf(cause)}`, { cause });
+    }
+    return {
+      id: spec.instanceId,
+      runId: spec.runId,
+      platformName: this.name,
+      kind: 'docker',
+      baseUrl: `http://127.0.0.1:${spec.port}`,
+      lifecycle,
+      containerId: container.id,
+      facts: { containerId: container.id.slice(0, 12), network: this.config.network, ...facts },
+    };
+  }
+
+  protected async doStop(instance: DockerInstance): Promise<void> {
+    const container = this.docker.getContainer(instance.containerId);
+    try {
+      await container.stop({ t: 2 });
+    } catch {
+      // already stopped or gone: removal below is what matters
+    }
+    await removeContainerQuietly(this.docker, instance.containerId);
+  }
+
+  async cleanupRun(runId: string): Promise<void> {
+    await removeLabelled(this.docker, `${RUN_LABEL}=${runId}`);
+    await removeLabelledImages(this.docker, `${RUN_LABEL}=${runId}`);
+  }
+
+  /** cgroup + shim (+ docker-proxy) on the host, the server's smaps_rollup: see memory.ts. */
+  override async memoryReading(instance: DockerInstance): Promise<MemoryReading> {
+    return readDockerMemory(this.docker, instance.containerId);
+  }
+
+  /** Server phase lines from the container's logs (host clock, ±1 ms): see log-phases.ts. */
+  override async startupPhases(instance: DockerInstance): Promise<PhaseTimeline> {
+    return dockerStartupPhases(this.docker, instance.containerId, instance.lifecycle);
+  }
+
+  /** Changes the running container's cpuset (docker update --cpuset-cpus). */
+  override async pinCpus(instance: DockerInstance, cpus: string): Promise<void> {
+    await this.docker.getContainer(instance.containerId).update({ CpusetCpus: cpus });
+  }
+
+  /** `docker exec <id> true` through the Engine API, `count` times. */
+  override async execRoundTripMs(instance: DockerInstance, count: number): Promise<number[]> {
+    const container = this.docker.getContainer(instance.containerId);
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      const exec = await container.exec({ Cmd: ['true'], AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      await new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+        stream.resume();
+      });
+      out.push(performance.now() - t0);
+    }
+    return out;
+  }
+
+  /** `docker commit` of the container (filesystem only): see commit-snapshot.ts. */
+  override async snapshot(instance: DockerInstance): Promise<Snapshot> {
+    if (!this.image) throw new BenchError('internal', 'DockerPlatform.snapshot before prepare');
+    return commitContainer(this.docker, {
+      platformName: this.name, runId: instance.runId, instanceId: instance.id, containerId: instance.containerId,
+      baseImage: this.image, network: this.config.network,
+    });
+  }
+
+  /** A new container from the committed image. */
+  protected override async doRestore(_snapshot: Snapshot, variant: SnapshotVariant, spec: InstanceSpec, lifecycle: Lifecycle): Promise<DockerInstance> {
+    const image = variant.handle.image;
+    if (typeof image !== 'string') throw new BenchError('internal', `docker restore: snapshot variant ${variant.name} has no image`);
+    return this.startContainer(image, spec, lifecycle, { image: image.slice(0, 19) });
+  }
+
+  override async removeSnapshot(snapshot: Snapshot): Promise<void> {
+    await removeCommit(this.docker, snapshot);
+  }
+}

@@ -1,0 +1,257 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type Dockerode from 'dockerode';
+import { BenchError, messageOf } from '../../errors.js';
+import { GUEST_SERVER } from '../../workload/contract.js';
+import {
+  type CgroupMemory,
+  cgroupV1Memory,
+  cgroupV2Memory,
+  describeArgv,
+  listPids,
+  parseMemoryStat,
+  readCmdline,
+  readPpid,
+  readProcessMemory,
+  resolveMemoryCgroup,
+} from '../host/proc-memory.js';
+import type { MemoryReading, ProcessMemory, WorkloadMemory } from '../memory-reading.js';
+
+/**
+ * Host memory of one Docker container (definition: src/measure/memory.ts):
+ *
+ *  1. `docker inspect` → State.Pid (the container's main process), network mode, published ports.
+ *  2. /proc/<pid>/cgroup + /proc/self/mountinfo → the memory cgroup directory
+ *     (cgroup v1 memory hierarchy if present, else the v2 unified one).
+ *  3. v1: memory.stat, memory.usage_in_bytes, memory.kmem.usage_in_bytes;
+ *     v2: memory.stat, memory.current.
+ *  4. cgroup.procs → smaps_rollup of every process in the container (Σ Pss_File:
+ *     the file pages they keep mapped, which the cgroup may not be charged for:
+ *     page cache is charged to whoever faulted it in first).
+ *  5. containerd-shim = parent of the main pid (checked by its argv; else found by `-id <container id>`).
+ *  6. docker-proxy: processes whose argv is docker-proxy … -host-port <P> for a published port P
+ *     (only off host networking).
+ *  7. The workload: the process in the container whose argv names the server script.
+ */
+
+const SHIM_PREFIX = 'containerd-shim';
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new BenchError('infrastructure', `memory reading: cannot read ${path}: ${messageOf(cause)}`, { cause });
+  }
+}
+
+async function readOptionalNumber(path: string): Promise<number | null> {
+  try {
+    const v = Number((await readFile(path, 'utf8')).trim());
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+const isShim = (argv: string[] | null) => !!argv?.[0] && basename(argv[0]).startsWith(SHIM_PREFIX);
+
+/** Value following `flag` in argv. */
+function argAfter(argv: string[], flag: string): string | undefined {
+  const i = argv.indexOf(flag);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/** Published host ports of a container (NetworkSettings.Ports), as numbers. */
+export function publishedHostPorts(ports: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null | undefined): number[] {
+  const out = new Set<number>();
+  for (const bindings of Object.values(ports ?? {})) {
+    for (const b of bindings ?? []) {
+      const p = Number(b.HostPort);
+      if (Number.isInteger(p) && p > 0) out.add(p);
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** True for a docker-proxy argv forwarding one of `hostPorts` (to `containerIps`, when known). */
+export function isDockerProxyFor(argv: string[], hostPorts: number[], containerIps: string[]): boolean {
+  if (!argv[0] || basename(argv[0]) !== 'docker-proxy') return false;
+  const hp = Number(argAfter(argv, '-host-port'));
+  if (!hostPorts.includes(hp)) return false;
+  const cip = argAfter(argv, '-container-ip');
+  return containerIps.length === 0 || cip === undefined || containerIps.includes(cip);
+}
+
+async function readCgroup(dir: string, version: 1 | 2): Promise<CgroupMemory> {
+  const stat = parseMemoryStat(await readText(`${dir}/memory.stat`));
+  try {
+    if (version === 1) {
+      const usage = await readOptionalNumber(`${dir}/memory.usage_in_bytes`);
+      if (usage === null) throw new BenchError('infrastructure', `no ${dir}/memory.usage_in_bytes`);
+      return cgroupV1Memory(stat, usage, await readOptionalNumber(`${dir}/memory.kmem.usage_in_bytes`));
+    }
+    const current = await readOptionalNumber(`${dir}/memory.current`);
+    if (current === null) throw new BenchError('infrastructure', `no ${dir}/memory.current (memory controller not enabled there?)`);
+    return cgroupV2Memory(stat, current);
+  } catch (cause) {
+    if (cause instanceof BenchError) throw cause;
+    throw new BenchError('infrastructure', `memory reading: ${messageOf(cause)}`, { cause });
+  }
+}
+
+export async function readDockerMemory(docker: Dockerode, containerId: string): Promise<MemoryReading> {
+  const notes: string[] = [];
+  let info: Dockerode.ContainerInspectInfo;
+  try {
+    info = await docker.getContainer(containerId).inspect();
+  } catch (cause) {
+    throw new BenchError('infrastructure', `memory reading: docker inspect ${containerId.slice(0, 12)}: ${messageOf(cause)}`, { cause });
+  }
+  const pid = info.State?.Pid ?? 0;
+  if (!info.State?.Running || !pid) {
+    throw new BenchError('infrastructure', `memory reading: container ${containerId.slice(0, 12)} is not running (${info.State?.Status ?? '?'})`);
+  }
+  const id = info.Id;
+
+  // The memory cgroup, from the main process's own cgroup membership.
+  const procCgroup = await readText(`/proc/${pid}/cgroup`);
+  const mountinfo = await readText('/proc/self/mountinfo');
+  const loc = resolveMemoryCgroup(procCgroup, mountinfo);
+  if (!loc) {
+    throw new BenchError('infrastructure', `memory reading: no memory cgroup found for pid ${pid} (/proc/${pid}/cgroup: ${procCgroup.trim().replace(/\n/g, ' | ')})`);
+  }
+  if (!loc.cgroupPath.includes(id)) notes.push(`cgroup path ${loc.cgroupPath} does not name container ${id.slice(0, 12)}`);
+  const cg = await readCgroup(loc.dir, loc.version);
+
+  // Every process in the container.
+  const procsText = await readText(`${loc.dir}/cgroup.procs`);
+  const pids = procsText.split('\n').filter((l) => /^[0-9]+$/.test(l.trim())).map(Number);
+  const procs: ProcessMemory[] = [];
+  const argvs = new Map<number, string[] | null>();
+  for (const p of pids) {
+    const m = await readProcessMemory(p);
+    if (m) procs.push(m);
+    argvs.set(p, await readCmdline(p));
+  }
+
+  // The workload server process.
+  const serverPid =
+    [pid, ...pids].find((p) => (argvs.get(p) ?? []).includes(GUEST_SERVER)) ?? null;
+  let workloadProc = procs.find((p) => p.pid === (serverPid ?? pid)) ?? null;
+  if (serverPid === null) notes.push(`no process in the container runs ${GUEST_SERVER}; the main pid ${pid} stands for the workload`);
+  if (!workloadProc) workloadProc = await readProcessMemory(pid);
+  if (!workloadProc) throw new BenchError('infrastructure', `memory reading: cannot read /proc/${pid}/smaps_rollup (container exited?)`);
+  const workload: WorkloadMemory = { ...workloadProc, seenFrom: 'host' };
+
+  // Σ Pss_File over the container's processes.
+  let mappedFilePss = 0;
+  let pssFileMissing = false;
+  for (const p of procs) {
+    if (p.pssFileBytes === null) pssFileMissing = true;
+    else mappedFilePss += p.pssFileBytes;
+  }
+  if (pssFileMissing) {
+    notes.push('this kernel reports no Pss_File: mapped file pages counted as the cgroup mapped_file instead');
+    mappedFilePss = cg.mappedFileBytes;
+  }
+
+  // containerd-shim and docker-proxy.
+  const hostProcs: ProcessMemory[] = [];
+  let allArgv: Map<number, string[] | null> | null = null;
+  const scanAll = async () => {
+    if (allArgv) return allArgv;
+    allArgv = new Map();
+    for (const p of await listPids()) allArgv.set(p, await readCmdline(p));
+    return allArgv;
+  };
+  let shimPid: number | null = null;
+  const ppid = await readPpid(pid);
+  if (ppid && isShim(await readCmdline(ppid))) shimPid = ppid;
+  else {
+    for (const [p, argv] of await scanAll()) {
+      if (isShim(argv) && argv && argAfter(argv, '-id') === id) shimPid = p;
+    }
+    notes.push(`parent ${ppid ?? '?'} of pid ${pid} is not a ${SHIM_PREFIX}; ${shimPid ? `found ${shimPid} by -id` : 'no shim found'}`);
+  }
+  let shimPss = 0;
+  let shimNote = 'none found';
+  if (shimPid) {
+    const m = await readProcessMemory(shimPid);
+    if (m) {
+      hostProcs.push(m);
+      shimPss = m.pssBytes;
+      shimNote = `pid ${shimPid}`;
+    }
+  }
+
+  const networkMode = info.HostConfig?.NetworkMode ?? '?';
+  const hostPorts = networkMode === 'host' ? [] : publishedHostPorts(info.NetworkSettings?.Ports);
+  const ips = Object.values(info.NetworkSettings?.Networks ?? {})
+    .map((n) => n.IPAddress)
+    .filter((ip): ip is string => !!ip);
+  let proxyPss: number | null = null;
+  let proxyNote = 'not applicable (host network or no published port)';
+  if (hostPorts.length) {
+    proxyPss = 0;
+    const found: number[] = [];
+    for (const [p, argv] of await scanAll()) {
+      if (argv && isDockerProxyFor(argv, hostPorts, ips)) {
+        const m = await readProcessMemory(p);
+        if (m) {
+          hostProcs.push(m);
+          proxyPss += m.pssBytes;
+          found.push(p);
+        }
+      }
+    }
+    proxyNote = found.length ? `pid(s) ${found.join(', ')} for host port(s) ${hostPorts.join(', ')}` : 'none found (userland proxy disabled?)';
+    if (!found.length) notes.push(`published port(s) ${hostPorts.join(', ')} but no docker-proxy process found`);
+  }
+
+  let kernel = cg.kernelBytes;
+  if (kernel === null) {
+    notes.push('cgroup reports no kernel memory; counted as 0');
+    kernel = 0;
+  }
+  const counted: Record<string, number> = {
+    cgroupAnon: cg.anonBytes,
+    cgroupKernel: kernel,
+    cgroupShmem: cg.shmemBytes,
+    mappedFilePss,
+    shimPss,
+  };
+  if (proxyPss !== null) counted.proxyPss = proxyPss;
+  const attributableBytes = Object.values(counted).reduce((a, b) => a + b, 0);
+  const sum = (f: (p: ProcessMemory) => number) => procs.reduce((a, p) => a + f(p), 0);
+
+  const method = [
+    `cgroup v${cg.version} ${loc.dir} (from /proc/${pid}/cgroup): ${cg.version === 1 ? 'memory.stat, memory.usage_in_bytes, memory.kmem.usage_in_bytes' : 'memory.stat, memory.current'} [${cg.source}]`,
+    `mappedFilePss = Σ Pss_File of /proc/{${pids.join(',')}}/smaps_rollup (cgroup.procs)`,
+    `workload = /proc/${workload.pid}/smaps_rollup on the host (${describeArgv(argvs.get(workload.pid) ?? null, 60)})`,
+    `shim = ${SHIM_PREFIX} ${shimNote}`,
+    `docker-proxy: ${proxyNote}`,
+    `network ${networkMode}`,
+  ].join('; ');
+
+  return {
+    kind: 'docker',
+    method,
+    takenAtEpochMs: Date.now(),
+    host: {
+      attributableBytes,
+      counted,
+      pageCacheBytes: cg.pageCacheBytes,
+      info: {
+        cgroupUsage: cg.usageBytes,
+        cgroupMappedFile: cg.mappedFileBytes,
+        containerRss: sum((p) => p.rssBytes),
+        containerPss: sum((p) => p.pssBytes),
+        containerPssAnon: sum((p) => p.pssAnonBytes ?? 0),
+        containerAnonHugePages: sum((p) => p.anonHugePagesBytes),
+      },
+      processes: hostProcs,
+    },
+    workload,
+    notes,
+  };
+}

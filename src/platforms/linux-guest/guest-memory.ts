@@ -1,0 +1,81 @@
+import { basename } from 'node:path';
+import { BenchError, messageOf } from '../../errors.js';
+import { GUEST_SERVER } from '../../workload/contract.js';
+import { describeArgv, parseMeminfo, parseSmapsRollup, processMemoryFrom } from '../host/proc-memory.js';
+import type { WorkloadMemory } from '../memory-reading.js';
+import { connectSsh, type SshSession } from './ssh.js';
+
+/**
+ * The workload server's memory as seen inside a Linux guest, over SSH
+ * (127.0.0.1:<port>, the instance key): list /proc/[0-9]*\/cmdline, pick the
+ * process whose argv has the server script as an argument, and read its
+ * /proc/<pid>/smaps_rollup (and the guest's /proc/meminfo for context).
+ * PSS here counts guest-physical pages.
+ */
+
+const MARK = '@@vmbench-mem';
+
+/** One shell line: every guest pid with its raw (NUL-separated) cmdline, each after a marker line. */
+export const GUEST_LIST_COMMAND = `for d in /proc/[0-9]*; do printf '\\n${MARK} %s\\n' "\${d#/proc/}"; cat "$d/cmdline" 2>/dev/null; done; printf '\\n'`;
+
+/** Parse GUEST_LIST_COMMAND's output into pid → argv. */
+export function parseGuestProcessList(stdout: string): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  const parts = stdout.split(`\n${MARK} `);
+  for (const part of parts.slice(1)) {
+    const nl = part.indexOf('\n');
+    if (nl < 0) continue;
+    const pid = Number(part.slice(0, nl));
+    if (!Number.isInteger(pid)) continue;
+    let raw = part.slice(nl + 1);
+    if (raw.endsWith('\n')) raw = raw.slice(0, -1);
+    const argv = raw.split('\0');
+    if (argv.length && argv[argv.length - 1] === '') argv.pop();
+    out.set(pid, argv);
+  }
+  return out;
+}
+
+/** The guest's workload server: an argv that has the server script as one whole argument (not a shell mentioning it). */
+export function findServerPid(procs: Map<number, string[]>, script = GUEST_SERVER): number | null {
+  const hits = [...procs].filter(([, argv]) => argv.slice(1).includes(script) && !!argv[0] && basename(argv[0]).startsWith('node'));
+  hits.sort((a, b) => a[0] - b[0]);
+  return hits[0]?.[0] ?? null;
+}
+
+/** The guest server's smaps_rollup figures and the guest's /proc/meminfo. */
+export async function readGuestServerMemory(
+  target: { port: number; privateKeyPath: string },
+  timeoutMs: number,
+): Promise<{ workload: WorkloadMemory; meminfo: Record<string, number> }> {
+  let ssh: SshSession | null = null;
+  let workload: WorkloadMemory;
+  let meminfo: Record<string, number> = {};
+  try {
+    ssh = await connectSsh({ port: target.port, privateKeyPath: target.privateKeyPath, timeoutMs });
+    const list = await ssh.exec(GUEST_LIST_COMMAND, { timeoutMs });
+    const procs = parseGuestProcessList(list.stdout);
+    const serverPid = findServerPid(procs);
+    if (serverPid === null) {
+      throw new BenchError(
+        'infrastructure',
+        `memory reading: no process running ${GUEST_SERVER} inside the guest (${procs.size} processes listed)`,
+      );
+    }
+    const read = await ssh.exec(`cat /proc/${serverPid}/smaps_rollup && echo ${MARK} && cat /proc/meminfo`, { timeoutMs });
+    if (read.code !== 0) {
+      throw new BenchError('infrastructure', `memory reading: guest cat /proc/${serverPid}/smaps_rollup failed (exit ${read.code}): ${read.stderr.trim()}`);
+    }
+    const [rollupText, meminfoText = ''] = read.stdout.split(`${MARK}\n`);
+    const rollup = parseSmapsRollup(rollupText ?? '');
+    workload = { ...processMemoryFrom(serverPid, describeArgv(procs.get(serverPid) ?? null), rollup), seenFrom: 'guest-ssh' };
+    meminfo = parseMeminfo(meminfoText);
+  } catch (err) {
+    if (err instanceof BenchError) throw err;
+    throw new BenchError('infrastructure', `memory reading inside the guest failed: ${messageOf(err)}`, { cause: err });
+  } finally {
+    ssh?.dispose();
+  }
+
+  return { workload, meminfo };
+}

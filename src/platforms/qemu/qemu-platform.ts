@@ -1,0 +1,368 @@
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { BenchError, messageOf } from '../../errors.js';
+import type { Artifact } from '../../workload/artifact.js';
+import { SERVER_PORT_INSIDE } from '../../workload/contract.js';
+import { parsePhaseLines } from '../../workload/phase-lines.js';
+import { isPortFree, LOOPBACK, pickFreePort } from '../host/ports.js';
+import { pinProcess } from '../host/pin.js';
+import { ConsolePhaseRecorder, followConsolePhases, qemuStartupPhases, stopConsolePhases } from '../linux-guest/console-phases.js';
+import { ConsoleTail, waitForLine } from '../linux-guest/console.js';
+import { assertVmArtifactFiles, sshTrueRoundTrips } from '../linux-guest/guest.js';
+import { buildKernelCmdline } from '../linux-guest/kernel-cmdline.js';
+import { connectSsh, type SshSession, writeSshKeyPair } from '../linux-guest/ssh.js';
+import type { MemoryReading } from '../memory-reading.js';
+import { Platform, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../platform.js';
+import type { Snapshot, SnapshotVariant } from '../snapshot.js';
+import type { PhaseTimeline } from '../timeline.js';
+import { resolveAccelerator, type ResolvedAccel } from './accel.js';
+import { buildQemuArgs, hostCpuKhz, type Machine, resolveMachine, TCG_TB_SIZE_MIB } from './args.js';
+import { removeQemuRunDir } from './gc.js';
+import { attachChild, checkId, childOf, consoleExcerpt, killQemu, MARKER_FILE, type QemuInstance, spawnQemu, waitExit } from './instance.js';
+import { readQemuMemory } from './memory.js';
+import { removeQemuSnapshot, restoreQemuSnapshot, takeQemuSnapshot } from './migrate-snapshot.js';
+import { belongsToRun, isAlive, killPids, listVmbenchQemuProcesses, vmName } from './procs.js';
+import { QmpClient } from './qmp.js';
+import { findQemuTools, type QemuTools } from './tools.js';
+
+export type { QemuInstance } from './instance.js';
+
+/**
+ * QEMU/KVM-or-TCG substrate: one VM per instance, booted directly from the
+ * artifact's kernel + initramfs with a per-instance qcow2 overlay on the
+ * artifact's disk and QEMU user networking forwarding 127.0.0.1 ports (the
+ * scratch layout is in instance.ts). The scenario's values arrive validated
+ * (src/scenario/schema.ts): nothing here re-checks them.
+ */
+
+export type QemuPlatformConfig = {
+  cpus: number;
+  memoryBytes: number;
+  accel: 'auto' | 'kvm' | 'tcg';
+  machine: 'auto' | 'microvm' | 'pc' | 'q35';
+  bootTimeoutMs: number;
+};
+
+export interface QemuPlatformContext {
+  cacheDir: string;
+  log?: (line: string) => void;
+}
+
+const GRACEFUL_STOP_MS = 3000;
+const CONSOLE_TAIL_LINES = 20;
+
+/** What prepare() learnt; launch() and restore() need all of it. */
+interface Prepared {
+  artifact: Artifact;
+  tools: QemuTools;
+  accel: ResolvedAccel;
+  machine: Machine;
+}
+
+export class QemuPlatform extends Platform<QemuInstance> {
+  readonly kind = 'qemu' as const;
+  get cpus(): number {
+    return this.config.cpus;
+  }
+  private prepared: Prepared | undefined;
+  private readonly hostKhz: number | null;
+  private readonly cacheDir: string;
+
+  constructor(
+    name: string,
+    readonly config: QemuPlatformConfig,
+    private readonly ctx: QemuPlatformContext,
+  ) {
+    super(name);
+    this.cacheDir = resolve(ctx.cacheDir);
+    this.hostKhz = hostCpuKhz();
+  }
+
+  private log(line: string): void {
+    this.ctx.log?.(`[${this.name}] ${line}`);
+  }
+
+  get memoryMiB(): number {
+    return Math.floor(this.config.memoryBytes / 2 ** 20);
+  }
+
+  private need(): Prepared {
+    if (!this.prepared) throw new BenchError('internal', `QemuPlatform ${this.name} used before prepare()`);
+    return this.prepared;
+  }
+
+  async prepare(artifact: Artifact): Promise<PlatformFacts> {
+    const tools = await findQemuTools();
+    await assertVmArtifactFiles(artifact);
+    const probeMachine: Machine = this.config.machine === 'auto' ? 'microvm' : this.config.machine;
+    const accel = await resolveAccelerator(this.config.accel, {
+      kernel: artifact.vm.kernel,
+      cacheDir: this.cacheDir,
+      machine: probeMachine,
+      qemuSystem: tools.qemuSystem,
+      qemuVersion: tools.versionLine,
+      log: (l) => this.log(l),
+    });
+    const machine = resolveMachine(this.config.machine, accel.accel);
+    this.prepared = { artifact, tools, accel, machine };
+    this.log(`qemu ${tools.version}, accel ${accel.accel} (${accel.reason}), machine ${machine}`);
+    const facts: PlatformFacts = {
+      qemuVersion: tools.version,
+      qemuVersionLine: tools.versionLine,
+      accel: accel.accel,
+      accelReason: accel.reason,
+      accelProbeCached: accel.probe?.cached ?? null,
+      accelProbeMs: accel.probe ? Math.round(accel.probe.durationMs) : null,
+      cpuModel: accel.cpu,
+      machine,
+      kernelVersion: artifact.vm.kernelVersion,
+      cpus: this.config.cpus,
+      memoryMiB: this.memoryMiB,
+      hostKhz: this.hostKhz,
+      network: 'user-hostfwd',
+    };
+    if (accel.accel === 'tcg') facts.tcgTbSizeMiB = TCG_TB_SIZE_MIB;
+    return facts;
+  }
+
+  scratchDirOf(runId: string, instanceId: string): string {
+    return join(this.cacheDir, 'runs', runId, instanceId);
+  }
+
+  /** A fresh scratch dir with its marker, so a crash leaves something `bench gc` recognises. */
+  async makeScratchDir(runId: string, instanceId: string): Promise<string> {
+    const dir = this.scratchDirOf(runId, instanceId);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, MARKER_FILE),
+      `${JSON.stringify({ platform: 'qemu', name: this.name, runId, instanceId, createdAt: new Date().toISOString() })}\n`,
+    );
+    return dir;
+  }
+
+  protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<QemuInstance> {
+    const { artifact, tools, accel, machine } = this.need();
+    checkId('runId', spec.runId);
+    checkId('instanceId', spec.instanceId);
+    if (!(await isPortFree(spec.port))) {
+      throw new BenchError('infrastructure', `host port ${LOOPBACK}:${spec.port} is already in use`);
+    }
+    const scratchDir = await this.makeScratchDir(spec.runId, spec.instanceId);
+    const name = vmName(spec.runId, spec.instanceId);
+    const overlay = join(scratchDir, 'overlay.qcow2');
+    const consoleLog = join(scratchDir, 'console.log');
+    const qmpSocket = join(scratchDir, 'qmp.sock');
+    const pidfile = join(scratchDir, 'qemu.pid');
+
+    try {
+      const keys = await writeSshKeyPair(scratchDir, 'id_ed25519', name);
+      const cmdline = buildKernelCmdline({
+        guestPort: SERVER_PORT_INSIDE,
+        threads: spec.threads,
+        modelName: spec.modelName,
+        authorizedKey: keys.publicKeyLine,
+        // microvm under TCG with contended CPUs cannot calibrate its clock without it.
+        tscKhz: machine === 'microvm' ? this.hostKhz : null,
+      });
+      const failures: string[] = [];
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        for (const f of [overlay, consoleLog, qmpSocket, pidfile]) await rm(f, { force: true });
+        await this.createOverlay(tools, artifact.vm.disk, overlay);
+        const sshPort = await pickFreePort([spec.port]);
+        const args = buildQemuArgs({
+          name, machine, accel: accel.accel, cpu: accel.cpu, cpus: this.config.cpus, memoryMiB: this.memoryMiB,
+          kernel: artifact.vm.kernel, initrd: artifact.vm.initrd, cmdline, disk: overlay, consoleLog, qmpSocket, pidfile,
+          hostPort: spec.port, guestPort: SERVER_PORT_INSIDE, sshPort,
+        });
+        this.log(`${name}: attempt ${attempt}: ${tools.qemuSystem} ${args.join(' ')}`);
+        const bootT0 = performance.now();
+        const child = await spawnQemu(tools.qemuSystem, args);
+        this.mark(lifecycle, 'created');
+        const tail = new ConsoleTail(consoleLog);
+        const phaseRecorder = new ConsolePhaseRecorder(tail); // arrival times of phase lines
+        let failure: string | null = null;
+        let pid = child.child.pid ?? 0;
+        try {
+          child.qmp = await QmpClient.connectWithRetry(qmpSocket, this.config.bootTimeoutMs, () => !child.exited);
+          const st = await child.qmp.queryStatus();
+          if (!st.running) throw new BenchError('infrastructure', `QEMU status is '${st.status}', not running`);
+          pid = await readPid(pidfile, pid);
+          this.mark(lifecycle, 'started');
+          const left = this.config.bootTimeoutMs - (performance.now() - bootT0);
+          const seen = await waitForLine(tail, (l) => (parsePhaseLines([l])[0]?.phase === 'init' ? true : null), {
+            timeoutMs: Math.max(0, left),
+            abort: () => (child.exited ? `qemu exited (${child.exitInfo ?? '?'})` : null),
+          });
+          if (!seen.ok) {
+            const last = tail.lastLines(1)[0];
+            const printed = last === undefined ? 'guest printed nothing' : `last console line: ${last.slice(0, 160)}`;
+            failure = child.exited
+              ? `${seen.reason} before VMBENCH_PHASE init; ${printed}`
+              : `no VMBENCH_PHASE init within the ${(this.config.bootTimeoutMs / 1000).toFixed(1)} s boot timeout; ${printed}`;
+          }
+        } catch (err) {
+          failure = child.exited ? `qemu exited (${child.exitInfo ?? '?'})` : messageOf(err);
+        }
+        if (failure === null) {
+          const initLine = parsePhaseLines(tail.lastLines(200)).find((p) => p.phase === 'init');
+          const facts: Record<string, string | number | boolean> = {
+            pid, accel: accel.accel, cpuModel: accel.cpu, machine, cpus: this.config.cpus, memoryMiB: this.memoryMiB,
+            sshPort, hostPort: spec.port, guestPort: SERVER_PORT_INSIDE, consoleLog, overlay, scratchDir,
+            network: 'user-hostfwd', bootAttempts: attempt, qemuVersion: tools.version, vmName: name,
+          };
+          if (failures.length) facts.firstAttemptFailure = failures.join(' | ');
+          if (initLine?.uptimeS !== undefined) facts.initUptimeS = initLine.uptimeS;
+          const inst: QemuInstance = {
+            id: spec.instanceId, platformName: this.name, kind: 'qemu', baseUrl: `http://${LOOPBACK}:${spec.port}`, lifecycle, facts,
+            runId: spec.runId, pid, accel: accel.accel, machine, sshPort, hostPort: spec.port, guestPort: SERVER_PORT_INSIDE,
+            consoleLog, overlay, scratchDir, privateKeyPath: keys.privateKeyPath, qmpSocket,
+          };
+          attachChild(inst, child);
+          followConsolePhases(inst, phaseRecorder, () => child.exited);
+          this.log(`${name}: started (pid ${pid}, ssh ${sshPort}, attempt ${attempt})`);
+          return inst;
+        }
+
+        // Failed attempt: gather evidence, kill, maybe retry.
+        await tail.poll();
+        const lines = tail.lastLines(CONSOLE_TAIL_LINES);
+        const stderr = child.stderr.trim().split('\n').slice(-5).join(' / ');
+        failures.push(`attempt ${attempt}: ${failure}${stderr ? ` [qemu stderr: ${stderr}]` : ''}`);
+        this.log(`${name}: boot attempt ${attempt} failed: ${failure}`);
+        await killQemu(child);
+        if (attempt === 2) {
+          throw new BenchError(
+            'infrastructure',
+            `VM ${name} did not boot (${failures.join('; ')}). Last ${CONSOLE_TAIL_LINES} console lines:\n${consoleExcerpt(lines)}`,
+            { hint: "the boot timeout is the platform's boot_timeout; under TCG with contended CPUs boots are slower" },
+          );
+        }
+      }
+      throw new BenchError('internal', 'unreachable');
+    } catch (err) {
+      await rm(scratchDir, { recursive: true, force: true }).catch(() => undefined);
+      await this.removeRunDirIfEmpty(spec.runId);
+      throw err;
+    }
+  }
+
+  private async createOverlay(tools: QemuTools, base: string, overlay: string): Promise<void> {
+    try {
+      await execa(tools.qemuImg, ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', resolve(base), overlay], { timeout: 30_000 });
+    } catch (err) {
+      throw new BenchError('infrastructure', `qemu-img create overlay on ${base} failed: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  protected async doStop(inst: QemuInstance): Promise<void> {
+    const child = childOf(inst);
+    let method = 'gone';
+    await stopConsolePhases(inst);
+    try {
+      // Killed from outside (cleanupRun): let the exit be reaped before deciding.
+      if (child && !child.exited && !isAlive(inst.pid)) await waitExit(child, 2000);
+      if (child && !child.exited && inst.restored) {
+        method = await killQemu(child);
+      } else if (child && !child.exited) {
+        const deadline = performance.now() + GRACEFUL_STOP_MS;
+        let ssh: SshSession | null = null;
+        try {
+          ssh = await connectSsh({ port: inst.sshPort, privateKeyPath: inst.privateKeyPath, timeoutMs: 1500, attemptTimeoutMs: 1500 });
+          await ssh.fire('poweroff', 300);
+          method = 'ssh-poweroff';
+        } catch (err) {
+          this.log(`${inst.facts.vmName}: ssh poweroff not possible (${messageOf(err)}); trying ACPI powerdown`);
+          await child.qmp?.execute('system_powerdown', undefined, 500).catch(() => undefined);
+          method = 'system_powerdown';
+        }
+        // What was asked of the guest; stopMethod below says how it actually ended.
+        inst.facts.stopRequest = method;
+        const graceful = await waitExit(child, Math.max(0, deadline - performance.now()));
+        ssh?.dispose();
+        if (!graceful) method = await killQemu(child);
+      } else if (!child && isAlive(inst.pid)) {
+        // Not launched by this process (should not happen): kill by pid.
+        await killPids([inst.pid]);
+        method = 'kill';
+      }
+    } finally {
+      child?.qmp?.close();
+      inst.facts.stopMethod = method;
+      await rm(inst.scratchDir, { recursive: true, force: true });
+      await this.removeRunDirIfEmpty(inst.runId);
+    }
+  }
+
+  private async removeRunDirIfEmpty(runId: string): Promise<void> {
+    await rmdir(join(this.cacheDir, 'runs', runId)).catch(() => undefined);
+  }
+
+  /** QEMU's PSS on the host, the server's smaps_rollup inside the guest over SSH: see memory.ts. */
+  override async memoryReading(instance: QemuInstance): Promise<MemoryReading> {
+    return readQemuMemory(instance);
+  }
+
+  /** taskset on every thread of the QEMU process (vCPUs, I/O threads). */
+  override async pinCpus(instance: QemuInstance, cpus: string): Promise<void> {
+    await pinProcess(instance.pid, cpus);
+  }
+
+  /** `true` over one SSH connection into the guest, `count` times (connection set-up not included). */
+  override async execRoundTripMs(instance: QemuInstance, count: number): Promise<number[]> {
+    return sshTrueRoundTrips(await connectInstanceSsh(instance), count);
+  }
+
+  /** Stop the vCPUs and migrate the VM's state to a file: see migrate-snapshot.ts. */
+  override async snapshot(instance: QemuInstance): Promise<Snapshot> {
+    const qmp = childOf(instance)?.qmp;
+    if (!qmp) throw new BenchError('internal', `snapshot: ${instance.id} has no QMP connection (not launched by this process)`);
+    const dir = await this.makeScratchDir(instance.runId, `${instance.id}-snap`);
+    return takeQemuSnapshot(this.name, instance, qmp, dir, (l) => this.log(l));
+  }
+
+  /** The same argv with `-incoming` from the snapshot's file: see migrate-snapshot.ts. */
+  protected override async doRestore(snapshot: Snapshot, variant: SnapshotVariant, spec: InstanceSpec, lifecycle: Lifecycle): Promise<QemuInstance> {
+    checkId('instanceId', spec.instanceId);
+    const scratchDir = await this.makeScratchDir(spec.runId, spec.instanceId);
+    try {
+      return await restoreQemuSnapshot({ platformName: this.name, snapshot, variant, spec, lifecycle, scratchDir, log: (l) => this.log(l) });
+    } catch (err) {
+      await rm(scratchDir, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  override async removeSnapshot(snapshot: Snapshot): Promise<void> {
+    await removeQemuSnapshot(snapshot);
+    await this.removeRunDirIfEmpty(snapshot.runId);
+  }
+
+  /** Console arrival times of the phase lines (host monotonic, ≤ 20 ms late): see linux-guest/console-phases.ts. */
+  override async startupPhases(instance: QemuInstance): Promise<PhaseTimeline> {
+    return qemuStartupPhases(instance);
+  }
+
+  async cleanupRun(runId: string): Promise<void> {
+    checkId('runId', runId);
+    const procs = (await listVmbenchQemuProcesses()).filter((p) => belongsToRun(p, runId));
+    if (procs.length) {
+      this.log(`cleanup ${runId}: killing ${procs.map((p) => `${p.name}(${p.pid})`).join(', ')}`);
+      const left = await killPids(procs.map((p) => p.pid));
+      if (left.length) throw new BenchError('infrastructure', `could not kill qemu process(es) ${left.join(', ')}`);
+    }
+    await removeQemuRunDir(join(this.cacheDir, 'runs', runId));
+  }
+}
+
+/** The pid QEMU wrote to its pidfile (the spawned pid otherwise). */
+export async function readPid(pidfile: string, fallback: number): Promise<number> {
+  const text = (await readFile(pidfile, 'utf8').catch(() => '')).trim();
+  return /^[0-9]+$/.test(text) ? Number(text) : fallback;
+}
+
+/** An SSH session to the instance's guest (root, its per-instance key). */
+export async function connectInstanceSsh(instance: Pick<QemuInstance, 'sshPort' | 'privateKeyPath'>, timeoutMs = 30_000): Promise<SshSession> {
+  return connectSsh({ port: instance.sshPort, privateKeyPath: instance.privateKeyPath, timeoutMs });
+}

@@ -1,0 +1,127 @@
+import type { Described, Interval } from '../stats/describe.js';
+import type { Environment } from './environment.js';
+import type { SampleParams } from './sample.js';
+
+export type RunStatus = 'preparing' | 'running' | 'completed' | 'failed' | 'interrupted';
+
+/** The run.json schema this build writes; results/read-run.ts also reads the versions before it. */
+export const RUN_SCHEMA_VERSION = 2;
+
+/**
+ * One series of a run: a metric at one set of parameters on one platform.
+ * `metric` is the series' display name, derived from `base` and `params`
+ * (metricLabel: "throughput@c=4"); consumers that need a parameter read
+ * `params`, never the name.
+ */
+export interface MetricSummary {
+  metric: string;
+  /** The metric without parameters ("throughput"). */
+  base: string;
+  params?: SampleParams;
+  platform: string;
+  kind: string;
+  unit: string;
+  /** n, median, mean, stdev, min, max, p5, p95, bootstrap 95 % CI of the median, outliers. */
+  summary: Described | null;
+}
+
+export interface RatioRow {
+  /** The series' display name, as in MetricSummary. */
+  metric: string;
+  base: string;
+  params?: SampleParams;
+  numerator: string;
+  denominator: string;
+  /** median(numerator) ÷ median(denominator). */
+  ratio: number | null;
+  /** Bootstrap 95 % CI of that ratio (null when a group has n < 2). */
+  ratioCI: Interval | null;
+  /** Two-sided p-value of the test below; null when undefined. */
+  p: number | null;
+  test: string | null;
+  /** Effect size in [-1, 1]: positive means the numerator's values tend to be larger. */
+  cliffsDelta: number | null;
+  /** p < 0.05. */
+  significant: boolean;
+}
+
+/** run.json: everything needed to re-render or compare a run later, samples aside. */
+export interface RunRecord {
+  schemaVersion: typeof RUN_SCHEMA_VERSION;
+  runId: string;
+  status: RunStatus;
+  scenarioFile: string;
+  scenario: unknown;
+  startedAt: string;
+  finishedAt: string | null;
+  environment: Environment;
+  artifact: {
+    id: string;
+    rootfsDigest: string;
+    dockerImage: string;
+    dockerImageBytes: number | null;
+    vmDiskBytes: number;
+    kernelBytes: number;
+    initrdBytes: number;
+    kernelVersion: string;
+    model: { name: string; source: string; sha256: string; bytes: number };
+  } | null;
+  plan: { order: string; seed: number; pollIntervalMs: number; steps: number };
+  /**
+   * Where the run's wall time went: the measured windows (each step from its
+   * first action to its last sample, launches of timed instances included)
+   * against everything else the harness did (build, prepare, stops, cleanup).
+   * Absent in records written before schema version 2.
+   */
+  timing?: RunTiming;
+  /** Proof that every substrate ran the same artifact and computed the same answer. */
+  identity: IdentityCheck | null;
+  /** The harness's own measuring cost on this host (poll round trip, timer lateness). */
+  calibration: HostCalibration | null;
+  summaries: MetricSummary[];
+  ratios: RatioRow[];
+  warnings: string[];
+  error: { kind: string; message: string } | null;
+}
+
+export interface IdentityCheck {
+  /** Platform whose output the others are compared with. */
+  reference: string;
+  tolerance: number;
+  agreed: boolean;
+  platforms: Array<{
+    platform: string;
+    /** Read by the server from /etc/vmbench/rootfs.sha256 inside the running instance. */
+    rootfsDigestInside: string | null;
+    outputShape: number[];
+    /** Top-5 class indices of each batch row. */
+    top5: number[][];
+    maxAbsDiff: number;
+    agree: boolean;
+    detail: string;
+  }>;
+}
+
+export interface RunTiming {
+  /** executeRun's start → end, ms. */
+  wallMs: number;
+  /** Σ of the steps' measured windows, ms. */
+  measuredMs: number;
+  /** wallMs − measuredMs: the harness's own cost (build, prepare, stops, cleanup), ms. */
+  overheadMs: number;
+  /** Instances launched (restores included). */
+  launches: number;
+  /** Measured window per measurement, ms. */
+  byMeasurement: Record<string, number>;
+}
+
+/** The harness's own measuring cost on this host (see src/measure/calibration.ts). */
+export interface HostCalibration {
+  pollIntervalMs: number;
+  /** One readiness probe against a trivial local server. */
+  pollRoundTripMs: { median: number; p99: number; n: number };
+  /** setTimeout(pollInterval) fires this much late (median). */
+  timerLatenessMs: { median: number; p99: number; n: number };
+  /** Worst-case error of a startup figure: interval + lateness + one probe round trip. */
+  resolutionMs: number;
+}

@@ -1,0 +1,58 @@
+import type { BenchError } from '../errors.js';
+import { formatPath, issuesError, type KeyPath, type LoadedScenario, type ScenarioIssue } from './load.js';
+import { formatBytes } from './units.js';
+
+/**
+ * Host preflight: the checks that depend on the machine a scenario runs on
+ * (everything else is the schema's). One function for `bench run` and
+ * `bench validate --host`; pure, over facts the caller gathered, so each
+ * problem still names file:line:column. Asking for more than the host has is
+ * the user's error (exit 2); a missing engine or device is the host's
+ * (exit 3).
+ */
+
+export interface HostFacts {
+  cpus: number;
+  memoryBytes: number;
+  /** Per engine the scenario needs: null when usable, else what is wrong. */
+  engines: Partial<Record<'docker' | 'qemu' | 'vagrant', string | null>>;
+  /** null when a usable GPU is present, else why not (only asked for device: gpu). */
+  gpu?: string | null;
+}
+
+const HINTS = {
+  input: 'give the platform what this host has (bench doctor shows it), or run the scenario on a larger host',
+  unsupported: 'run `npx bench doctor` for what this host can run and how to fix it',
+} as const;
+
+export function preflightIssues(loaded: LoadedScenario, host: HostFacts): { input: ScenarioIssue[]; unsupported: ScenarioIssue[] } {
+  const { scenario: s, file } = loaded;
+  const input: ScenarioIssue[] = [];
+  const unsupported: ScenarioIssue[] = [];
+  const add = (to: ScenarioIssue[], path: KeyPath, message: string) =>
+    to.push({ file, ...loaded.locate(path), path: formatPath(path), message });
+  s.platforms.forEach((p, i) => {
+    if (p.cpus > host.cpus) add(input, ['platforms', i, 'cpus'], `expected at most ${host.cpus} CPUs (all this host has), got ${p.cpus}`);
+    if (p.memory > host.memoryBytes) {
+      add(input, ['platforms', i, 'memory'], `expected at most ${formatBytes(host.memoryBytes)} (all this host has), got ${formatBytes(p.memory)}`);
+    }
+    const engine = host.engines[p.kind];
+    if (engine) add(unsupported, ['platforms', i, 'kind'], `this host cannot run ${p.kind} platforms: ${engine}`);
+  });
+  const budget = s.measurements.density?.memory_budget;
+  if (budget !== undefined && budget > host.memoryBytes) {
+    add(input, ['measurements', 'density', 'memory_budget'], `expected at most ${formatBytes(host.memoryBytes)} (all this host has), got ${formatBytes(budget)}`);
+  }
+  if (s.workload.device === 'gpu' && host.gpu) {
+    add(unsupported, ['workload', 'device'], `device: gpu needs a usable NVIDIA GPU: ${host.gpu}; scenarios/cpu-resnet.yaml runs the same workload on CPU`);
+  }
+  return { input, unsupported };
+}
+
+/** The preflight as one error (input problems first), or null when the host can run the scenario. */
+export function preflightError(loaded: LoadedScenario, host: HostFacts): BenchError | null {
+  const { input, unsupported } = preflightIssues(loaded, host);
+  if (input.length) return issuesError([...input, ...unsupported], 'input', HINTS.input);
+  if (unsupported.length) return issuesError(unsupported, 'unsupported', HINTS.unsupported);
+  return null;
+}
