@@ -37,6 +37,17 @@ export interface RunServices {
   info: (message: string) => void;
 }
 
+/** Longest metadata text kept on a sample (an encoded latency histogram is < 1 KiB): a runaway message must not bloat the journal. */
+export const MAX_METADATA_TEXT = 16 * 1024;
+
+function bounded(metadata: Sample['metadata']): Sample['metadata'] {
+  const out: Sample['metadata'] = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    out[k] = typeof v === 'string' && v.length > MAX_METADATA_TEXT ? `${v.slice(0, MAX_METADATA_TEXT)}… (${v.length - MAX_METADATA_TEXT} characters cut)` : v;
+  }
+  return out;
+}
+
 /** One place where a measured value becomes a Sample: platform, kind, rep, warm-up, time, instance facts. */
 export function stampSample(value: SampleValue, platform: Platform, step: Pick<PlanStep, 'rep' | 'warmup'>, from?: Instance): Sample {
   const { rep, quiet: _quiet, params, ...rest } = value;
@@ -48,7 +59,7 @@ export function stampSample(value: SampleValue, platform: Platform, step: Pick<P
     rep: rep ?? step.rep,
     warmup: step.warmup,
     timestamp: Date.now(),
-    metadata: from ? { ...value.metadata, ...from.facts } : value.metadata,
+    metadata: bounded(from ? { ...value.metadata, ...from.facts } : value.metadata),
   };
 }
 

@@ -145,3 +145,19 @@ describe('executeRun with density', () => {
     expect(platform.running.size).toBe(0);
   }, 60_000);
 });
+
+describe('stampSample', () => {
+  it('stamps platform, kind, rep and warm-up, merges instance facts and bounds runaway metadata text', async () => {
+    const { stampSample, MAX_METADATA_TEXT } = await import('../../src/runner/step-context.js');
+    const p = new FakePlatform('a');
+    const s = stampSample(
+      { metric: 'throughput', params: { connections: 2 }, value: 5, unit: 'req/s', metadata: { note: 'x'.repeat(MAX_METADATA_TEXT + 10), small: 'ok' } },
+      p,
+      { rep: 3, warmup: true },
+    );
+    expect(s).toMatchObject({ metric: 'throughput', params: { connections: 2 }, platform: 'a', kind: 'fake', rep: 3, warmup: true });
+    expect(String(s.metadata.note).length).toBeLessThan(MAX_METADATA_TEXT + 40);
+    expect(String(s.metadata.note)).toMatch(/10 characters cut/);
+    expect(s.metadata.small).toBe('ok');
+  });
+});

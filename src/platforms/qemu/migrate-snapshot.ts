@@ -188,7 +188,8 @@ export async function takeQemuSnapshot(
   const gzPath = join(dir, 'mem.gz');
   const g0 = performance.now();
   try {
-    await execa('gzip', ['-c', rawPath], { timeout: 120_000, stdin: 'ignore', stdout: { file: gzPath } });
+    // buffer: false — execa would otherwise also keep the whole compressed stream in memory.
+    await execa('gzip', ['-c', rawPath], { timeout: 120_000, stdin: 'ignore', stdout: { file: gzPath }, buffer: false });
     const gzMs = performance.now() - g0;
     const gzBytes = await allocatedBytes(gzPath);
     facts.gzipMemoryImageBytes = gzBytes;
@@ -198,7 +199,7 @@ export async function takeQemuSnapshot(
     });
     log(`snapshot: gzip ${gzMs.toFixed(0)} ms, ${(gzBytes / 2 ** 20).toFixed(1)} MiB on disk`);
   } catch (err) {
-    notes.push(`gzip of the migration stream failed: ${messageOf(err)}`);
+    notes.push(`gzip of the migration stream failed: ${messageOf(err).slice(0, 300)}`);
     await rm(gzPath, { force: true });
   }
   facts.sourceStatusAfterMigrate = (await qmp.queryStatus()).status;
