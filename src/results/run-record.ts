@@ -76,6 +76,11 @@ export interface RunRecord {
   timing?: RunTiming;
   /** Proof that every substrate ran the same artifact and computed the same answer. */
   identity: IdentityCheck | null;
+  /**
+   * Isolation facts read from inside one instance of each platform (the
+   * isolation measurement); absent when it was not measured.
+   */
+  isolation?: Record<string, IsolationFacts>;
   /** The harness's own measuring cost on this host (poll round trip, timer lateness). */
   calibration: HostCalibration | null;
   summaries: MetricSummary[];
@@ -124,4 +129,39 @@ export interface HostCalibration {
   timerLatenessMs: { median: number; p99: number; n: number };
   /** Worst-case error of a startup figure: interval + lateness + one probe round trip. */
   resolutionMs: number;
+}
+
+/**
+ * What one instance's workload can see of its isolation, read from inside it
+ * (/proc/self/status, /proc/sys/kernel/…, /dev) and compared with the host.
+ */
+export interface IsolationFacts {
+  /** uname -r as the workload sees it, and the host's. */
+  kernelRelease: string;
+  hostKernelRelease: string;
+  /**
+   * The workload runs on the host's kernel: /proc/sys/kernel/random/boot_id
+   * inside equals the host's (same kernel instance, not just the same version).
+   */
+  sharedKernel: boolean;
+  /** CapEff of the server process (hex) and how many capabilities that is. */
+  capEff: string;
+  capabilities: number;
+  /** Seccomp field of /proc/self/status: 0 disabled, 1 strict, 2 filter. */
+  seccomp: 'disabled' | 'strict' | 'filter' | 'unknown';
+  /** NoNewPrivs of /proc/self/status. */
+  noNewPrivs: boolean;
+  /** uid_map of the server process; "0 0 4294967295" is the host's own (no user namespace). */
+  uidMap: string;
+  userNamespace: boolean;
+  /** The uid the server runs as, inside. */
+  uid: number;
+  /** Device nodes under /dev that reach host hardware (not null/zero/random/urandom/tty/full/pts/shm/fd…). */
+  hostDevices: string[];
+  /** How the instance was run: OCI runtime (runc, crun, runsc …) or hypervisor, with versions. */
+  runtime: string;
+  runtimeVersion?: string;
+  /** gVisor only: its platform (ptrace, systrap, kvm) and network mode (sandbox netstack or host passthrough). */
+  gvisorPlatform?: string;
+  network?: string;
 }

@@ -17,7 +17,7 @@ export interface Sample {
   /** The parameters it was measured at, e.g. { connections: 4 }; absent when it has none. */
   params?: SampleParams;
   value: number;
-  unit: 'ms' | 's' | 'bytes' | 'MiB' | 'req/s' | 'count' | 'ratio' | '%';
+  unit: 'ms' | 's' | 'us' | 'bytes' | 'MiB' | 'req/s' | 'count' | 'ratio' | '%';
   platform: string;
   kind: PlatformKind;
   /** Repetition index within the metric (0-based), warmups included. */
@@ -37,6 +37,8 @@ const PARAM_LABELS: ReadonlyArray<[key: string, show: (v: SampleParamValue) => s
   ['connections', (v) => `c=${v}`],
   ['rate', (v) => `r=${v}`],
   ['instances', (v) => `n=${v}`],
+  ['neighbors', (v) => `k=${v}`],
+  ['call', (v) => String(v)],
   ['slo_p99_ms', (v) => `p99<=${v}ms`],
 ];
 const KNOWN_PARAMS = new Set(PARAM_LABELS.map(([k]) => k));
@@ -80,7 +82,11 @@ export type MetricName =
   | 'snapshot_fresh'
   | 'snapshot_take'
   | 'snapshot_size'
-  | 'snapshot_restored_memory';
+  | 'snapshot_restored_memory'
+  | 'syscall'
+  | 'neighbor_p50'
+  | 'neighbor_p99'
+  | 'neighbor_throughput';
 
 export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   startup: 'launch call → first HTTP 200 from GET /v2/health/ready',
@@ -104,4 +110,8 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   snapshot_take: 'time to take the snapshot (QEMU: stop + migrate to a file; Docker: docker commit)',
   snapshot_size: 'size of the snapshot on disk (QEMU: memory image + overlay; Docker: the committed layer)',
   snapshot_restored_memory: 'host memory attributable to the restored instance (as memory_host)',
+  syscall: 'µs per system call (params.call: getpid, stat), timed in-process by the workload inside the instance: the cost of the isolation boundary',
+  neighbor_p50: 'median latency of a victim instance at a fixed open-loop rate with params.neighbors instances of the same substrate saturating their CPU beside it (0 = alone)',
+  neighbor_p99: '99th percentile of that latency',
+  neighbor_throughput: "the victim's successful requests per second in that window",
 };
