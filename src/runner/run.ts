@@ -5,6 +5,7 @@ import { calibrateHost } from '../measure/calibration.js';
 import { MEASUREMENTS, measurementNamed } from '../measure/registry.js';
 import type { Platform } from '../platforms/platform.js';
 import { hostEnvironment, type Environment } from '../results/environment.js';
+import { auditScenario } from '../results/fairness-inputs.js';
 import { Journal } from '../results/journal.js';
 import { RUN_SCHEMA_VERSION, type RunRecord } from '../results/run-record.js';
 import { sampleLabel, type Sample } from '../results/sample.js';
@@ -103,7 +104,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     return { wallMs, measuredMs, overheadMs: wallMs - measuredMs, launches: session?.launches ?? 0, byMeasurement: { ...byMeasurement } };
   };
   const save = () => {
-    Object.assign(record, aggregateSamples(samples, runner.seed), { timing: timing() });
+    Object.assign(record, aggregateSamples(samples, runner.seed, s.report.reference), { timing: timing() });
     journal.writeRun(record);
   };
   /** Every sample goes to disk (fsync'ed) the moment it exists. */
@@ -157,6 +158,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
         );
       }
     }
+    record.fairness = auditScenario(s, environment.platforms, environment.cores);
     const steps = buildPlan({ measurements: plannedMeasurements(s, ctx.platforms, warn), order: runner.order, seed: runner.seed });
     record.plan.steps = steps.length;
     record.status = 'running';
