@@ -6,6 +6,7 @@ import { imageSizeChart } from './image-size.js';
 import { latencySpectrumChart } from './latency-spectrum.js';
 import { memoryOverheadChart } from './memory-overhead.js';
 import { networkRttChart } from './network-rtt.js';
+import { noisyNeighborsChart } from './noisy-neighbors.js';
 import type { Chart } from './spec.js';
 import { startupPhasesChart } from './startup-phases.js';
 import { throughputLatencyChart } from './throughput-latency.js';
@@ -23,6 +24,7 @@ export const CHART_KINDS: ReadonlyArray<{ id: string; title: string; needs: stri
   { id: 'latency-spectrum', title: 'Latency percentile spectrum', needs: 'throughput (HDR histograms)', build: latencySpectrumChart },
   { id: 'network-rtt', title: 'Network round trip', needs: 'network', build: networkRttChart },
   { id: 'image-size', title: 'Image size', needs: 'image_size (every run)', build: imageSizeChart },
+  { id: 'noisy-neighbors', title: 'Noisy neighbours', needs: 'isolation (neighbor_* samples)', build: noisyNeighborsChart },
 ];
 
 /** The charts the runs have data for (a chart without data is not produced). Pure. */
