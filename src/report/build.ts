@@ -35,7 +35,7 @@ export async function renderReport(runs: readonly StoredRun[], parts: readonly R
   const files: ReportFile[] = [];
   const series = seriesOf(runs);
   const needCharts = parts.includes('charts') || parts.includes('html');
-  const charts = needCharts ? buildCharts(runs, series) : [];
+  const charts = needCharts ? buildCharts(runs, series, options) : [];
   const rendered: RenderedChart[] = [];
   for (const c of charts) rendered.push({ ...c, svg: await renderVegaLiteSvg(c.spec as unknown as TopLevelSpec) });
   if (parts.includes('html')) files.push({ path: 'report.html', content: renderHtml(runs, rendered, missingCharts(runs, series, charts), options) });

@@ -1,6 +1,8 @@
 import type { StoredRun } from '../results/read-run.js';
 import { fairnessOfRun } from '../results/fairness-inputs.js';
 import { parseRequirements } from '../scenario/requirement.js';
+import { projectRun } from './capacity/projection.js';
+import { PROJECTION_LABEL, projectionSection } from './capacity/table.js';
 import { collectWarnings, tcgPlatforms, TCG_CAVEAT } from './caveats.js';
 import { CLAIMS, ISOLATION_CLAIM } from './claims.js';
 import { claimsMarkdown } from './decision/claims-markdown.js';
@@ -94,6 +96,17 @@ export function renderDecision(runs: readonly StoredRun[], options: ReportOption
     }
     if (!audits[i]!.equal) out.push('**Unequal resources:** the options did not get the same resources (see Fairness), so this outcome compares unlike configurations.', '');
     if (tcgPlatforms(v.run).length) out.push('**Provisional:** a VM ran under TCG emulation, so the VM figures overstate its costs; repeat on a KVM host.', '');
+  });
+
+  out.push(`## Capacity and cost (${PROJECTION_LABEL})`, '');
+  views.forEach((v) => {
+    if (several) out.push(`### ${v.run.record.runId}`, '');
+    const sec = projectionSection(projectRun(v, options));
+    if ('reason' in sec) {
+      out.push(`Not projectable: ${sec.reason}.`, '');
+      return;
+    }
+    out.push(`${sec.settings[0]!.toUpperCase()}${sec.settings.slice(1)}`, '', ...markdownTable(sec.header, sec.rows), '', ...sec.notes.map((n) => `- ${n}`), '');
   });
 
   const isolation = views.map(isolationMarkdown);

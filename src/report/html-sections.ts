@@ -1,5 +1,7 @@
 import type { StoredRun } from '../results/read-run.js';
 import { fairnessOfRun } from '../results/fairness-inputs.js';
+import { projectRun } from './capacity/projection.js';
+import { projectionSection } from './capacity/table.js';
 import { CLAIMS, ISOLATION_CLAIM, NOT_MEASURABLE, evaluateRunClaims } from './claims.js';
 import { evaluateIsolation } from './claims/isolation.js';
 import { describeValue } from './claims/value.js';
@@ -7,6 +9,7 @@ import { fmtRatio } from './format.js';
 import { fairnessLines, fairnessTable } from './fairness-text.js';
 import { isolationTable } from './isolation/facts-table.js';
 import { neighborRows, syscallRows } from './isolation/boundary-cost.js';
+import type { ReportOptions } from './options.js';
 import { runView, summaryIn, type RunView } from './run-view.js';
 
 export function escapeHtml(s: string): string {
@@ -92,6 +95,21 @@ export function fairnessHtml(runs: readonly StoredRun[]): string[] {
     out.push(...htmlTable(t.header, t.rows));
     const lines = fairnessLines(audit);
     out.push('<ul>', ...(lines.length ? lines : ['Every option got the same resources.']).map((l) => `<li>${l.startsWith('unequal') ? '⚠ ' : ''}${h(l)}</li>`), '</ul>');
+  }
+  return out;
+}
+
+/** The capacity and cost projection of every run (the chart is with the other charts). */
+export function capacityHtml(runs: readonly StoredRun[], options: ReportOptions): string[] {
+  const out: string[] = [];
+  for (const run of runs) {
+    if (runs.length > 1) out.push(`<h3>${h(run.record.runId)}</h3>`);
+    const sec = projectionSection(projectRun(runView(run, options.reference), options));
+    if ('reason' in sec) {
+      out.push(`<p>Not projectable: ${h(sec.reason)}.</p>`);
+      continue;
+    }
+    out.push(`<p><b>${h(sec.settings.split(':')[0]!)}</b>:${h(sec.settings.slice(sec.settings.indexOf(':') + 1))}</p>`, ...htmlTable(sec.header, sec.rows), '<ul>', ...sec.notes.map((n) => `<li>${h(n)}</li>`), '</ul>');
   }
   return out;
 }

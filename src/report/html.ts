@@ -2,7 +2,7 @@ import type { StoredRun } from '../results/read-run.js';
 import { collectWarnings, tcgPlatforms, TCG_CAVEAT } from './caveats.js';
 import type { Chart } from './charts/spec.js';
 import { environmentLines } from './environment-lines.js';
-import { claimsHtml, escapeHtml, fairnessHtml, isolationHtml } from './html-sections.js';
+import { capacityHtml, claimsHtml, escapeHtml, fairnessHtml, isolationHtml } from './html-sections.js';
 import type { ReportOptions } from './options.js';
 import { runView } from './run-view.js';
 import { summaryRows } from './summary-table.js';
@@ -84,6 +84,8 @@ export function renderHtml(
   if (missing.length) {
     out.push('<p>Not measured in this run, so not drawn:</p>', '<ul>', ...missing.map((m) => `<li>${h(m.title)}: not measured (needs ${h(m.needs)})</li>`), '</ul>');
   }
+
+  out.push('<h2 id="capacity">Capacity and cost (projection from one host\'s measurements)</h2>', ...capacityHtml(runs, options));
 
   const isolation = isolationHtml(runs, options.reference);
   if (isolation.length) out.push('<h2 id="isolation">Isolation, measured</h2>', ...isolation);

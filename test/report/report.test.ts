@@ -59,7 +59,7 @@ describe('chart specs (pure, snapshot-tested)', () => {
     const runs = load(RESNET);
     const charts = buildCharts(runs, seriesOf(runs));
     expect(charts.map((c) => c.id)).toEqual([
-      'startup-phases', 'cold-start', 'startup', 'memory-overhead', 'density', 'throughput-latency', 'latency-spectrum', 'network-rtt', 'image-size',
+      'startup-phases', 'cold-start', 'startup', 'memory-overhead', 'density', 'throughput-latency', 'latency-spectrum', 'network-rtt', 'image-size', 'capacity',
     ]);
     for (const c of charts) {
       const text = JSON.stringify(c.spec);
