@@ -5,6 +5,7 @@ import { ALL_PARTS, type ReportPart } from '../report/build.js';
 import { readRun } from '../results/read-run.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
+import { reportOptionsFrom, type AnalysisFlags } from './report-options.js';
 import { defaultReportDir, writeReport } from './write-report.js';
 
 function parseParts(value: string): ReportPart[] {
@@ -23,6 +24,14 @@ export function registerReport(program: Command, _ctx: CliContext): void {
     .argument('<results-dir...>', 'one or more results directories, e.g. results/<run-id>')
     .option('--out <dir>', 'where the report is written (default reports/<run-id>, or reports/<id>+<id> for several runs)')
     .option('--formats <list>', `comma-separated parts: ${ALL_PARTS.join(', ')}`, ALL_PARTS.join(','))
+    .option('--reference <platform>', 'the platform every ratio and claim is against (default: the scenario\'s report.reference, else the first docker platform on runc)')
+    .option('--scenario <file>', 'take decision:, capacity: and report.reference from this scenario file instead of the run\'s own')
+    .option('--target-rate <req/s>', 'capacity projection: requests per second the fleet must serve')
+    .option('--slo-p99 <duration>', 'capacity projection: the p99 every instance must stay within, e.g. 200ms')
+    .option('--host-cores <n>', 'capacity projection: CPU cores of one host (default: the measuring host\'s)')
+    .option('--host-memory <size>', 'capacity projection: memory of one host, e.g. 256GiB (default: the measuring host\'s)')
+    .option('--price-per-hour <price>', 'capacity projection: what one host costs per hour (gives cost per million inferences)')
+    .option('--currency <unit>', 'the unit of --price-per-hour (default USD)')
     .addHelpText(
       'after',
       `
@@ -32,19 +41,27 @@ Writes (from the stored results only, so any past run can be re-rendered, byte f
   charts/<name>.vl.json, .svg, .png   each chart's Vega-Lite spec (data inline) and its renderings
   results.json, samples.csv, summary-table.md   exports of the results model
 
+The decision record weighs the scenario's decision: block (requirements, weights); --scenario
+applies another file's. The capacity projection uses the scenario's capacity: block; each
+flag overrides one key.
+
 Examples:
   $ npx bench report results/20261125-201601-cpu-resnet-a564
+  $ npx bench report results/<run-id> --reference gvisor
+  $ npx bench report results/<run-id> --target-rate 2000 --slo-p99 200ms --host-cores 64 --host-memory 256GiB --price-per-hour 2.1
+  $ npx bench report results/<run-id> --scenario scenarios/my-requirements.yaml --formats decision
   $ npx bench report results/run-kvm results/run-tcg --out reports/kvm-vs-tcg
   $ npx bench report results/<run-id> --formats decision,exports
 
 Exit codes: 0 ok · 2 not a readable results directory (or a run.json of an unreadable schema version)`,
     )
     .action(
-      action(async (dirs: string[], opts: { out?: string; formats: string }) => {
+      action(async (dirs: string[], opts: { out?: string; formats: string } & AnalysisFlags) => {
         const parts = parseParts(opts.formats);
         const runs = dirs.map((d) => readRun(d));
+        const options = await reportOptionsFrom(opts, runs);
         const out = opts.out ? resolve(opts.out) : defaultReportDir(runs);
-        const written = await writeReport(runs, out, parts);
+        const written = await writeReport(runs, out, parts, options);
         process.stdout.write(`report: ${out}\n${written.map((w) => `  ${w}`).join('\n')}\n`);
         return 0;
       }),

@@ -14,7 +14,14 @@ export interface ReportOptions {
   /** Requirements and weights (else the run's decision block, else none and equal weights). */
   decision?: DecisionConfig;
   /** Capacity target and host profile, key by key over the run's capacity block. */
-  capacity?: CapacityConfig;
+  capacity?: CapacityOverrides;
+}
+
+/** Capacity keys a report may set; each one given replaces the run's own. */
+export interface CapacityOverrides {
+  target_rate?: number;
+  slo_p99?: number;
+  host?: Partial<NonNullable<CapacityConfig['host']>>;
 }
 
 export function decisionFor(run: StoredRun, options: ReportOptions): DecisionConfig | null {
@@ -25,6 +32,8 @@ export function decisionFor(run: StoredRun, options: ReportOptions): DecisionCon
 export function capacityFor(run: StoredRun, options: ReportOptions): CapacityConfig {
   const recorded = recordedCapacity(run.record) ?? {};
   const over = options.capacity ?? {};
-  const host = recorded.host || over.host ? { currency: 'USD', ...recorded.host, ...over.host } : undefined;
-  return { ...recorded, ...over, ...(host ? { host } : {}) };
+  const host = recorded.host || over.host ? { ...recorded.host, ...over.host, currency: over.host?.currency ?? recorded.host?.currency ?? 'USD' } : undefined;
+  const { host: _recordedHost, ...recordedRest } = recorded;
+  const { host: _overHost, ...overRest } = over;
+  return { ...recordedRest, ...overRest, ...(host ? { host } : {}) };
 }
