@@ -9,8 +9,10 @@ import { fmtRatio } from './format.js';
 import { fairnessLines, fairnessTable } from './fairness-text.js';
 import { isolationTable } from './isolation/facts-table.js';
 import { neighborRows, syscallRows } from './isolation/boundary-cost.js';
-import type { ReportOptions } from './options.js';
+import { decisionFor, type ReportOptions } from './options.js';
 import { runView, summaryIn, type RunView } from './run-view.js';
+import { decideOutcome } from './decision/outcome.js';
+import { choiceLine, requirementLines, sensitivityLine } from './decision/outcome-markdown.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -111,5 +113,25 @@ export function capacityHtml(runs: readonly StoredRun[], options: ReportOptions)
     }
     out.push(`<p><b>${h(sec.settings.split(':')[0]!)}</b>:${h(sec.settings.slice(sec.settings.indexOf(':') + 1))}</p>`, ...htmlTable(sec.header, sec.rows), '<ul>', ...sec.notes.map((n) => `<li>${h(n)}</li>`), '</ul>');
   }
+  return out;
+}
+
+/** Markdown emphasis and code of the outcome lines as HTML (the text is escaped first). */
+function inlineMarkdown(md: string): string {
+  return h(md).replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>').replace(/`([^`]+)`/g, '<code>$1</code>');
+}
+
+/** The answer first: per run, the requirements that eliminated options, the chosen option and its sensitivity. */
+export function decisionHtml(runs: readonly StoredRun[], options: ReportOptions): string[] {
+  const out: string[] = [];
+  for (const run of runs) {
+    const o = decideOutcome(runView(run, options.reference), decisionFor(run, options));
+    if (runs.length > 1) out.push(`<h3>${h(run.record.runId)}</h3>`);
+    const req = requirementLines(o).filter((l) => l.startsWith('- '));
+    if (req.length) out.push('<ul>', ...req.map((l) => `<li>${inlineMarkdown(l.slice(2))}</li>`), '</ul>');
+    out.push(`<p>${inlineMarkdown(choiceLine(o))}</p>`);
+    if (o.chosen) out.push(`<p>${inlineMarkdown(sensitivityLine(o))}</p>`);
+  }
+  out.push('<p class="meta">The full record (drivers, options, pros and cons with the evidence, verdict rules) is <code>decision.md</code>.</p>');
   return out;
 }

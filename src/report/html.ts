@@ -2,7 +2,7 @@ import type { StoredRun } from '../results/read-run.js';
 import { collectWarnings, tcgPlatforms, TCG_CAVEAT } from './caveats.js';
 import type { Chart } from './charts/spec.js';
 import { environmentLines } from './environment-lines.js';
-import { capacityHtml, claimsHtml, escapeHtml, fairnessHtml, isolationHtml } from './html-sections.js';
+import { capacityHtml, claimsHtml, decisionHtml, escapeHtml, fairnessHtml, isolationHtml } from './html-sections.js';
 import type { ReportOptions } from './options.js';
 import { runView } from './run-view.js';
 import { summaryRows } from './summary-table.js';
@@ -55,6 +55,8 @@ export function renderHtml(
   out.push('<h2 id="warnings">Warnings</h2>');
   if (warnings.length === 0) out.push('<p>None.</p>');
   else out.push('<ul class="warn">', ...warnings.map((w) => `<li>⚠ ${runs.length > 1 ? `[${h(w.runId)}] ` : ''}${h(w.text)}</li>`), '</ul>');
+
+  out.push('<h2 id="decision">Decision</h2>', ...decisionHtml(runs, options));
 
   out.push('<h2 id="summary">Summary</h2>');
   out.push(`<p>Per metric and substrate: median, 95 % bootstrap CI of the median, min – max, n; for every other substrate, the ratio of medians to the run's reference (${h(runs.map((r) => runView(r, options.reference).reference ?? '—').join(', '))}) with its 95 % bootstrap CI and a two-sided Mann–Whitney U test (significant when p &lt; 0.05). Startup phases and per-level figures are in the collapsed tables below.</p>`);
