@@ -457,6 +457,22 @@ const CASES: Case[] = [
     fragment: 'expected a number of at least 1, got 0',
   },
   {
+    name: 'a VM with less memory than a guest needs (the schema, not the platform, refuses it)',
+    text: lines((l) => (l[11] = '    memory: 32MiB')),
+    line: 12,
+    column: 13,
+    path: 'platforms[1].memory',
+    fragment: 'expected a size of at least 64MiB, got "32MiB"',
+  },
+  {
+    name: 'more vCPUs than any host has',
+    text: lines((l) => (l[10] = '    cpus: 4096')),
+    line: 11,
+    column: 11,
+    path: 'platforms[1].cpus',
+    fragment: 'expected a number of at most 1024, got 4096',
+  },
+  {
     name: 'no measurement at all',
     text: lines((l) => l.splice(12, 2, 'measurements: {}')),
     line: 13,
