@@ -82,6 +82,14 @@ export const dockerPlatformSchema = z
     cpus: z.number().positive().max(LIMITS.maxCpus).meta({ description: 'CPU quota (docker --cpus); fractions allowed.' }),
     memory: containerMemory,
     network: z.enum(['host', 'bridge']).default('host'),
+    runtime: z
+      .string({ error: (iss) => `expected an OCI runtime name such as "runc", "crun" or "runsc", got ${describeValue(iss.input)}` })
+      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: (iss) => `expected an OCI runtime name such as "runc", "crun" or "runsc", got ${describeValue(iss.input)}` })
+      .default('runc')
+      .meta({
+        description:
+          'The OCI runtime the engine starts the container with: runc (default), crun, runsc (gVisor), or any runtime registered with the engine (e.g. kata-runtime on a KVM host). bench doctor lists them.',
+      }),
   })
   .meta({ description: 'The workload in a Docker container.' });
 
@@ -205,7 +213,36 @@ export const snapshotSchema = z
   })
   .meta({ description: 'Snapshot a ready instance and restore a new one from it: time to take it, its size, restore → first inference, memory.' });
 
-export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network', 'snapshot'] as const;
+export const isolationSchema = z
+  .strictObject({
+    calls: count(1000, 2_000_000).default(200_000).meta({
+      description: 'getuid() calls timed inside the instance (stat() calls: a tenth of it).',
+    }),
+  })
+  .meta({
+    description:
+      'Isolation facts read from inside one ready instance (kernel shared with the host or not, capabilities, seccomp, no_new_privs, user namespace, host devices) and the cost of the boundary: µs per system call, timed by the workload itself.',
+  });
+
+export const neighborsSchema = z
+  .strictObject({
+    counts: z.array(count(1, 16)).min(1).default([1, 2]).meta({
+      description: 'Neighbour counts K to measure beside the victim (K = 0, the victim alone, is always measured first).',
+    }),
+    load: z.number().gt(0).max(1).default(0.5).meta({
+      description: "The victim's open-loop rate as a fraction of its own one-connection throughput, measured alone first.",
+    }),
+    connections: count(1, 64).default(2).meta({ description: 'Closed-loop connections per neighbour: enough to keep its CPU quota busy.' }),
+    duration: durationSchema({ positive: true }).prefault('20s').meta({ description: 'Measured window of each K.' }),
+    warmup: durationSchema().prefault('3s'),
+    timeout: durationSchema({ positive: true, max: 60_000 }).prefault('30s').meta({ description: 'Per-request timeout (at most 60s).' }),
+  })
+  .meta({
+    description:
+      'Noisy neighbours: a victim instance at a fixed open-loop rate, alone and then with K instances of the same substrate saturating their CPU with inference load; the victim p50/p99 and throughput per K.',
+  });
+
+export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network', 'snapshot', 'isolation', 'neighbors'] as const;
 
 export const measurementsSchema = z
   .strictObject({
@@ -216,6 +253,8 @@ export const measurementsSchema = z
     throughput: throughputSchema.optional(),
     network: networkSchema.optional(),
     snapshot: snapshotSchema.optional(),
+    isolation: isolationSchema.optional(),
+    neighbors: neighborsSchema.optional(),
   })
   .superRefine((value, ctx) => {
     if (!MEASUREMENT_KINDS.some((k) => value[k] !== undefined)) {
@@ -330,6 +369,7 @@ export type PlatformConfig = z.output<typeof platformSchema>;
 export type DensityConfig = z.output<typeof densitySchema>;
 export type ThroughputConfig = z.output<typeof throughputSchema>;
 export type NetworkConfig = z.output<typeof networkSchema>;
+export type NeighborsConfig = z.output<typeof neighborsSchema>;
 export type GateConfig = z.output<typeof gateSchema>;
 
 // ------------------------------------------------------------ semantic rules

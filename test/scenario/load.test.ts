@@ -80,7 +80,7 @@ describe('the reference scenario', () => {
       description: 'ResNet-50 on CPU, Docker container vs QEMU VM',
       workload: { model: 'resnet50', batch: 1, threads: 2, device: 'cpu', seed: 0 },
       platforms: [
-        { name: 'container', kind: 'docker', cpus: 2, memory: 2 * GiB, network: 'host' },
+        { name: 'container', kind: 'docker', cpus: 2, memory: 2 * GiB, network: 'host', runtime: 'runc' },
         {
           name: 'vm',
           kind: 'qemu',
@@ -121,7 +121,7 @@ describe('the reference scenario', () => {
   it('fills defaults for a minimal file', () => {
     const s = parseScenario(BASE, FILE);
     expect(s.workload).toEqual({ model: 'resnet18', batch: 1, threads: 1, device: 'cpu', seed: 0 });
-    expect(s.platforms[0]).toEqual({ name: 'c', kind: 'docker', cpus: 1, memory: GiB, network: 'host' });
+    expect(s.platforms[0]).toEqual({ name: 'c', kind: 'docker', cpus: 1, memory: GiB, network: 'host', runtime: 'runc' });
     expect(s.measurements).toEqual({ startup: { repetitions: 2, warmup: 1, timeout: 180_000 } });
     expect(s.runner).toEqual({ order: 'interleaved', seed: 1, poll_interval: 10 });
     expect(s.report).toEqual({ formats: ['json', 'markdown', 'html', 'decision', 'charts', 'exports'] });
@@ -188,7 +188,7 @@ describe('shipped scenarios', () => {
     const s = await loadScenario('scenarios/smoke.yaml');
     expect(s.workload).toMatchObject({ model: 'resnet18', threads: 2 });
     expect(s.platforms).toEqual([
-      { name: 'container', kind: 'docker', cpus: 2, memory: GiB, network: 'host' },
+      { name: 'container', kind: 'docker', cpus: 2, memory: GiB, network: 'host', runtime: 'runc' },
       { name: 'vm', kind: 'qemu', cpus: 1, memory: GiB, accel: 'auto', machine: 'auto', boot_timeout: 120_000 },
     ]);
     expect(s.measurements).toEqual({
@@ -478,7 +478,7 @@ const CASES: Case[] = [
     line: 13,
     column: 15,
     path: 'measurements',
-    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, network, snapshot, got none',
+    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, network, snapshot, isolation, neighbors, got none',
   },
   {
     name: 'poll interval above 10ms',
