@@ -533,7 +533,7 @@ describe('malformed scenarios', () => {
   it('a typo in a platform\'s kind names the unknown key and the key it probably meant', () => {
     const err = errorOf(lines((l) => (l[5] = '    kimd: docker')));
     const msgs = err.message.split('\n');
-    expect(msgs).toContain(`${FILE}:6:5: platforms[0].kimd: unknown key "kimd" (did you mean "kind"?); expected one of: name, kind, cpus, memory, network, accel, machine, boot_timeout, provider, tcg_tb_size`);
+    expect(msgs).toContain(`${FILE}:6:5: platforms[0].kimd: unknown key "kimd" (did you mean "kind"?); expected one of: name, kind, cpus, memory, network, runtime, accel, machine, boot_timeout, provider, tcg_tb_size`);
     expect(msgs.some((m) => m.includes('platforms[0].kind: missing required key "kind"'))).toBe(true);
   });
 
