@@ -159,7 +159,7 @@ Examples:
 
         if (opts.json) {
           process.stdout.write(
-            JSON.stringify({ baseline: baseline.label, current: current.label, exitCode: code, warnings, ...comparison }, null, 2) + '\n',
+            JSON.stringify({ baseline: baseline.label, current: current.label, exitCode: code, ...comparison, warnings: [...warnings, ...comparison.warnings] }, null, 2) + '\n',
           );
         } else {
           process.stdout.write(renderComparisonTable(comparison) + '\n\n');
