@@ -93,8 +93,9 @@ runs per night, or more samples per run.
 Thresholds: --threshold flags > the scenario's gate.thresholds > defaults:
 ${defaultsHelp}
   Informational (shown, never gate unless named): ${INFORMATIONAL_METRICS.join(', ')}.
-  With a noise profile, a threshold is never below the measured run-to-run
-  spread of that metric on this host.
+  A run-level test carries the run-to-run drift itself, so the threshold is only
+  the smallest change worth failing; in the within-run fallback it is never
+  below a noise profile's spread (max − min)/median of that metric.
 
 With a single baseline run, metrics with one reading per run (memory_*,
 throughput@…, image_size, …) cannot be tested: "not testable (n=1)", never
