@@ -41,10 +41,8 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$REPLAY_ONLY" = 0 ]; then
-  if [ ! -f dist/cli/main.js ]; then
-    echo "dist/ is missing: npm run build" >&2
-    npm run build >&2
-  fi
+  # The runs use the built CLI (dist/): build it, so they never run a stale harness.
+  npm run build >&2
   npx tsx bench/gate-power.ts make --out "$OUT" "${MAKE_ARGS[@]}"
 fi
 npx tsx bench/gate-power.ts replay --from "$OUT" --json "$OUT/replay.json" "${REPLAY_ARGS[@]}" | tee "$OUT/replay.txt"
