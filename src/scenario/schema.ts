@@ -314,6 +314,23 @@ export const gateSchema = z
     correction: z.enum(['holm', 'none']).default('holm').meta({
       description: 'Multiple-comparison correction across gated metrics: holm (family-wise error ≤ alpha; default) or none (alpha per metric).',
     }),
+    power: z.number().gt(0).lt(1).optional().meta({
+      description: 'Power at which `bench compare` and `bench calibrate-noise` state the minimal detectable change of each metric; default 0.8.',
+    }),
+    target_change: z
+      .string({ error: (iss) => `expected a percentage such as "10%", got ${describeValue(iss.input)}` })
+      .superRefine((text, ctx) => {
+        const pct = parsePercent(text);
+        if (typeof pct === 'string') ctx.addIssue({ code: 'custom', message: pct, input: text });
+      })
+      .transform((text) => {
+        const pct = parsePercent(text);
+        return typeof pct === 'number' ? pct : 0;
+      })
+      .optional()
+      .meta({
+        description: 'The change the gate should catch, e.g. "10%": `bench compare` says how many runs or samples per run that would take; default 10%.',
+      }),
     thresholds: z
       .record(
         z.string(),
