@@ -12,6 +12,7 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { preflightError } from '../scenario/preflight.js';
 import type { CliContext } from './context.js';
 import { gatherHostFacts } from './host-facts.js';
+import { planEstimate, refuseLongPlan } from './plan-length.js';
 import { progressListener } from './progress.js';
 
 export interface ScenarioRunOptions {
@@ -58,8 +59,9 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
  * schema), then refused early — before anything is built or started — when
  * this host cannot run it (the preflight, with the scenario location).
  */
-export async function loadRunnableScenario(file: string, docker: Dockerode): Promise<Scenario> {
+export async function loadRunnableScenario(file: string, docker: Dockerode, opts: { cacheDir: string; allowLong?: boolean }): Promise<Scenario> {
   const loaded = await loadScenarioFile(file);
+  refuseLongPlan(loaded, planEstimate(loaded, opts.cacheDir), opts.allowLong === true);
   const refused = preflightError(loaded, await gatherHostFacts(loaded.scenario, docker));
   if (refused) throw refused;
   if (loaded.scenario.workload.device === 'gpu') {
@@ -73,7 +75,7 @@ export async function loadRunnableScenario(file: string, docker: Dockerode): Pro
 /** Runs the scenario once, the way `bench run` does (same platforms, artifact, journal); returns its results directory. */
 async function runOnce(ctx: CliContext, scenarioFile: string, resultsRoot: string, signal: AbortSignal): Promise<string> {
   const docker = new Dockerode();
-  const scenario = await loadRunnableScenario(scenarioFile, docker);
+  const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir });
   const progress = progressListener();
   try {
     const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir }));

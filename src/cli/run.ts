@@ -22,6 +22,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--results <dir>', 'where results/<run-id>/ is written', 'results')
     .option('--json', 'print run.json to stdout at the end instead of the table')
     .option('-v, --verbose', 'also show what platforms do (QEMU command lines, KVM probe, boot attempts)')
+    .option('--allow-long', 'run a plan estimated at more than 24 h (refused otherwise: usually a typo)')
     .addHelpText(
       'after',
       `
@@ -41,10 +42,10 @@ Examples:
 Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM, host) · 130 interrupted`,
     )
     .action(
-      action(async (file: string, opts: { results: string; json?: boolean; verbose?: boolean }) => {
+      action(async (file: string, opts: { results: string; json?: boolean; verbose?: boolean; allowLong?: boolean }) => {
         const scenarioFile = resolve(file);
         const docker = new Dockerode();
-        const scenario = await loadRunnableScenario(scenarioFile, docker);
+        const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir, allowLong: opts.allowLong });
         const progress = progressListener();
         const platforms = scenario.platforms.map((p) =>
           createPlatform(p, {
