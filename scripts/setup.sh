@@ -13,7 +13,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # chromium (headless) is what the HTML report is tested in, DejaVu what charts are drawn with.
 packages=(docker.io qemu-system-x86 qemu-utils debootstrap e2fsprogs cpio busybox-static
           dropbear-bin openssh-sftp-server openssh-client zstd xz-utils iproute2 procps file ca-certificates
-          chromium fonts-dejavu-core)
+          chromium fonts-dejavu-core crun runsc criu)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -43,6 +43,8 @@ if [[ ! -f dist/cli/main.js || -n "$(find src scripts/emit-schema.mjs tsconfig*.
 fi
 
 # ---------------------------------------------------------------- docker engine
+# The OCI runtimes beside runc (crun, gVisor's runsc), registered before dockerd (re)loads its config.
+./scripts/setup-runtimes.sh
 docker_answers() { timeout 5 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 if ! docker_answers; then
   log "no Docker Engine answers: starting dockerd (log: /var/log/vmbench-dockerd.log)"
@@ -51,4 +53,4 @@ if ! docker_answers; then
   for _ in $(seq 1 60); do docker_answers && break; sleep 0.5; done
   docker_answers || { log "dockerd did not come up; see /var/log/vmbench-dockerd.log"; tail -20 /var/log/vmbench-dockerd.log >&2; exit 3; }
 fi
-log "ready: docker $(docker version --format '{{.Server.Version}}'), $(qemu-system-x86_64 --version | head -1)"
+log "ready: docker $(docker version --format '{{.Server.Version}}') (runtimes: $(docker info --format '{{range $k, $v := .Runtimes}}{{$k}} {{end}}')), $(qemu-system-x86_64 --version | head -1)"

@@ -3,6 +3,7 @@ import { access, constants, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { messageOf } from '../errors.js';
+import { engineRuntimes, runtimeFacts } from '../platforms/docker/runtime.js';
 import { detectGpu } from '../platforms/host/gpu.js';
 import { VAGRANT_POOL, vagrantGlobalExec, vagrantPaths, virsh } from '../platforms/vagrant/env.js';
 import { existsSync } from 'node:fs';
@@ -50,10 +51,31 @@ export async function dockerChecks(docker: Dockerode): Promise<CheckResult[]> {
   const section = 'containers';
   try {
     const v = await docker.version();
-    const info = await docker.info() as { Runtimes?: Record<string, unknown>; CgroupVersion?: string; Driver?: string };
-    const runtimes = Object.keys(info.Runtimes ?? {});
+    const info = await docker.info() as { Runtimes?: Record<string, unknown>; CgroupVersion?: string; Driver?: string; ExperimentalBuild?: boolean };
+    const registered = await engineRuntimes(docker);
+    const runtimes = [...registered.keys()];
+    const runtimeChecks: CheckResult[] = [];
+    for (const name of ['runc', 'crun', 'runsc']) {
+      const r = registered.get(name);
+      if (!r) {
+        runtimeChecks.push({ section, name: `runtime ${name}`, status: name === 'runc' ? 'fail' : 'warn', detail: 'not registered with the engine', fix: `${SETUP} (installs crun and runsc and registers them)` });
+        continue;
+      }
+      const f = await runtimeFacts(r);
+      const gvisor = f.gvisorPlatform ? `; gVisor platform ${f.gvisorPlatform}, network ${f.gvisorNetwork}` : '';
+      runtimeChecks.push({ section, name: `runtime ${name}`, status: f.runtimeVersion === 'unknown' ? 'warn' : 'ok', detail: `${f.runtimeVersion} (${r.path}${r.runtimeArgs.length ? ` ${r.runtimeArgs.join(' ')}` : ''})${gvisor}` });
+    }
+    const others = runtimes.filter((n) => !['runc', 'crun', 'runsc', 'io.containerd.runc.v2', 'io.containerd.runtime.v1.linux'].includes(n));
+    if (others.length) runtimeChecks.push({ section, name: 'other runtimes', status: 'info', detail: others.join(', ') });
+    runtimeChecks.push({
+      section,
+      name: 'checkpoint/restore',
+      status: 'info',
+      detail: `engine experimental mode ${info.ExperimentalBuild ? 'on' : 'off'} (docker checkpoint needs it; CRIU for runc/crun, runsc's own for gVisor)`,
+    });
     return [
       { section, name: 'Docker Engine', status: 'ok', detail: `${v.Version} (API ${v.ApiVersion}, ${info.Driver ?? '?'} storage, cgroup v${info.CgroupVersion ?? '?'})` },
+      ...runtimeChecks,
       {
         section: 'gpu',
         name: 'NVIDIA container runtime',

@@ -1,4 +1,6 @@
-import type Dockerode from 'dockerode';
+import { resolve } from 'node:path';
+import Dockerode from 'dockerode';
+import { createPlatform } from '../platforms/factory.js';
 import type { RunListener } from '../runner/events.js';
 import type { Platform } from '../platforms/platform.js';
 import { executeRun, type RunOutcome } from '../runner/run.js';
@@ -10,6 +12,8 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { preflightError } from '../scenario/preflight.js';
 import type { CliContext } from './context.js';
 import { gatherHostFacts } from './host-facts.js';
+import { planEstimate, refuseLongPlan } from './plan-length.js';
+import { progressListener } from './progress.js';
 
 export interface ScenarioRunOptions {
   scenario: Scenario;
@@ -55,8 +59,9 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
  * schema), then refused early — before anything is built or started — when
  * this host cannot run it (the preflight, with the scenario location).
  */
-export async function loadRunnableScenario(file: string, docker: Dockerode): Promise<Scenario> {
+export async function loadRunnableScenario(file: string, docker: Dockerode, opts: { cacheDir: string; allowLong?: boolean }): Promise<Scenario> {
   const loaded = await loadScenarioFile(file);
+  refuseLongPlan(loaded, planEstimate(loaded, opts.cacheDir), opts.allowLong === true);
   const refused = preflightError(loaded, await gatherHostFacts(loaded.scenario, docker));
   if (refused) throw refused;
   if (loaded.scenario.workload.device === 'gpu') {
@@ -65,4 +70,41 @@ export async function loadRunnableScenario(file: string, docker: Dockerode): Pro
     });
   }
   return loaded.scenario;
+}
+
+/** Runs the scenario once, the way `bench run` does (same platforms, artifact, journal); returns its results directory. */
+async function runOnce(ctx: CliContext, scenarioFile: string, resultsRoot: string, signal: AbortSignal): Promise<string> {
+  const docker = new Dockerode();
+  const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir });
+  const progress = progressListener();
+  try {
+    const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir }));
+    const outcome = await executeScenario(ctx, { scenario, scenarioFile, resultsRoot, docker, platforms, signal, onEvent: progress.listener });
+    return outcome.dir;
+  } finally {
+    progress.stop();
+  }
+}
+
+/**
+ * K identical runs of a scenario, one after the other (`bench calibrate-noise`,
+ * `bench baseline save <scenario> --runs K`); SIGINT/SIGTERM stop the run in
+ * progress cleanly. Returns the results directories in run order.
+ */
+export async function runScenarioTimes(ctx: CliContext, scenarioFile: string, resultsRoot: string, k: number, command: string): Promise<string[]> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => controller.abort(new BenchError('interrupted', `interrupted by ${sig}`));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const dirs: string[] = [];
+  try {
+    for (let i = 0; i < k; i++) {
+      process.stderr.write(`${command}: run ${i + 1} of ${k}\n`);
+      dirs.push(await runOnce(ctx, resolve(scenarioFile), resolve(resultsRoot), controller.signal));
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return dirs;
 }

@@ -1,16 +1,27 @@
 /**
- * I/O for the gate commands: reading a side of a comparison (a results
- * directory, a saved baseline file, or a baselines/ directory resolved by the
- * other side's host key and scenario), noise profiles, and writing output files.
+ * I/O for the gate commands: reading a side of a comparison (results
+ * directories, a saved baseline file, or a baselines/ directory resolved by the
+ * other side's host key and scenario), the completed runs under a results
+ * root, noise profiles, and writing output files.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BenchError } from '../errors.js';
+import { BenchError, messageOf } from '../errors.js';
 import { upgradeV1Sample } from '../results/upgrade-v1.js';
-import { baselinePath, baselineProblems, hostFingerprint, hostKey, scenarioNameOf, type BaselineFile, type HostFingerprint } from '../gate/baseline.js';
-import type { NoiseEntry, NoiseProfile } from '../gate/noise.js';
+import {
+  baselinePath,
+  baselineProblems,
+  hostFingerprint,
+  hostKey,
+  hostKeyOf,
+  scenarioNameOf,
+  upgradeBaseline,
+  type BaselineFile,
+  type BaselineFileV1,
+  type HostFingerprint,
+} from '../gate/baseline.js';
+import type { NoiseEntry, NoiseProfile, RunSamples } from '../gate/noise.js';
 import { readRun, type StoredRun } from '../results/read-run.js';
-import type { Sample } from '../results/sample.js';
 import type { RunRecord } from '../results/run-record.js';
 
 export interface GateSide {
@@ -20,9 +31,10 @@ export interface GateSide {
   scenario: string;
   host: HostFingerprint;
   hostKey: string;
-  samples: Sample[];
-  /** The run record, for a results directory. */
-  record: RunRecord | null;
+  /** The side's runs, each with its samples (a baseline may hold several; so may the current side). */
+  runs: RunSamples[];
+  /** The run records, for results directories. */
+  records: RunRecord[];
   baseline: BaselineFile | null;
   /** The file a baseline was read from. */
   file: string | null;
@@ -44,9 +56,9 @@ export function readBaselineFile(file: string): BaselineFile {
       hint: 'create one with `bench baseline save results/<run-id>`',
     });
   }
-  const b = value as BaselineFile;
+  const b = upgradeBaseline(value as BaselineFile | BaselineFileV1);
   // Baselines saved from runs of schema version 1 hold their samples' parameters in the names.
-  return { ...b, samples: b.samples.map(upgradeV1Sample) };
+  return { ...b, runs: b.runs.map((r) => ({ ...r, samples: r.samples.map(upgradeV1Sample) })) };
 }
 
 /** A run already read (by readRun) as a side of a comparison; `label` is what the user passed. */
@@ -58,11 +70,52 @@ export function sideOfRun(label: string, run: StoredRun): GateSide {
     scenario: scenarioNameOf(run.record),
     host,
     hostKey: hostKey(host),
-    samples: run.samples,
-    record: run.record,
+    runs: [{ runId: run.record.runId, samples: run.samples }],
+    records: [run.record],
     baseline: null,
     file: null,
   };
+}
+
+/** Several current runs as one side; they must be of one scenario on one host. */
+export function combineSides(sides: readonly GateSide[]): GateSide {
+  if (sides.length === 1) return sides[0]!;
+  const first = sides[0]!;
+  for (const s of sides.slice(1)) {
+    if (s.scenario !== first.scenario) throw new BenchError('input', `${s.label} is a run of "${s.scenario}", ${first.label} of "${first.scenario}": the current runs must be of one scenario`);
+    if (s.hostKey !== first.hostKey) throw new BenchError('input', `${s.label} and ${first.label} come from different hosts (${s.hostKey} vs ${first.hostKey})`);
+  }
+  return {
+    ...first,
+    label: sides.map((s) => s.label).join(' + '),
+    runs: sides.flatMap((s) => s.runs),
+    records: sides.flatMap((s) => s.records),
+  };
+}
+
+/**
+ * The completed runs under a results root (results/<run-id>/), of the newest
+ * run's scenario and host unless given, oldest first. Unreadable runs are
+ * reported through `warn` and skipped.
+ */
+export function completedRunsUnder(root: string, warn: (message: string) => void, only: { scenario?: string; host?: string } = {}): StoredRun[] {
+  const abs = resolve(root);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new BenchError('input', `no such directory: ${root}`);
+  const runs: StoredRun[] = [];
+  for (const name of readdirSync(abs).sort()) {
+    if (!existsSync(join(abs, name, 'run.json'))) continue;
+    try {
+      runs.push(readRun(join(abs, name)));
+    } catch (err) {
+      warn(`skipping ${name}: ${messageOf(err)}`);
+    }
+  }
+  const completed = runs.filter((r) => r.record.status === 'completed').sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt));
+  if (completed.length === 0) throw new BenchError('input', `${root} holds no completed run (results/<run-id>/run.json)`);
+  const latest = completed[completed.length - 1]!;
+  const scenario = only.scenario ?? scenarioNameOf(latest.record);
+  const host = only.host ?? hostKeyOf(latest.record.environment);
+  return completed.filter((r) => scenarioNameOf(r.record) === scenario && hostKeyOf(r.record.environment) === host);
 }
 
 function fromRun(path: string): GateSide {
@@ -71,7 +124,17 @@ function fromRun(path: string): GateSide {
 
 function fromBaseline(file: string, label: string): GateSide {
   const b = readBaselineFile(file);
-  return { label, kind: 'baseline', scenario: b.scenario, host: b.host, hostKey: b.hostKey, samples: b.samples, record: null, baseline: b, file };
+  return {
+    label,
+    kind: 'baseline',
+    scenario: b.scenario,
+    host: b.host,
+    hostKey: b.hostKey,
+    runs: b.runs.map((r) => ({ runId: r.runId, samples: r.samples })),
+    records: [],
+    baseline: b,
+    file,
+  };
 }
 
 /**

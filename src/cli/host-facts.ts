@@ -28,6 +28,10 @@ export async function gatherHostFacts(scenario: Scenario, docker: Dockerode): Pr
     );
   }
   const facts: HostFacts = { cpus: os.cpus().length, memoryBytes: os.totalmem(), engines };
+  if (kinds.has('docker') && engines.docker === null) {
+    const info = (await docker.info().catch(() => null)) as { Runtimes?: Record<string, unknown> } | null;
+    if (info) facts.dockerRuntimes = Object.keys(info.Runtimes ?? {});
+  }
   if (scenario.workload.device === 'gpu') {
     const gpu = await detectGpu();
     facts.gpu = gpu.present ? null : `${gpu.detail}; IOMMU groups: ${gpu.iommuGroups}`;

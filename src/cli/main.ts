@@ -40,7 +40,7 @@ Environment: VMBENCH_CACHE_DIR (default .bench/), NO_COLOR, CI (plain progress),
   .showHelpAfterError('(run with --help for usage)');
 
 registerRun(program, ctx);
-registerValidate(program);
+registerValidate(program, ctx);
 registerDoctor(program, ctx);
 registerImages(program, ctx);
 registerGc(program, ctx);

@@ -27,6 +27,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--json', 'print run.json to stdout at the end instead of the summary')
     .option('--full', 'also print the full metric table (every metric × platform) after the summary')
     .option('-v, --verbose', 'also show what platforms do (QEMU command lines, KVM probe, boot attempts)')
+    .option('--allow-long', 'run a plan estimated at more than 24 h (refused otherwise: usually a typo)')
     .addHelpText(
       'after',
       `
@@ -51,10 +52,10 @@ Examples:
 Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM, host) · 130 interrupted`,
     )
     .action(
-      action(async (file: string, opts: { results: string; json?: boolean; full?: boolean; verbose?: boolean }) => {
+      action(async (file: string, opts: { results: string; json?: boolean; full?: boolean; verbose?: boolean; allowLong?: boolean }) => {
         const scenarioFile = resolve(file);
         const docker = new Dockerode();
-        const scenario = await loadRunnableScenario(scenarioFile, docker);
+        const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir, allowLong: opts.allowLong });
         // Before anything is built or started: what each platform will get, and every difference.
         for (const line of fairnessLines(auditScenario(scenario, undefined, os.cpus().length))) {
           process.stderr.write(`${line.startsWith('unequal') ? paint(pc.yellow, `⚠ fairness: ${line}`) : `fairness: ${line}`}\n`);

@@ -4,15 +4,18 @@ import Dockerode from 'dockerode';
 import { loadScenarioFile } from '../scenario/load.js';
 import { preflightError } from '../scenario/preflight.js';
 import { gatherHostFacts } from './host-facts.js';
+import type { CliContext } from './context.js';
 import { action } from './output.js';
+import { describeEstimate, planEstimate, refuseLongPlan } from './plan-length.js';
 
-export function registerValidate(program: Command): void {
+export function registerValidate(program: Command, ctx: CliContext): void {
   program
     .command('validate')
     .description('check a scenario file without running anything')
     .argument('<scenario...>', 'one or more scenario YAML files')
     .option('--print', 'print the scenario as the harness sees it (defaults filled, durations in ms, sizes in bytes)')
     .option('--host', 'also run the host preflight `bench run` runs: CPUs, memory and engines this host has')
+    .option('--allow-long', 'accept a plan estimated at more than 24 h (refused otherwise: usually a typo)')
     .addHelpText(
       'after',
       `
@@ -22,15 +25,19 @@ Without --host only the file is checked (the same on every machine); with
 --host the scenario is also held against this host, as \`bench run\` does
 before it builds or starts anything:
   scenarios/x.yaml:9:13: platforms[0].memory: expected at most 23.5GiB (all this host has), got 64GiB
-Exit codes: 0 valid · 2 invalid (or more than this host has) · 3 this host lacks an engine or device.
+Every file's plan is estimated (printed with "ok"); a plan of more than 24 h is refused
+unless --allow-long (\`bench run\` refuses it too).
+Exit codes: 0 valid · 2 invalid (or more than this host has, or longer than 24 h) · 3 this host lacks an engine or device.
 Editors autocomplete with schemas/scenario.schema.json.`,
     )
     .action(
-      action(async (files: string[], opts: { print?: boolean; host?: boolean }) => {
+      action(async (files: string[], opts: { print?: boolean; host?: boolean; allowLong?: boolean }) => {
         const docker = opts.host ? new Dockerode() : null;
         for (const file of files) {
           const loaded = await loadScenarioFile(resolve(file));
           const { scenario } = loaded;
+          const estimate = planEstimate(loaded, ctx.cacheDir);
+          refuseLongPlan(loaded, estimate, opts.allowLong === true);
           if (docker) {
             const refused = preflightError(loaded, await gatherHostFacts(scenario, docker));
             if (refused) throw refused;
@@ -38,7 +45,8 @@ Editors autocomplete with schemas/scenario.schema.json.`,
           if (opts.print) process.stdout.write(JSON.stringify(scenario, null, 2) + '\n');
           else
             process.stdout.write(
-              `${file}: ok${docker ? ' (and this host can run it)' : ''} (${scenario.name}: ${scenario.platforms.map((p) => `${p.name}/${p.kind}`).join(', ')})\n`,
+              `${file}: ok${docker ? ' (and this host can run it)' : ''} (${scenario.name}: ${scenario.platforms.map((p) => `${p.name}/${p.kind}`).join(', ')})\n` +
+                `  estimated run time ${describeEstimate(estimate)}; VM figures assume TCG emulation (a minute a boot), a KVM host is faster\n`,
             );
         }
         return 0;

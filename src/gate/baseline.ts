@@ -1,7 +1,8 @@
 /**
  * Saved baselines: one JSON file per host and scenario, like Kata's
  * per-machine baselines — numbers are only comparable on the machine that
- * made them. Pure: building, checking and locating; the CLI reads and writes.
+ * made them — holding one or more runs. Pure: building, checking and
+ * locating; the CLI reads and writes.
  *
  * Layout: baselines/<host-key>/<scenario>.json, where the host key is the
  * first 12 hex digits of sha256 over the facts that change performance and
@@ -23,23 +24,43 @@ export interface HostFingerprint {
   kernel: string;
 }
 
+/** One run a baseline holds: its measured samples (warm-ups dropped, metadata stripped). */
+export interface BaselineRun {
+  runId: string;
+  startedAt: string;
+  samples: Sample[];
+}
+
+/**
+ * Schema 2: a baseline is one or more runs (runs are the unit of replication:
+ * the run-level test compares the current run's median with the spread of
+ * the baseline runs' medians). Schema 1 held a single run's samples; it is
+ * upgraded as it is read (upgradeBaseline).
+ */
 export interface BaselineFile {
   kind: 'vmbench-baseline';
-  schemaVersion: 1;
+  schemaVersion: 2;
   hostKey: string;
   host: HostFingerprint;
   scenario: string;
-  /** The run it was saved from. */
-  runId: string;
-  runStartedAt: string;
+  /** The runs it was saved from, oldest first. */
+  runs: BaselineRun[];
   savedAt: string;
-  /** Platform facts of that run (engine/QEMU versions, accelerator). */
+  /** Platform facts of the newest run (engine/QEMU versions, accelerator). */
   platforms: Environment['platforms'];
-  /** The run's measured samples (warm-ups dropped, metadata stripped). */
-  samples: Sample[];
   /** Noise floor measured on this host (bench calibrate-noise), if attached. */
   noise: NoiseEntry[] | null;
 }
+
+/** The schema-1 file: one run, its samples flat. */
+export interface BaselineFileV1 extends Omit<BaselineFile, 'schemaVersion' | 'runs'> {
+  schemaVersion: 1;
+  runId: string;
+  runStartedAt: string;
+  samples: Sample[];
+}
+
+export const BASELINE_SCHEMA_VERSION = 2;
 
 export function hostFingerprint(env: Pick<Environment, 'cpuModel' | 'cores' | 'memoryBytes' | 'os' | 'kernel'>): HostFingerprint {
   return {
@@ -66,22 +87,53 @@ export function scenarioNameOf(record: RunRecord): string {
   return typeof s?.name === 'string' ? s.name : 'unknown';
 }
 
-/** A baseline from a completed run; warm-ups and sample metadata are dropped (they are in the run's own journal). */
-export function makeBaseline(record: RunRecord, samples: readonly Sample[], noise: NoiseEntry[] | null, now = new Date()): BaselineFile {
-  const host = hostFingerprint(record.environment);
+/** A stored run as makeBaseline takes it (results/read-run.ts StoredRun fits). */
+export interface BaselineSource {
+  record: RunRecord;
+  samples: readonly Sample[];
+}
+
+/** Why these runs cannot make one baseline (different scenarios or hosts, none at all); empty when they can. */
+export function baselineSourceProblems(runs: readonly BaselineSource[]): string[] {
+  if (runs.length === 0) return ['no runs'];
+  const problems: string[] = [];
+  const scenarios = new Set(runs.map((r) => scenarioNameOf(r.record)));
+  const hosts = new Set(runs.map((r) => hostKeyOf(r.record.environment)));
+  if (scenarios.size > 1) problems.push(`the runs are of different scenarios (${[...scenarios].join(', ')})`);
+  if (hosts.size > 1) problems.push(`the runs come from different hosts (keys ${[...hosts].join(', ')}); a baseline is per host`);
+  const ids = runs.map((r) => r.record.runId);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) problems.push(`run ${dup} is given twice`);
+  return problems;
+}
+
+/** A baseline from completed runs of one scenario on one host (oldest first); warm-ups and sample metadata are dropped (they are in the runs' own journals). */
+export function makeBaseline(runs: readonly BaselineSource[], noise: NoiseEntry[] | null, now = new Date()): BaselineFile {
+  const sorted = [...runs].sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt));
+  const newest = sorted[sorted.length - 1]!.record;
+  const host = hostFingerprint(newest.environment);
   return {
     kind: 'vmbench-baseline',
-    schemaVersion: 1,
+    schemaVersion: BASELINE_SCHEMA_VERSION,
     hostKey: hostKey(host),
     host,
-    scenario: scenarioNameOf(record),
-    runId: record.runId,
-    runStartedAt: record.startedAt,
+    scenario: scenarioNameOf(newest),
+    runs: sorted.map((r) => ({
+      runId: r.record.runId,
+      startedAt: r.record.startedAt,
+      samples: r.samples.filter((s) => !s.warmup).map((s) => ({ ...s, metadata: {} })),
+    })),
     savedAt: now.toISOString(),
-    platforms: record.environment.platforms,
-    samples: samples.filter((s) => !s.warmup).map((s) => ({ ...s, metadata: {} })),
+    platforms: newest.environment.platforms,
     noise,
   };
+}
+
+/** A parsed baseline of either schema as schema 2 (a schema-1 file is its one run). */
+export function upgradeBaseline(b: BaselineFile | BaselineFileV1): BaselineFile {
+  if (b.schemaVersion === BASELINE_SCHEMA_VERSION) return b;
+  const { runId, runStartedAt, samples, schemaVersion: _v, ...rest } = b;
+  return { ...rest, schemaVersion: BASELINE_SCHEMA_VERSION, runs: [{ runId, startedAt: runStartedAt, samples }] };
 }
 
 /** Where a baseline lives under a baselines directory. */
@@ -94,16 +146,23 @@ export function noisePath(root: string, key: string, scenario: string): string {
   return join(root, key, `${scenario}.noise.json`);
 }
 
-/** Problems with a parsed JSON value that claims to be a baseline; empty when fine. */
+/** Problems with a parsed JSON value that claims to be a baseline (schema 1 or 2); empty when fine. */
 export function baselineProblems(value: unknown): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['expected a JSON object'];
   const v = value as Record<string, unknown>;
   const problems: string[] = [];
   if (v.kind !== 'vmbench-baseline') problems.push('kind is not "vmbench-baseline"');
-  if (v.schemaVersion !== 1) problems.push(`schemaVersion ${String(v.schemaVersion)} is not readable (reads 1)`);
+  if (v.schemaVersion !== 1 && v.schemaVersion !== BASELINE_SCHEMA_VERSION) {
+    problems.push(`schemaVersion ${String(v.schemaVersion)} is not readable (reads 1, ${BASELINE_SCHEMA_VERSION})`);
+  }
   if (typeof v.hostKey !== 'string') problems.push('no hostKey');
   if (typeof v.scenario !== 'string') problems.push('no scenario');
-  if (!Array.isArray(v.samples)) problems.push('no samples array');
+  if (v.schemaVersion === 1 && !Array.isArray(v.samples)) problems.push('no samples array');
+  if (v.schemaVersion === BASELINE_SCHEMA_VERSION) {
+    const runs = v.runs;
+    if (!Array.isArray(runs) || runs.length === 0) problems.push('no runs');
+    else if (!runs.every((r) => typeof r === 'object' && r !== null && Array.isArray((r as { samples?: unknown }).samples))) problems.push('a run without a samples array');
+  }
   return problems;
 }
 

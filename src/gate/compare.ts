@@ -1,54 +1,53 @@
 /**
- * The regression gate's decision: two sample sets (baseline, current) → one
- * row per metric × platform with the change, its CI, a significance test and
- * a verdict. Pure: plain samples in, plain rows out; the bootstrap is seeded.
+ * The regression gate's decision: baseline runs vs current runs → one row per
+ * metric × platform with the change, its CI, a significance test, the
+ * minimal detectable change and a verdict. Pure: plain samples in, plain rows
+ * out; the bootstrap is seeded.
  *
- * Per metric × platform (warm-up samples left out):
- *  - ratio = median(current) ÷ median(baseline), with a 95 % percentile
- *    bootstrap CI (each side resampled independently; src/stats/bootstrap.ts);
- *  - a two-sided Mann–Whitney U test on the raw samples (src/stats/mann-whitney.ts);
- *    with several gated metrics the p-values are Holm-adjusted (the family is
- *    every gated, testable row of this comparison) so that the chance of a
- *    false failure of the *whole gate* stays ≤ α;
- *  - the threshold: CLI flag > scenario `gate:` block > default, raised to the
- *    measured noise floor when one is known (`bench calibrate-noise`).
- *
- * Verdicts:
- *  - regression: significant AND the median moved in the bad direction by more
- *    than the threshold → fails the gate (unless the metric is informational);
- *  - improvement: significant AND moved in the good direction by more than it;
- *  - change within threshold: significant but smaller than the threshold →
- *    reported, never fails;
- *  - no significant change;
- *  - not testable: fewer than 2 samples on a side (memory, throughput, image
- *    size … are one reading per run) and no noise floor: shown, never fails;
- *  - beyond noise / within noise: n = 1 but a noise floor exists: the change
- *    is compared with max(threshold, noise floor) alone — no significance is
- *    claimed; beyond it in the bad direction fails the gate;
- *  - missing: measured on one side only.
+ * Runs are the unit of replication (run-level.ts): on a host where whole runs
+ * shift, the samples of one run are not independent draws. Per metric ×
+ * platform (warm-up samples left out), the test is chosen by what the
+ * baseline can tell:
+ *  - "runs": the baseline holds ≥ 2 runs of the metric → pooled t-test on the
+ *    log run medians (baseline runs vs current runs). Works for metrics with one
+ *    reading per run (memory, throughput, image size …) too;
+ *  - "noise profile": one baseline run, but a `bench calibrate-noise` profile
+ *    holds ≥ 2 per-run medians of the metric → the same test with the profile's
+ *    run-to-run SD (df = K − 1);
+ *  - "samples": one baseline run and no such profile → the run-to-run drift
+ *    cannot be separated from a change. The old within-run test is kept as the
+ *    fallback: two-sided Mann–Whitney U on the pooled samples with a bootstrap CI
+ *    of the ratio of medians, a threshold raised to the noise floor where one is
+ *    known; the comparison warns that this p-value is optimistic.
+ * p-values of all gated, non-degenerate rows are Holm-adjusted (gate-level
+ * false-failure rate ≤ α); thresholds come from CLI flags > the scenario's gate
+ * block > the defaults (thresholds.ts); the verdict rules are in verdict.ts;
+ * the minimal detectable change at α and power in sensitivity.ts.
  */
+import { median } from 'simple-statistics';
 import { bootstrapRatioCI } from '../stats/bootstrap.js';
 import type { Interval } from '../stats/describe.js';
 import { mannWhitneyU } from '../stats/mann-whitney.js';
-import { median } from 'simple-statistics';
 import type { Sample } from '../results/sample.js';
 import { adjust, type Correction } from './multiple-testing.js';
-import { groupSamples, noiseLookup, type NoiseEntry } from './noise.js';
+import { groupSamples, noiseEntryLookup, type NoiseEntry, type RunSamples } from './noise.js';
+import { logSd, runLevelTest } from './run-level.js';
+import { DEFAULT_POWER, DEFAULT_TARGET, sensitivityOf, withinRunLogSd, type NoiseComponents, type Sensitivity } from './sensitivity.js';
 import { metricDirection, resolveThreshold, type Direction, type ThresholdMap } from './thresholds.js';
+import { decide, worseningOf, type GateTest, type Verdict } from './verdict.js';
 
-export type Verdict =
-  | 'regression'
-  | 'improvement'
-  | 'change within threshold'
-  | 'no significant change'
-  | 'not testable (n=1)'
-  | 'beyond noise (n=1)'
-  | 'within noise (n=1)'
-  | 'missing';
+export type { GateTest, Verdict } from './verdict.js';
+export { fmtP } from './verdict.js';
 
 export interface SideStats {
+  /** Samples over all runs. */
   n: number;
+  /** Median of all samples pooled. */
   median: number;
+  /** Runs that measured the metric. */
+  runs: number;
+  /** What the test compares: the geometric mean of the run medians (run-level tests), else the pooled median. */
+  center: number;
 }
 
 export interface ComparisonRow {
@@ -58,27 +57,34 @@ export interface ComparisonRow {
   direction: Direction;
   baseline: SideStats | null;
   current: SideStats | null;
-  /** median(current) ÷ median(baseline); null when a side is missing or the baseline median is 0. */
+  test: GateTest;
+  /** center(current) ÷ center(baseline); null when a side is missing or the baseline is 0. */
   ratio: number | null;
-  /** 95 % bootstrap CI of the ratio; null when a side has n < 2. */
+  /** 95 % CI of the ratio (t-based for run-level tests, bootstrap for samples); null when untestable. */
   ratioCI: Interval | null;
   /** Relative change in the bad direction (+0.2 = 20 % worse; negative = better). */
   worsening: number | null;
-  /** Two-sided Mann–Whitney p-value; null when not testable. */
+  /** Two-sided p-value; null when not testable. */
   p: number | null;
   /** p after the multiple-comparison correction (equal to p with correction "none" or for ungated rows). */
   pAdjusted: number | null;
+  /** Degrees of freedom of a run-level test. */
+  df: number | null;
+  /** Zero run-to-run spread (a deterministic metric): p is 0 or 1 and the row stays out of the Holm family. */
+  degenerate: boolean;
   significant: boolean;
-  /** Cliff's δ of current vs baseline (positive: current larger). */
+  /** Cliff's δ of current vs baseline samples (samples test only; positive: current larger). */
   cliffsDelta: number | null;
   threshold: number;
   thresholdSource: string;
-  /** Measured run-to-run spread, when a noise profile was given. */
+  /** Measured run-to-run spread, (max − min)/median of a noise profile's run medians. */
   noiseFloor: number | null;
-  /** max(threshold, noiseFloor). */
+  /** The threshold applied: max(threshold, noiseFloor) for the samples test, the threshold itself for run-level tests. */
   effectiveThreshold: number;
   /** Whether this metric can fail the gate. */
   gated: boolean;
+  /** Minimal detectable change at α and power, and what a target change would need; null when not estimable. */
+  sensitivity: Sensitivity | null;
   verdict: Verdict;
   /** True when this row fails the gate. */
   fails: boolean;
@@ -95,61 +101,107 @@ export interface CompareOptions {
   cliThresholds?: ThresholdMap;
   noise?: readonly NoiseEntry[];
   seed?: number;
-  /** Bootstrap resamples (default 10 000). */
+  /** Bootstrap resamples of the samples test (default 10 000). */
   iterations?: number;
+  /** Power at which the minimal detectable change is stated (default 0.8). */
+  power?: number;
+  /** Change whose cost in runs / samples is stated (default 0.1). */
+  target?: number;
+  /** State the minimal detectable change per row (default true; off saves time in replays of many comparisons). */
+  sensitivity?: boolean;
 }
 
 export interface Comparison {
   alpha: number;
   correction: Correction;
+  power: number;
+  target: number;
+  baselineRuns: number;
+  currentRuns: number;
   rows: ComparisonRow[];
   /** Rows that fail the gate. */
   regressions: ComparisonRow[];
+  /** What limits the comparison as a whole (e.g. a single baseline run). */
+  warnings: string[];
 }
 
 export const DEFAULT_ALPHA = 0.05;
 
-function worseningOf(ratio: number, direction: Direction): number {
-  return direction === 'lower' ? ratio - 1 : 1 - ratio;
+interface SideSeries {
+  metric: string;
+  base: string;
+  platform: string;
+  unit: string;
+  /** Values per run, runs without the metric left out. */
+  runs: number[][];
 }
 
-/** Compares `current` with `baseline`, both flat sample lists (warm-ups are ignored). */
+function gather(runs: readonly RunSamples[]): Map<string, SideSeries> {
+  const out = new Map<string, SideSeries>();
+  for (const run of runs) {
+    for (const [key, g] of groupSamples(run.samples)) {
+      if (g.values.length === 0) continue;
+      let s = out.get(key);
+      if (!s) out.set(key, (s = { metric: g.metric, base: g.base, platform: g.platform, unit: g.unit, runs: [] }));
+      s.runs.push(g.values);
+    }
+  }
+  return out;
+}
+
+function sideStats(s: SideSeries, center?: number): SideStats {
+  const all = s.runs.flat();
+  const med = median(all);
+  return { n: all.length, median: med, runs: s.runs.length, center: center ?? med };
+}
+
+/** Compares single runs: `current` with `baseline`, both flat sample lists (warm-ups are ignored). */
 export function compareSamples(baseline: readonly Sample[], current: readonly Sample[], opts: CompareOptions = {}): Comparison {
+  return compareRuns([{ runId: 'baseline', samples: baseline }], [{ runId: 'current', samples: current }], opts);
+}
+
+/** Compares the current run(s) with the baseline run(s). */
+export function compareRuns(baseline: readonly RunSamples[], current: readonly RunSamples[], opts: CompareOptions = {}): Comparison {
   const alpha = opts.alpha ?? DEFAULT_ALPHA;
   const correction = opts.correction ?? 'holm';
-  const noiseOf = noiseLookup(opts.noise);
-  const base = groupSamples(baseline);
-  const cur = groupSamples(current);
+  const power = opts.power ?? DEFAULT_POWER;
+  const target = opts.target ?? DEFAULT_TARGET;
+  const noiseOf = noiseEntryLookup(opts.noise);
+  const base = gather(baseline);
+  const cur = gather(current);
   const keys = [...new Set([...base.keys(), ...cur.keys()])];
+  const components = new Map<ComparisonRow, NoiseComponents>();
 
   const rows: ComparisonRow[] = keys.map((key) => {
     const b = base.get(key);
     const c = cur.get(key);
-    const metric = (b ?? c)!.metric;
-    const platform = (b ?? c)!.platform;
-    const direction = metricDirection((b ?? c)!.base);
-    const thr = resolveThreshold(metric, opts.scenarioThresholds, opts.cliThresholds);
-    const noiseFloor = noiseOf(metric, platform);
-    const effectiveThreshold = Math.max(thr.threshold, noiseFloor ?? 0);
+    const first = (b ?? c)!;
+    const direction = metricDirection(first.base);
+    const thr = resolveThreshold(first.metric, opts.scenarioThresholds, opts.cliThresholds);
+    const noise = noiseOf(first.metric, first.platform);
     const row: ComparisonRow = {
-      metric,
-      platform,
-      unit: (b ?? c)!.unit,
+      metric: first.metric,
+      platform: first.platform,
+      unit: first.unit,
       direction,
-      baseline: b ? { n: b.values.length, median: median(b.values) } : null,
-      current: c ? { n: c.values.length, median: median(c.values) } : null,
+      baseline: b ? sideStats(b) : null,
+      current: c ? sideStats(c) : null,
+      test: 'samples',
       ratio: null,
       ratioCI: null,
       worsening: null,
       p: null,
       pAdjusted: null,
+      df: null,
+      degenerate: false,
       significant: false,
       cliffsDelta: null,
       threshold: thr.threshold,
       thresholdSource: thr.source,
-      noiseFloor,
-      effectiveThreshold,
+      noiseFloor: noise?.relativeSpread ?? null,
+      effectiveThreshold: thr.threshold,
       gated: thr.gated,
+      sensitivity: null,
       verdict: 'missing',
       fails: false,
       note: '',
@@ -158,24 +210,55 @@ export function compareSamples(baseline: readonly Sample[], current: readonly Sa
       row.note = b ? 'measured in the baseline only' : 'measured in the current run only';
       return row;
     }
-    if (row.baseline!.median !== 0) {
-      row.ratio = row.current!.median / row.baseline!.median;
-      row.worsening = worseningOf(row.ratio, direction);
-    }
-    if (b.values.length >= 2 && c.values.length >= 2) {
-      const ci = bootstrapRatioCI(c.values, b.values, { seed: opts.seed ?? 1, iterations: opts.iterations, confidence: 0.95 });
-      row.ratioCI = ci ? { low: ci.low, high: ci.high } : null;
-      const mw = mannWhitneyU(c.values, b.values);
-      if (mw) {
-        row.p = mw.p;
-        row.cliffsDelta = mw.cliffsDelta;
+    const medians = (s: SideSeries) => s.runs.map((values) => median(values));
+    const noiseSd = noise ? logSd(noise.medians) : null;
+    const runLevel =
+      b.runs.length >= 2
+        ? runLevelTest(medians(b), medians(c))
+        : noise && noiseSd !== null
+          ? runLevelTest(medians(b), medians(c), { external: { sd: noiseSd, df: noise.medians.length - 1 } })
+          : null;
+    const sampleSd = withinRunLogSd([...b.runs, ...c.runs]);
+    const samplesPerRun = Math.round(median([...b.runs, ...c.runs].map((r) => r.length)));
+    if (runLevel) {
+      row.test = runLevel.varianceSource;
+      row.baseline = sideStats(b, runLevel.baselineCenter);
+      row.current = sideStats(c, runLevel.currentCenter);
+      row.ratio = runLevel.ratio;
+      row.ratioCI = runLevel.degenerate ? null : runLevel.ratioCI;
+      row.p = runLevel.p;
+      row.df = runLevel.df;
+      row.degenerate = runLevel.degenerate;
+      components.set(row, {
+        basis: runLevel.varianceSource,
+        runSd: runLevel.runSd,
+        externalDf: runLevel.varianceSource === 'noise profile' ? runLevel.df : null,
+        sampleSd,
+        samplesPerRun,
+      });
+    } else {
+      // One baseline run and no usable noise profile: the within-run test, thresholds raised to the noise floor.
+      row.effectiveThreshold = Math.max(thr.threshold, row.noiseFloor ?? 0);
+      if (row.baseline!.median !== 0) row.ratio = row.current!.median / row.baseline!.median;
+      const bv = b.runs.flat();
+      const cv = c.runs.flat();
+      if (bv.length >= 2 && cv.length >= 2) {
+        const ci = bootstrapRatioCI(cv, bv, { seed: opts.seed ?? 1, iterations: opts.iterations, confidence: 0.95 });
+        row.ratioCI = ci ? { low: ci.low, high: ci.high } : null;
+        const mw = mannWhitneyU(cv, bv);
+        if (mw) {
+          row.p = mw.p;
+          row.cliffsDelta = mw.cliffsDelta;
+        }
+        if (sampleSd !== null) components.set(row, { basis: 'within-run only', runSd: null, externalDf: null, sampleSd, samplesPerRun });
       }
     }
+    if (row.ratio !== null) row.worsening = worseningOf(row.ratio, direction);
     return row;
   });
 
-  // Multiple comparisons: the family is every gated row that has a test.
-  const family = rows.filter((r) => r.p !== null && r.gated);
+  // Multiple comparisons: the family is every gated row with a non-degenerate test.
+  const family = rows.filter((r) => r.p !== null && r.gated && !r.degenerate);
   const adjusted = adjust(
     family.map((r) => r.p!),
     correction,
@@ -183,62 +266,38 @@ export function compareSamples(baseline: readonly Sample[], current: readonly Sa
   family.forEach((r, i) => (r.pAdjusted = adjusted[i]!));
   for (const r of rows) if (r.p !== null && r.pAdjusted === null) r.pAdjusted = r.p;
 
-  for (const r of rows) decide(r, alpha, correction);
+  // A single changed metric has to pass Holm's first step, α/m: the MDC is stated at that level.
+  const perTestAlpha = correction === 'holm' ? alpha / Math.max(1, family.length) : alpha;
+  for (const r of rows) {
+    decide(r, alpha, correction);
+    const comp = components.get(r);
+    if (!comp || r.ratio === null || opts.sensitivity === false) continue;
+    r.sensitivity = sensitivityOf(
+      comp,
+      { baselineRuns: r.baseline!.runs, currentRuns: r.current!.runs, samplesPerRun: comp.samplesPerRun },
+      { alpha: r.gated && !r.degenerate ? perTestAlpha : alpha, power, threshold: r.effectiveThreshold, direction: r.direction, target },
+    );
+  }
   rows.sort((a, b) => a.metric.localeCompare(b.metric) || a.platform.localeCompare(b.platform));
-  return { alpha, correction, rows, regressions: rows.filter((r) => r.fails) };
-}
-
-const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-
-function decide(r: ComparisonRow, alpha: number, correction: Correction): void {
-  if (r.baseline === null || r.current === null) return;
-  if (r.ratio === null || r.worsening === null) {
-    r.verdict = r.p === null ? 'not testable (n=1)' : 'no significant change';
-    r.note = 'baseline median is 0: no relative change';
-    return;
+  const warnings: string[] = [];
+  const single = rows.filter((r) => r.test === 'samples' && r.p !== null);
+  if (single.length > 0) {
+    const which = single.length === 1 ? single[0]!.metric : `${single.length} metric rows`;
+    warnings.push(
+      `the baseline is a single run and ${opts.noise ? `the noise profile has no run medians for ${which}` : `there is no noise profile (${which} tested within the run)`}: ` +
+        "run-to-run drift cannot be told apart from a change, and the within-run p-value treats one run's samples as independent (optimistic on a host where whole runs shift). " +
+        'Save a baseline of several runs (`bench baseline save <scenario> --runs 5`) or a noise profile (`bench calibrate-noise`)',
+    );
   }
-  const thr = r.effectiveThreshold;
-  const thrText = r.noiseFloor !== null && r.noiseFloor > r.threshold ? `${pct(thr)} (noise floor)` : pct(thr);
-  if (r.p === null) {
-    // One reading on a side: no test can say anything. Only a measured noise floor gives a yardstick.
-    if (r.noiseFloor === null) {
-      r.verdict = 'not testable (n=1)';
-      r.note = `n = ${r.baseline.n} vs ${r.current.n}: no significance test possible; run calibrate-noise to gate it against the noise floor`;
-      return;
-    }
-    if (r.worsening > thr) {
-      r.verdict = 'beyond noise (n=1)';
-      r.fails = r.gated;
-      r.note = `${pct(r.worsening)} worse, beyond max(threshold, noise floor) = ${thrText}; no significance test (n=1)`;
-    } else if (-r.worsening > thr) {
-      r.verdict = 'beyond noise (n=1)';
-      r.note = `${pct(-r.worsening)} better, beyond ${thrText}; no significance test (n=1)`;
-    } else {
-      r.verdict = 'within noise (n=1)';
-      r.note = `change within max(threshold, noise floor) = ${thrText}; no significance test (n=1)`;
-    }
-    return;
-  }
-  r.significant = r.pAdjusted! < alpha;
-  const pText = correction === 'holm' && r.gated ? `Holm-adjusted p = ${fmtP(r.pAdjusted!)}` : `p = ${fmtP(r.p)}`;
-  if (!r.significant) {
-    r.verdict = 'no significant change';
-    r.note = `${pText} ≥ α = ${alpha}`;
-    return;
-  }
-  if (r.worsening > thr) {
-    r.verdict = 'regression';
-    r.fails = r.gated;
-    r.note = `${pct(r.worsening)} worse (> ${thrText}), ${pText}${r.gated ? '' : '; informational metric, not gated'}`;
-  } else if (-r.worsening > thr) {
-    r.verdict = 'improvement';
-    r.note = `${pct(-r.worsening)} better (> ${thrText}), ${pText}`;
-  } else {
-    r.verdict = 'change within threshold';
-    r.note = `significant (${pText}) but ${pct(Math.abs(r.worsening))} ${r.worsening > 0 ? 'worse' : 'better'} ≤ threshold ${thrText}: reported, not failed`;
-  }
-}
-
-export function fmtP(p: number): string {
-  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+  return {
+    alpha,
+    correction,
+    power,
+    target,
+    baselineRuns: baseline.length,
+    currentRuns: current.length,
+    rows,
+    regressions: rows.filter((r) => r.fails),
+    warnings,
+  };
 }

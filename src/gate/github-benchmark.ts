@@ -28,11 +28,12 @@ export function githubBenchmarkEntries(comparison: Comparison): GithubBenchmarkF
     const entry: GithubBenchmarkEntry = { name: `${r.metric} (${r.platform})`, unit: r.unit, value: round(r.current.median) };
     if (r.ratioCI && r.baseline) {
       // ± half the CI width of the change, in the metric's unit.
-      const half = ((r.ratioCI.high - r.ratioCI.low) / 2) * r.baseline.median;
+      const half = ((r.ratioCI.high - r.ratioCI.low) / 2) * r.baseline.center;
       entry.range = `± ${round(half)}`;
     }
     const parts = [`n=${r.current.n}`, `verdict: ${r.verdict}`];
-    if (r.baseline) parts.push(`baseline median ${round(r.baseline.median)} ${r.unit} (n=${r.baseline.n})`);
+    if (r.baseline) parts.push(`baseline ${round(r.baseline.center)} ${r.unit} (runs=${r.baseline.runs}, n=${r.baseline.n})`);
+    if (r.sensitivity) parts.push(`MDC ${(r.sensitivity.mdc * 100).toFixed(1)}%`);
     if (r.ratio !== null) parts.push(`ratio ${r.ratio.toFixed(3)}`);
     if (r.p !== null) parts.push(`p=${fmtP(r.p)}`);
     entry.extra = parts.join('; ');

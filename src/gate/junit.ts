@@ -5,6 +5,7 @@
  * side only) is <skipped>; everything else passes. Pure.
  */
 import type { Comparison, ComparisonRow } from './compare.js';
+import { mdcText, neededText } from './report-table.js';
 
 export function xmlEscape(text: string): string {
   return text
@@ -26,11 +27,14 @@ function details(r: ComparisonRow): string {
   return [
     `metric: ${r.metric} (${r.direction} is better)`,
     `platform: ${r.platform}`,
-    `baseline: median ${fmt(r.baseline?.median, r.unit)} (n=${r.baseline?.n ?? 0})`,
-    `current: median ${fmt(r.current?.median, r.unit)} (n=${r.current?.n ?? 0})`,
+    `baseline: ${fmt(r.baseline?.center, r.unit)} (runs=${r.baseline?.runs ?? 0}, n=${r.baseline?.n ?? 0})`,
+    `current: ${fmt(r.current?.center, r.unit)} (runs=${r.current?.runs ?? 0}, n=${r.current?.n ?? 0})`,
     `ratio: ${fmt(r.ratio)}${r.ratioCI ? ` (95% CI ${fmt(r.ratioCI.low)} – ${fmt(r.ratioCI.high)})` : ''}`,
-    `p: ${fmt(r.p)} (adjusted ${fmt(r.pAdjusted)})`,
+    `test: ${r.test}${r.df !== null ? ` (df ${r.df})` : ''}; p: ${fmt(r.p)} (adjusted ${fmt(r.pAdjusted)})`,
     `threshold: ${(r.effectiveThreshold * 100).toFixed(1)}% (${r.thresholdSource}${r.noiseFloor !== null ? `; noise floor ${(r.noiseFloor * 100).toFixed(1)}%` : ''})`,
+    r.sensitivity
+      ? `minimal detectable change: ${mdcText(r)} at ${Math.round(r.sensitivity.power * 100)}% power (per-test α ${fmt(r.sensitivity.alpha)}); floor ${(r.sensitivity.floor * 100).toFixed(1)}%; to detect ${Math.round(r.sensitivity.target * 100)}%: ${neededText(r.sensitivity, r.effectiveThreshold)}`
+      : 'minimal detectable change: — (not estimable)',
     `verdict: ${r.verdict}${r.note ? ` — ${r.note}` : ''}`,
   ].join('\n');
 }

@@ -4,7 +4,7 @@
  */
 import { markdownCell } from '../report/markdown-cell.js';
 import type { Comparison } from './compare.js';
-import { COMPARISON_HEADER, comparisonCells, gateHeadline } from './report-table.js';
+import { comparisonCells, comparisonHeader, designText, gateHeadline, sensitivityLegend } from './report-table.js';
 
 export interface MarkdownContext {
   baselineLabel: string;
@@ -15,8 +15,9 @@ export interface MarkdownContext {
 export function renderComparisonMarkdown(c: Comparison, ctx: MarkdownContext): string {
   const lines: string[] = [];
   lines.push(`## vmbench compare: ${c.regressions.length > 0 ? '❌' : '✅'} ${gateHeadline(c)}`, '');
-  lines.push(`Baseline: \`${ctx.baselineLabel}\` · current: \`${ctx.currentLabel}\``, '');
-  lines.push(`| ${COMPARISON_HEADER.join(' | ')} |`, `|${COMPARISON_HEADER.map(() => '---').join('|')}|`);
+  lines.push(`Baseline: \`${ctx.baselineLabel}\` · current: \`${ctx.currentLabel}\` (${designText(c)})`, '');
+  const header = comparisonHeader(c);
+  lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
   for (const r of c.rows) lines.push(`| ${comparisonCells(r).map(markdownCell).join(' | ')} |`);
   lines.push('');
   const notes = c.rows.filter((r) => r.note && r.verdict !== 'no significant change');
@@ -25,11 +26,14 @@ export function renderComparisonMarkdown(c: Comparison, ctx: MarkdownContext): s
     for (const r of notes) lines.push(`- **${r.metric}** (${r.platform}): ${r.verdict} — ${r.note}`);
     lines.push('', '</details>', '');
   }
-  for (const w of ctx.warnings) lines.push(`> ⚠ ${w}`, '');
+  for (const w of [...c.warnings, ...ctx.warnings]) lines.push(`> ⚠ ${w}`, '');
   lines.push(
-    `Change = median(current) ÷ median(baseline) − 1 with a 95 % bootstrap CI; p = two-sided Mann–Whitney U on the raw samples` +
-      `${c.correction === 'holm' ? ', Holm-adjusted across gated metrics' : ''}. A regression needs p < α = ${c.alpha} **and** a change beyond the threshold in the bad direction. ` +
-      'Metrics with one reading per run (n = 1) cannot be tested; they are gated only against a measured noise floor (`bench calibrate-noise`).',
+    'Change = ratio of the centres (geometric mean of the run medians for run-level tests) − 1 with a 95 % CI. ' +
+      'With ≥ 2 baseline runs, p comes from a run-level t-test on the log run medians (runs, not samples, are the unit of replication, so run-to-run drift counts as noise); ' +
+      'with one baseline run it uses the run-to-run SD of a noise profile (`bench calibrate-noise`) where one has the metric, else a two-sided Mann–Whitney U on the raw samples' +
+      `${c.correction === 'holm' ? '; Holm-adjusted across gated metrics' : ''}. A regression needs p < α = ${c.alpha} **and** a change beyond the threshold in the bad direction.`,
+    '',
+    sensitivityLegend(c),
     '',
   );
   return lines.join('\n');

@@ -22,7 +22,9 @@ export type MeasurementName =
   | 'network'
   | 'throughput'
   | 'density'
-  | 'snapshot';
+  | 'snapshot'
+  | 'isolation'
+  | 'neighbors';
 
 /** A measured value before the runner stamps it with platform, kind, rep, warmup and time. */
 export interface SampleValue {

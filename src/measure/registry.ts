@@ -1,9 +1,11 @@
 import { execRoundTripMeasurement } from './calibration.js';
 import { densityMeasurement } from './density.js';
 import { imageSizeMeasurement } from './image-size.js';
+import { isolationMeasurement } from './isolation.js';
 import { BenchError } from '../errors.js';
 import type { Measurement, MeasurementName } from './measurement.js';
 import { memoryMeasurement } from './memory.js';
+import { neighborsMeasurement } from './neighbors.js';
 import { networkMeasurement } from './network.js';
 import { snapshotMeasurement } from './snapshot.js';
 import { coldStartMeasurement, startupMeasurement } from './startup.js';
@@ -12,7 +14,7 @@ import { throughputMeasurement } from './throughput.js';
 /**
  * Every measurement, in the order the plan takes them: a new measurement is
  * one module with a Measurement and one line here. Steps sharing an instance
- * run in this order on it (calibration, memory, network, throughput), the
+ * run in this order on it (calibration, memory, network, isolation, throughput), the
  * snapshot last, since it consumes the instance.
  */
 export const MEASUREMENTS: readonly Measurement[] = [
@@ -22,8 +24,10 @@ export const MEASUREMENTS: readonly Measurement[] = [
   execRoundTripMeasurement,
   memoryMeasurement,
   networkMeasurement,
+  isolationMeasurement,
   throughputMeasurement,
   densityMeasurement,
+  neighborsMeasurement,
   snapshotMeasurement,
 ];
 

@@ -17,7 +17,7 @@ export function createPlatform(config: PlatformConfig, ctx: PlatformContext): Pl
     case 'docker':
       return new DockerPlatform(
         config.name,
-        { cpus: config.cpus, memoryBytes: config.memory, network: config.network },
+        { cpus: config.cpus, memoryBytes: config.memory, network: config.network, runtime: config.runtime },
         ctx.docker,
       );
     case 'qemu':

@@ -46,8 +46,8 @@ export interface HostMemoryParts {
 }
 
 export interface WorkloadMemory extends ProcessMemory {
-  /** 'host': /proc of the host (container); 'guest-ssh': /proc inside the guest, read over SSH. */
-  seenFrom: 'host' | 'guest-ssh';
+  /** 'host': /proc of the host (container); 'guest-ssh': /proc inside a VM guest, over SSH; 'docker-exec': /proc inside a sandbox (gVisor). */
+  seenFrom: 'host' | 'guest-ssh' | 'docker-exec';
 }
 
 export interface MemoryReading {

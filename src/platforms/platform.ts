@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { release } from 'node:os';
 import { BenchError } from '../errors.js';
 import type { PlatformKind } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
@@ -118,6 +120,16 @@ export abstract class Platform<I extends Instance = Instance> {
    */
   protected doRestore?(snapshot: Snapshot, variant: SnapshotVariant, spec: InstanceSpec, lifecycle: Lifecycle): Promise<I>;
   removeSnapshot?(snapshot: Snapshot): Promise<void>;
+
+  /**
+   * The kernel of the host the instances run on: its release and this boot's
+   * id (/proc/sys/kernel/random/boot_id), to tell whether an instance shares
+   * it. The local host here; a platform on another host reads that host's.
+   */
+  async hostKernel(): Promise<{ release: string; bootId: string | null }> {
+    const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+    return { release: release(), bootId: bootId || null };
+  }
 
   async launch(spec: InstanceSpec): Promise<I> {
     return this.doLaunch(spec, newLifecycle());

@@ -84,6 +84,7 @@ export type MetricName =
   | 'snapshot_size'
   | 'snapshot_restored_memory'
   | 'syscall'
+  | 'isolation_capabilities'
   | 'neighbor_p50'
   | 'neighbor_p99'
   | 'neighbor_throughput';
@@ -110,7 +111,8 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   snapshot_take: 'time to take the snapshot (QEMU: stop + migrate to a file; Docker: docker commit)',
   snapshot_size: 'size of the snapshot on disk (QEMU: memory image + overlay; Docker: the committed layer)',
   snapshot_restored_memory: 'host memory attributable to the restored instance (as memory_host)',
-  syscall: 'µs per system call (params.call: getpid, stat), timed in-process by the workload inside the instance: the cost of the isolation boundary',
+  syscall: 'µs per system call (params.call: getuid, stat), timed in-process by the workload inside the instance: the cost of the isolation boundary',
+  isolation_capabilities: 'effective capabilities of the server process inside the instance (count); every other isolation fact is in the metadata',
   neighbor_p50: 'median latency of a victim instance at a fixed open-loop rate with params.neighbors instances of the same substrate saturating their CPU beside it (0 = alone)',
   neighbor_p99: '99th percentile of that latency',
   neighbor_throughput: "the victim's successful requests per second in that window",

@@ -70,16 +70,17 @@ export function buildPlan(input: PlanInput): PlanStep[] {
       for (const platform of order) base.push({ m, platform, rep });
     }
   }
-  const platforms = [...new Set(base.map((d) => d.platform))];
-  for (const p of platforms) assignHosts(base.filter((d) => d.platform === p));
+  const byPlatform = groupBy(base, (d) => d.platform);
+  for (const steps of byPlatform.values()) assignHosts(steps);
 
   // Riders follow their host, in measurement order.
+  const riders = groupBy(base.filter((d) => d.host), (d) => d.host!);
   const ordered: Draft[] = [];
   for (const d of base) {
     if (d.host) continue;
-    ordered.push(d, ...base.filter((r) => r.host === d));
+    ordered.push(d, ...(riders.get(d) ?? []));
   }
-  for (const p of platforms) markIdentity(ordered.filter((d) => d.platform === p));
+  for (const steps of groupBy(ordered, (d) => d.platform).values()) markIdentity(steps);
   const index = new Map(ordered.map((d, i) => [d, i]));
   return ordered.map((d, i) => {
     const step: PlanStep = { index: i, measurement: d.m.name, platform: d.platform, rep: d.rep, warmup: d.rep < d.m.warmup };
@@ -87,6 +88,17 @@ export function buildPlan(input: PlanInput): PlanStep[] {
     if (d.identity) step.identity = true;
     return step;
   });
+}
+
+function groupBy<K, T>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const t of items) {
+    const k = key(t);
+    const list = out.get(k);
+    if (list) list.push(t);
+    else out.set(k, [t]);
+  }
+  return out;
 }
 
 /** One platform's steps: which ride on which. */

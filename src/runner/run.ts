@@ -6,6 +6,7 @@ import { MEASUREMENTS, measurementNamed } from '../measure/registry.js';
 import type { Platform } from '../platforms/platform.js';
 import { hostEnvironment, type Environment } from '../results/environment.js';
 import { auditScenario } from '../results/fairness-inputs.js';
+import { isolationFromSamples } from '../results/isolation.js';
 import { Journal } from '../results/journal.js';
 import { RUN_SCHEMA_VERSION, type RunRecord } from '../results/run-record.js';
 import { sampleLabel, type Sample } from '../results/sample.js';
@@ -104,7 +105,8 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     return { wallMs, measuredMs, overheadMs: wallMs - measuredMs, launches: session?.launches ?? 0, byMeasurement: { ...byMeasurement } };
   };
   const save = () => {
-    Object.assign(record, aggregateSamples(samples, runner.seed, s.report.reference), { timing: timing() });
+    const isolation = isolationFromSamples(samples);
+    Object.assign(record, aggregateSamples(samples, runner.seed, s.report.reference), { timing: timing() }, isolation ? { isolation } : {});
     journal.writeRun(record);
   };
   /** Every sample goes to disk (fsync'ed) the moment it exists. */

@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { BenchError, messageOf } from '../errors.js';
-import { isBuiltinModel, scenarioSchema, scenarioSemanticIssues, type Scenario } from './schema.js';
+import { isBuiltinModel, PLATFORM_KINDS, platformSchema, scenarioSchema, scenarioSemanticIssues, type Scenario } from './schema.js';
 import { describeValue } from './units.js';
 
 export type KeyPath = readonly (string | number)[];
@@ -139,6 +139,16 @@ export function parseScenarioLocated(text: string, file: string, options: ParseS
     const place = locate(doc, issuePath);
     const message = place.found ? issue.message : missingKeyMessage(issuePath, issue.message);
     add(issuePath, message, at(place.offset));
+  }
+  // A platform without a valid kind gets no per-kind key check from zod: name its unknown keys
+  // against every platform key, so a typo such as "kimd" is pointed at (did you mean "kind"?).
+  for (const [i, entry] of (Array.isArray((raw as { platforms?: unknown }).platforms) ? ((raw as { platforms: unknown[] }).platforms) : []).entries()) {
+    if (!isPlainObject(entry) || PLATFORM_KINDS.includes(entry.kind as (typeof PLATFORM_KINDS)[number])) continue;
+    for (const key of Object.keys(entry)) {
+      if (ALL_PLATFORM_KEYS.includes(key)) continue;
+      const path = ['platforms', i, key];
+      add(path, unknownKeyMessage(key, ALL_PLATFORM_KEYS), at(locate(doc, path).keyOffset));
+    }
   }
   // The schema runs these too, but zod skips refinements after some failures.
   for (const issue of scenarioSemanticIssues(raw)) {
@@ -314,6 +324,15 @@ function allowedKeys(path: KeyPath, data: unknown): string[] | undefined {
   const s = step();
   return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined;
 }
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Every key any platform kind allows (for naming typos where the kind itself is missing). */
+const ALL_PLATFORM_KEYS: string[] = [
+  ...new Set((platformSchema.options as z.ZodType[]).flatMap((o) => (o instanceof z.ZodObject ? Object.keys(o.shape) : []))),
+];
 
 // ---------------------------------------------------------- YAML positions
 

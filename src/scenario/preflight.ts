@@ -18,6 +18,8 @@ export interface HostFacts {
   engines: Partial<Record<'docker' | 'qemu' | 'vagrant', string | null>>;
   /** null when a usable GPU is present, else why not (only asked for device: gpu). */
   gpu?: string | null;
+  /** OCI runtimes the Docker Engine has registered (only asked when a docker platform exists and the engine answers). */
+  dockerRuntimes?: string[];
 }
 
 const HINTS = {
@@ -38,6 +40,13 @@ export function preflightIssues(loaded: LoadedScenario, host: HostFacts): { inpu
     }
     const engine = host.engines[p.kind];
     if (engine) add(unsupported, ['platforms', i, 'kind'], `this host cannot run ${p.kind} platforms: ${engine}`);
+    if (p.kind === 'docker' && host.dockerRuntimes && !host.dockerRuntimes.includes(p.runtime)) {
+      add(
+        unsupported,
+        ['platforms', i, 'runtime'],
+        `expected a runtime the Docker Engine has registered (${host.dockerRuntimes.join(', ') || 'none'}), got "${p.runtime}"; ./scripts/setup.sh registers crun and runsc, a KVM host can add kata-runtime`,
+      );
+    }
   });
   const budget = s.measurements.density?.memory_budget;
   if (budget !== undefined && budget > host.memoryBytes) {

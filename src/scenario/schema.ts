@@ -17,7 +17,8 @@ import { parseGateKey, parsePercent } from './gate-key.js';
 import { capacitySchema } from './capacity.js';
 import { decisionSchema } from './decision.js';
 import { LIMITS } from './limits.js';
-import { applyResources, resourceIssues, resourcesSchema, type WithResources } from './resources.js';
+import { applyResources, resourcesSchema, type WithResources } from './resources.js';
+import { scenarioSemanticIssues } from './semantic-rules.js';
 
 export { LIMITS } from './limits.js';
 
@@ -86,6 +87,14 @@ export const dockerPlatformSchema = z
     cpus: z.number().positive().max(LIMITS.maxCpus).optional().meta({ description: 'CPU quota (docker --cpus); fractions allowed (default: resources.cpus).' }),
     memory: containerMemory,
     network: z.enum(['host', 'bridge']).default('host'),
+    runtime: z
+      .string({ error: (iss) => `expected an OCI runtime name such as "runc", "crun" or "runsc", got ${describeValue(iss.input)}` })
+      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: (iss) => `expected an OCI runtime name such as "runc", "crun" or "runsc", got ${describeValue(iss.input)}` })
+      .default('runc')
+      .meta({
+        description:
+          'The OCI runtime the engine starts the container with: runc (default), crun, runsc (gVisor), or any runtime registered with the engine (e.g. kata-runtime on a KVM host). bench doctor lists them.',
+      }),
   })
   .meta({ description: 'The workload in a Docker container.' });
 
@@ -209,7 +218,36 @@ export const snapshotSchema = z
   })
   .meta({ description: 'Snapshot a ready instance and restore a new one from it: time to take it, its size, restore → first inference, memory.' });
 
-export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network', 'snapshot'] as const;
+export const isolationSchema = z
+  .strictObject({
+    calls: count(1000, 2_000_000).default(200_000).meta({
+      description: 'getuid() calls timed inside the instance (stat() calls: a tenth of it).',
+    }),
+  })
+  .meta({
+    description:
+      'Isolation facts read from inside one ready instance (kernel shared with the host or not, capabilities, seccomp, no_new_privs, user namespace, host devices) and the cost of the boundary: µs per system call, timed by the workload itself.',
+  });
+
+export const neighborsSchema = z
+  .strictObject({
+    counts: z.array(count(1, 16)).min(1).default([1, 2]).meta({
+      description: 'Neighbour counts K to measure beside the victim (K = 0, the victim alone, is always measured first).',
+    }),
+    load: z.number().gt(0).max(1).default(0.5).meta({
+      description: "The victim's open-loop rate as a fraction of its own one-connection throughput, measured alone first.",
+    }),
+    connections: count(1, 64).default(2).meta({ description: 'Closed-loop connections per neighbour: enough to keep its CPU quota busy.' }),
+    duration: durationSchema({ positive: true }).prefault('20s').meta({ description: 'Measured window of each K.' }),
+    warmup: durationSchema().prefault('3s'),
+    timeout: durationSchema({ positive: true, max: 60_000 }).prefault('30s').meta({ description: 'Per-request timeout (at most 60s).' }),
+  })
+  .meta({
+    description:
+      'Noisy neighbours: a victim instance at a fixed open-loop rate, alone and then with K instances of the same substrate saturating their CPU with inference load; the victim p50/p99 and throughput per K.',
+  });
+
+export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network', 'snapshot', 'isolation', 'neighbors'] as const;
 
 export const measurementsSchema = z
   .strictObject({
@@ -220,6 +258,8 @@ export const measurementsSchema = z
     throughput: throughputSchema.optional(),
     network: networkSchema.optional(),
     snapshot: snapshotSchema.optional(),
+    isolation: isolationSchema.optional(),
+    neighbors: neighborsSchema.optional(),
   })
   .superRefine((value, ctx) => {
     if (!MEASUREMENT_KINDS.some((k) => value[k] !== undefined)) {
@@ -282,6 +322,23 @@ export const gateSchema = z
     correction: z.enum(['holm', 'none']).default('holm').meta({
       description: 'Multiple-comparison correction across gated metrics: holm (family-wise error ≤ alpha; default) or none (alpha per metric).',
     }),
+    power: z.number().gt(0).lt(1).optional().meta({
+      description: 'Power at which `bench compare` and `bench calibrate-noise` state the minimal detectable change of each metric; default 0.8.',
+    }),
+    target_change: z
+      .string({ error: (iss) => `expected a percentage such as "10%", got ${describeValue(iss.input)}` })
+      .superRefine((text, ctx) => {
+        const pct = parsePercent(text);
+        if (typeof pct === 'string') ctx.addIssue({ code: 'custom', message: pct, input: text });
+      })
+      .transform((text) => {
+        const pct = parsePercent(text);
+        return typeof pct === 'number' ? pct : 0;
+      })
+      .optional()
+      .meta({
+        description: 'The change the gate should catch, e.g. "10%": `bench compare` says how many runs or samples per run that would take; default 10%.',
+      }),
     thresholds: z
       .record(
         z.string(),
@@ -343,73 +400,11 @@ export type PlatformConfig = WithResources<z.output<typeof platformSchema>>;
 export type DensityConfig = z.output<typeof densitySchema>;
 export type ThroughputConfig = z.output<typeof throughputSchema>;
 export type NetworkConfig = z.output<typeof networkSchema>;
+export type NeighborsConfig = z.output<typeof neighborsSchema>;
 export type GateConfig = z.output<typeof gateSchema>;
 
-// ------------------------------------------------------------ semantic rules
-
-export interface SemanticIssue {
-  path: (string | number)[];
-  message: string;
-}
+export { scenarioSemanticIssues, type SemanticIssue } from './semantic-rules.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Rules that span several fields. Takes raw (possibly invalid) data and looks
- * only at the parts that are well-formed, so it can run next to the schema's
- * own checks and every problem is reported at once.
- */
-export function scenarioSemanticIssues(raw: unknown): SemanticIssue[] {
-  const issues: SemanticIssue[] = [];
-  if (!isRecord(raw)) return issues;
-
-  if (Array.isArray(raw.platforms)) {
-    const seen = new Map<string, number>();
-    raw.platforms.forEach((platform: unknown, i) => {
-      if (!isRecord(platform) || typeof platform.name !== 'string') return;
-      const first = seen.get(platform.name);
-      if (first === undefined) {
-        seen.set(platform.name, i);
-      } else {
-        issues.push({
-          path: ['platforms', i, 'name'],
-          message: `expected unique platform names, got "${platform.name}" again (already used by platforms[${first}])`,
-        });
-      }
-    });
-  }
-
-  issues.push(...resourceIssues(raw));
-
-  const report = raw.report;
-  if (isRecord(report) && typeof report.reference === 'string' && Array.isArray(raw.platforms)) {
-    const names = raw.platforms.filter(isRecord).map((p) => p.name).filter((n): n is string => typeof n === 'string');
-    if (!names.includes(report.reference)) {
-      issues.push({
-        path: ['report', 'reference'],
-        message: `expected the name of a platform of this scenario (${names.map((n) => `"${n}"`).join(', ')}), got "${report.reference}"`,
-      });
-    }
-  }
-
-  const measurements = raw.measurements;
-  const throughput = isRecord(measurements) ? measurements.throughput : undefined;
-  if (isRecord(throughput)) {
-    const mode = throughput.mode ?? 'closed';
-    if (mode === 'open' && throughput.rates === undefined) {
-      issues.push({
-        path: ['measurements', 'throughput', 'rates'],
-        message: 'missing required key "rates": open mode needs a list of request rates (req/s), e.g. rates: [10, 50]',
-      });
-    }
-    if (mode === 'closed' && throughput.rates !== undefined) {
-      issues.push({
-        path: ['measurements', 'throughput', 'rates'],
-        message: 'expected no "rates" in closed mode (rates apply to mode: open; closed mode uses connections)',
-      });
-    }
-  }
-  return issues;
 }

@@ -43,6 +43,10 @@ export const ENDPOINTS = {
   infer: (name: string) => `/v2/models/${encodeURIComponent(name)}/infer`,
   /** Non-standard: what the server knows about itself (rootfs digest, node/ort versions, pid). */
   info: '/vmbench/info',
+  /** Non-standard: what the server sees of its isolation (kernel, capabilities, seccomp, devices). */
+  isolation: '/vmbench/isolation',
+  /** Non-standard: µs per system call, timed in-process (?calls=N). */
+  syscalls: '/vmbench/syscalls',
 } as const;
 
 export interface ServerInfo {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compareSamples } from '../../src/gate/compare.js';
+import { compareRuns, compareSamples } from '../../src/gate/compare.js';
 import { holmAdjust } from '../../src/gate/multiple-testing.js';
-import { normalSamples, samplesOf } from './samples.js';
+import { normalSamples, samplesOf, simulatedRuns } from './samples.js';
 
 // Fewer bootstrap resamples keep the many-seed tests fast; the CI does not enter the verdict.
 const FAST = { iterations: 200 };
@@ -136,6 +136,58 @@ describe('compareSamples: synthetic sample sets', () => {
     const startup = c.rows.find((r) => r.metric === 'startup')!;
     expect(startup.current!.n).toBe(4);
     expect(c.rows.find((r) => r.metric === 'image_size')!.verdict).toBe('missing');
+  });
+});
+
+describe('compareRuns: baselines of several runs', () => {
+  const run = (id: string, samples: ReturnType<typeof samplesOf>) => ({ runId: id, samples });
+
+  it('metrics with one reading per run become testable across runs', () => {
+    const base = [250, 255, 248, 252, 251].map((v, i) => run(`b${i}`, samplesOf('memory_host', [v], 'container', 'MiB')));
+    const same = compareRuns(base, [run('c', samplesOf('memory_host', [253], 'container', 'MiB'))]).rows[0]!;
+    expect(same.test).toBe('runs');
+    expect(same.verdict).toBe('no significant change');
+    expect(same.baseline).toMatchObject({ runs: 5, n: 5 });
+    const grown = compareRuns(base, [run('c', samplesOf('memory_host', [320], 'container', 'MiB'))]).rows[0]!;
+    expect(grown.verdict).toBe('regression');
+    expect(grown.df).toBe(4);
+    expect(grown.note).toMatch(/run-level t-test on run medians, 5 vs 1 run, df 4/);
+  });
+
+  it('a deterministic metric (no spread between runs) is not in the Holm family', () => {
+    const runs = (seed: number, k: number, shift = 0) =>
+      simulatedRuns(k, { n: 10, center: 300, runSd: 0.03, sampleSd: 0.05, seed, shift }).map((r) => ({
+        ...r,
+        samples: [...r.samples, ...samplesOf('image_size', [262], 'container', 'MiB')],
+      }));
+    const c = compareRuns(runs(1, 6), runs(2, 1, 0.5));
+    const img = c.rows.find((r) => r.metric === 'image_size')!;
+    expect(img).toMatchObject({ degenerate: true, p: 1, verdict: 'no significant change' });
+    const cold = c.rows.find((r) => r.metric === 'cold_start')!;
+    expect(cold.pAdjusted).toBe(cold.p); // a family of one
+    expect(cold.verdict).toBe('regression');
+  });
+
+  it('several current runs are pooled per run, not per sample', () => {
+    const base = simulatedRuns(5, { n: 10, center: 300, runSd: 0.05, sampleSd: 0.06, seed: 3 });
+    const cur = simulatedRuns(3, { n: 10, center: 300, runSd: 0.05, sampleSd: 0.06, seed: 4 });
+    const row = compareRuns(base, cur).rows[0]!;
+    expect(row.current).toMatchObject({ runs: 3, n: 30 });
+    expect(row.df).toBe(6);
+  });
+
+  it('one baseline run + a noise profile with run medians: run-level test with the profile\'s spread, threshold not raised', () => {
+    const noise = [{ metric: 'cold_start', platform: 'container', unit: 'ms' as const, runs: 5, medians: [300, 310, 295, 330, 305], relativeSpread: 0.115 }];
+    const c = compareSamples(normalSamples('cold_start', 10, 300, 5, 1), normalSamples('cold_start', 10, 330, 5, 2), { noise, cliThresholds: { cold_start: 0.05 } });
+    const row = c.rows[0]!;
+    expect(row.test).toBe('noise profile');
+    expect(row.df).toBe(4);
+    expect(row.effectiveThreshold).toBe(0.05);
+    expect(row.verdict).toBe('no significant change'); // +10 % is within the run-to-run drift of this profile
+    expect(row.sensitivity!.basis).toBe('noise profile');
+    expect(c.warnings).toEqual([]);
+    // The within-run test on the same samples would call it significant.
+    expect(compareSamples(normalSamples('cold_start', 10, 300, 5, 1), normalSamples('cold_start', 10, 330, 5, 2), { iterations: 100 }).rows[0]!.significant).toBe(true);
   });
 });
 

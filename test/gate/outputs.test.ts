@@ -1,11 +1,11 @@
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { compareSamples } from '../../src/gate/compare.js';
+import { compareRuns, compareSamples } from '../../src/gate/compare.js';
 import { githubBenchmarkEntries } from '../../src/gate/github-benchmark.js';
 import { renderJUnit, xmlEscape } from '../../src/gate/junit.js';
 import { renderComparisonMarkdown } from '../../src/gate/markdown.js';
-import { renderComparisonTable } from '../../src/gate/report-table.js';
-import { normalSamples, samplesOf } from './samples.js';
+import { gateHeadline, renderComparisonTable } from '../../src/gate/report-table.js';
+import { normalSamples, samplesOf, simulatedRuns } from './samples.js';
 
 const base = [
   ...normalSamples('cold_start', 10, 300, 5, 1),
@@ -36,6 +36,8 @@ describe('gate outputs', () => {
     expect((cold.failure as Record<string, string>)['@_message']).toContain('regression');
     expect(cases.find((c) => c['@_name'] === 'memory_host')!.skipped).toBeDefined();
     expect(cases.find((c) => c['@_name'] === 'startup')!.failure).toBeUndefined();
+    expect(String(cold['system-out'])).toMatch(/minimal detectable change: \+\d+\.\d% \(within-run only\) at 80% power/);
+    expect(String(cold['system-out'])).toContain('test: samples');
     expect(xmlEscape('a<b & "c"')).toBe('a&lt;b &amp; &quot;c&quot;');
   });
 
@@ -62,5 +64,23 @@ describe('gate outputs', () => {
     const table = renderComparisonTable(comparison);
     expect(table).toMatch(/cold_start\s+container.*✗ regression/);
     expect(table).toMatch(/throughput@c=1\s+container.*−10%/);
+    expect(table).toContain('MDC (80% power)');
+    expect(table).toContain('to detect 10%');
+    expect(table).toMatch(/cold_start\s+container.*\+\d+\.\d% \(within-run only\)/);
+    expect(md).toContain('| MDC (80% power) |');
+    expect(md).toContain('MDC = the smallest change');
+    expect(md).toContain('> ⚠ the baseline is a single run');
+  });
+
+  it('a comparison of runs: the cells say how many runs each side holds and what 10 % would take', () => {
+    const base = simulatedRuns(5, { n: 10, center: 300, runSd: 0.05, sampleSd: 0.06, seed: 1 });
+    const c = compareRuns(base, simulatedRuns(1, { n: 10, center: 300, runSd: 0.05, sampleSd: 0.06, seed: 2 }), { cliThresholds: { cold_start: 0.05 } });
+    const table = renderComparisonTable(c);
+    expect(table).toMatch(/cold_start\s+container\s+\d+ ms \(5 runs, n=50\)\s+\d+ ms \(1 run, n=10\)/);
+    expect(table).toMatch(/baseline \+ \d runs?\/night|baseline runs|✓/);
+    expect(gateHeadline(c)).toContain('5 runs baseline vs 1 run current');
+    const md = renderComparisonMarkdown(c, { baselineLabel: 'b', currentLabel: 'c', warnings: [] });
+    expect(md).toContain('run-level t-test');
+    expect(md).not.toContain('single run');
   });
 });

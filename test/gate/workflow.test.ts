@@ -56,6 +56,21 @@ describe('.github/workflows/nightly.yml', () => {
     }
   });
 
+  it('runs several runs a night and compares them with a baseline of several runs (runs are the unit of replication)', () => {
+    expect(Number(job.env!.RUNS_PER_NIGHT)).toBeGreaterThanOrEqual(2);
+    expect(Number(job.env!.BASELINE_RUNS)).toBeGreaterThanOrEqual(3);
+    const run = steps.find((s) => s.id === 'run')!;
+    expect(run.run).toMatch(/for i in \$\(seq 1 "\$RUNS_PER_NIGHT"\)/);
+    expect(run.run).toContain('dirs=');
+    const compare = steps.find((s) => s.id === 'compare')!;
+    expect(compare.env?.DIRS).toContain('steps.run.outputs.dirs');
+    expect(compare.run).toMatch(/npx bench compare baselines\/ \$DIRS/);
+    const save = steps.find((s) => s.run?.includes('npx bench baseline save'))!;
+    expect(save.if).toContain('inputs.save_baseline');
+    expect(save.run).toMatch(/npx bench baseline save "\$SCENARIO" --runs "\$BASELINE_RUNS"/);
+    expect(save.run).toMatch(/npx bench baseline save results\/ --runs "\$BASELINE_RUNS"/);
+  });
+
   it('uploads results and reports even when the gate fails', () => {
     const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
     expect(upload.if).toBe('always()');

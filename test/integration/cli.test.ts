@@ -131,6 +131,20 @@ describe('bench CLI', () => {
     expect(snap('docker', 'snapshot_restore')).toBeGreaterThan(0);
     expect(snap('qemu', 'snapshot_restore')).toBeLessThan(snap('qemu', 'snapshot_fresh')!);
     expect(snap('qemu', 'snapshot_size')).toBeGreaterThan(50);
+    // The snapshot rode on each platform's last cold start (no launch of its own); the VM's
+    // process memory came back (raw and gzip migration files both restored), the container's did not.
+    const meta = (kind: string) => samples.find((s) => s.kind === kind && s.metric === 'snapshot_restore')!.metadata;
+    for (const kind of ['docker', 'qemu']) {
+      const colds = samples.filter((s) => s.kind === kind && s.metric === 'cold_start').map((s) => s.value);
+      expect(colds, kind).toContain(snap(kind, 'snapshot_fresh'));
+    }
+    expect(meta('qemu').process_memory).toBe(true);
+    expect(String(meta('qemu').variants)).toMatch(/raw.*gzip|gzip.*raw/s);
+    expect(meta('docker').process_memory).toBe(false);
+    expect(String(meta('docker').method)).toMatch(/FILESYSTEM ONLY/);
+    // Every launch carried a measurement: 2 × 2 startups, 2 × 2 cold starts, 3 restores (docker commit; qemu raw, gzip).
+    expect(run.timing?.launches).toBe(11);
+    expect(run.timing!.measuredMs).toBeLessThan(run.timing!.wallMs);
     if (vm.accel === 'tcg') expect(r.stdout).toMatch(/TCG/);
     expect(existsSync(join(results, runId!, 'summary.md'))).toBe(true);
     // Reports (scenario report.formats: html, decision, charts, exports) go to reports/<run-id> under the working directory.

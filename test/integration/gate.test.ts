@@ -6,9 +6,9 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The CI gate end to end with the built CLI (dist/, built by `npm test`) on real Docker:
-// scenarios/gate-smoke.yaml twice (A/A) → `bench compare` exits 0; against
-// scenarios/gate-smoke-degraded.yaml (container CPU quota 2 → 0.25) → exits 1 naming cold_start.
-// Each run takes ~5–15 s on this 2-core machine (8 cold starts of ResNet-18).
+// scenarios/gate-smoke.yaml four times (A/A): a baseline of three runs vs the fourth → `bench compare`
+// exits 0 (run-level test); against scenarios/gate-smoke-degraded.yaml (container CPU quota 2 → 0.25)
+// → exits 1 naming cold_start. Each run takes ~10–20 s on this 2-core machine (10 cold starts of ResNet-18).
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'dist', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'vmbench-gate-'));
@@ -62,6 +62,27 @@ describe('bench compare / baseline / history without engines (recorded runs)', (
     expect(h.stdout).toContain('Holm');
   });
 
+  it('a baseline of several recorded runs: saved as one file, compared run against runs', async () => {
+    const runs = join(tmp, 'multi');
+    for (const i of [0, 1, 2]) {
+      const dir = join(runs, `run-${i}`);
+      cpSync(FIXTURE, dir, { recursive: true });
+      const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+      writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...record, runId: `run-${i}`, startedAt: `2026-11-2${i}T00:00:00.000Z` }));
+    }
+    const file = join(tmp, 'multi.json');
+    const save = await bench(['baseline', 'save', join(runs, 'run-0'), join(runs, 'run-1'), join(runs, 'run-2'), '--out', file]);
+    expect(save.exitCode, save.stderr).toBe(0);
+    expect(save.stderr).toContain('saved baseline of 3 runs');
+    expect(JSON.parse(readFileSync(file, 'utf8')).runs).toHaveLength(3);
+    const r = await bench(['compare', file, FIXTURE]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cold_start\s+container\s+\S+ ms \(3 runs, n=6\)/);
+    expect(r.stdout).toContain('MDC (80% power)');
+    expect((await bench(['baseline', 'save', runs, '--runs', '2', '--out', file])).exitCode).toBe(0);
+    expect((await bench(['baseline', 'save', runs, '--runs', 'x'])).exitCode).toBe(2);
+  });
+
   it('calibrate-noise --from-runs and history on recorded runs', async () => {
     const runs = join(tmp, 'hist');
     for (const [i, day] of ['20', '21', '22'].entries()) {
@@ -89,32 +110,36 @@ describe('bench compare / baseline / history without engines (recorded runs)', (
 describe('the CI gate end to end on Docker', () => {
   const results = join(tmp, 'results');
   const baselines = join(tmp, 'baselines');
-  let runA = '';
-  let runB = '';
+  const aa: string[] = [];
 
-  it('A/A: two runs of the same scenario → compare exits 0; via a saved baseline too', async () => {
-    runA = await runScenario('scenarios/gate-smoke.yaml', results);
-    runB = await runScenario('scenarios/gate-smoke.yaml', results);
-    const direct = await bench(['compare', runA, runB]);
-    expect(direct.exitCode, direct.stdout + direct.stderr).toBe(0);
-
-    const save = await bench(['baseline', 'save', runA, '--dir', baselines]);
+  it('A/A: a baseline of three runs vs a fourth → compare exits 0; a single-run baseline warns', async () => {
+    for (let i = 0; i < 4; i++) aa.push(await runScenario('scenarios/gate-smoke.yaml', results));
+    const save = await bench(['baseline', 'save', aa[0]!, aa[1]!, aa[2]!, '--dir', baselines]);
     expect(save.exitCode, save.stderr).toBe(0);
     const file = save.stdout.trim();
     expect(file).toMatch(/baselines\/[0-9a-f]{12}\/gate-smoke\.json$/);
+    expect(save.stderr).toContain('saved baseline of 3 runs');
 
     const summary = join(tmp, 'step-summary.md');
     const reports = join(tmp, 'reports-aa');
+    // α = 0.01: a correct run-level test then fails an A/A night with probability ≤ 0.5 %.
     const viaBaseline = await bench(
-      ['compare', baselines, runB, '--junit', join(reports, 'gate.xml'), '--markdown', join(reports, 'gate.md'), '--github-benchmark', reports],
+      ['compare', baselines, aa[3]!, '--alpha', '0.01', '--junit', join(reports, 'gate.xml'), '--markdown', join(reports, 'gate.md'), '--github-benchmark', reports],
       { GITHUB_STEP_SUMMARY: summary },
     );
     expect(viaBaseline.exitCode, viaBaseline.stdout + viaBaseline.stderr).toBe(0);
+    expect(viaBaseline.stdout).toMatch(/cold_start\s+container\s+\S+ ms \(3 runs, n=\d+\)/);
+    expect(viaBaseline.stdout).toContain('MDC (80% power)');
     expect(readFileSync(summary, 'utf8')).toContain('vmbench compare: ✅');
     const junit = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(join(reports, 'gate.xml'), 'utf8'));
     expect(junit.testsuites['@_failures']).toBe('0');
     const smaller = JSON.parse(readFileSync(join(reports, 'customSmallerIsBetter.json'), 'utf8'));
     expect(smaller.map((e: { name: string }) => e.name)).toContain('cold_start (container)');
+
+    // One run against one run: the within-run fallback, with its warning (the threshold keeps the known drift from failing it).
+    const direct = await bench(['compare', aa[0]!, aa[3]!, '--threshold', 'cold_start.median=75%']);
+    expect(direct.exitCode, direct.stdout + direct.stderr).toBe(0);
+    expect(direct.stdout).toContain('the baseline is a single run');
   });
 
   it('degraded (CPU quota cut to an eighth) → compare exits 1 and names cold_start', async () => {

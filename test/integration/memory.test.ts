@@ -1,8 +1,9 @@
 /**
- * Real memory readings: one container (host network), one container on a
- * bridge with a published port (docker-proxy), one VM (TCG), all with the
- * ResNet-18 artifact, launched through the platforms, read after readiness +
- * a settle pause, checked for plausibility, printed, and stopped.
+ * Real memory readings: one container (host network) and one on a bridge
+ * with a published port (docker-proxy), with the ResNet-18 artifact, launched
+ * through the platform, read after readiness + a settle pause, checked for
+ * plausibility, printed, and stopped. The VM's reading is checked on the VM
+ * qemu.test.ts boots anyway.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -101,24 +102,6 @@ describe('memory readings on real instances (ResNet-18)', () => {
     expect(r.host.attributableBytes).toBe(Object.values(r.host.counted).reduce((a, b) => a + b, 0));
     const left = await docker.listContainers({ all: true, filters: { label: [`vmbench.run=${runId}`] } });
     expect(left.filter((c) => c.Id === (inst as { containerId?: string }).containerId)).toHaveLength(0);
-  });
-
-  it('VM (TCG): QEMU PSS ≥ the guest server PSS', async () => {
-    const platform = new QemuPlatform('qemu-tcg', { cpus: 1, memoryBytes: 512 * 2 ** 20, accel: 'tcg', machine: 'auto', bootTimeoutMs: 60_000 }, { cacheDir });
-    const { inst, m } = await launchAndRead(platform, 'vm', 1, 120_000);
-    results.push({ label: 'vm tcg 512M', m });
-    const r = m.reading;
-    expect(r.kind).toBe('qemu');
-    expect(r.workload.seenFrom).toBe('guest-ssh');
-    expect(r.host.processes[0]!.pid).toBe(inst.pid);
-    expect(r.host.pageCacheBytes).toBeNull();
-    checkWorkload(m);
-    expect(r.host.counted.qemuPss).toBeGreaterThanOrEqual(r.workload.pssBytes);
-    expect(r.host.info.guestMemTotal).toBeGreaterThan(0);
-    // Stopped and gone.
-    expect((await listVmbenchQemuProcesses()).filter((p) => belongsToRun(p, runId))).toEqual([]);
-    expect(existsSync(inst.scratchDir)).toBe(false);
-    expect(existsSync(join(cacheDir, 'runs', runId))).toBe(false);
   });
 
   it('leaves no container behind', async () => {

@@ -20,6 +20,7 @@ import { waitForConsolePhase as waitFor } from '../../src/platforms/linux-guest/
 import { isAlive, qemuMemoryUsage } from '../../src/platforms/qemu/procs.js';
 import { connectInstanceSsh, QemuPlatform, type QemuInstance, type QemuPlatformConfig } from '../../src/platforms/qemu/qemu-platform.js';
 import { parsePhaseLines } from '../../src/workload/phase-lines.js';
+import { phaseSampleValues } from '../../src/measure/phases.js';
 import type { Artifact } from '../../src/workload/artifact.js';
 import { findOrBuildArtifact, pollReady } from './vm-test-support.js';
 import { ENDPOINTS } from '../../src/workload/contract.js';
@@ -95,6 +96,29 @@ describe('QEMU platform (real VM)', () => {
 
       const ready = await pollReady(inst.baseUrl, 120_000);
       lc.ready = ready.at;
+      // Startup phases: console arrival times, kernel_init present, guest uptimes as metadata.
+      const timeline = await platform.startupPhases(inst);
+      log(`  timeline: ${JSON.stringify(timeline)}`);
+      expect(timeline.source).toBe('qemu-console:arrival');
+      expect(Object.keys(timeline.phases)).toEqual(['created', 'started', 'kernel_init', 'process_start', 'listening', 'model_loaded', 'ready']);
+      const order = Object.values(timeline.phases);
+      expect(order.every((v, i) => i === 0 || v >= order[i - 1]!)).toBe(true); // no overlap in a VM
+      expect(timeline.processStartEstimateMs!).toBeLessThanOrEqual(timeline.phases.process_start!);
+      expect(timeline.processStartEstimateMs!).toBeGreaterThan(timeline.phases.kernel_init! - 1000);
+      expect(timeline.resolutionMs).toBeLessThanOrEqual(20);
+      expect(timeline.guestUptimeS!.initramfs!).toBeLessThanOrEqual(timeline.guestUptimeS!.init!);
+      expect(Math.abs(timeline.phases.ready! - (ready.at - lc.launch))).toBeLessThanOrEqual(300);
+      expect(phaseSampleValues(timeline).map((v) => v.metric)).toContain('phase_kernel_init');
+      // Memory: QEMU's PSS on the host holds at least the server's PSS inside the guest (read over SSH).
+      const reading = await platform.memoryReading(inst);
+      log(`  memory: host ${mib(reading.host.attributableBytes)}, server PSS inside ${mib(reading.workload.pssBytes)}`);
+      expect(reading.kind).toBe('qemu');
+      expect(reading.workload.seenFrom).toBe('guest-ssh');
+      expect(reading.host.processes[0]!.pid).toBe(inst.pid);
+      expect(reading.host.pageCacheBytes).toBeNull();
+      expect(reading.workload.pssBytes).toBeGreaterThan(100 * 2 ** 20);
+      expect(reading.host.counted.qemuPss).toBeGreaterThanOrEqual(reading.workload.pssBytes);
+      expect(reading.host.info.guestMemTotal).toBeGreaterThan(0);
       const phases = await readConsolePhases(inst);
       const readyPhase = await waitForConsolePhase(inst, 'ready', 5000);
       const mem = await qemuMemoryUsage(inst.pid);

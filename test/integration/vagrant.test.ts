@@ -18,6 +18,7 @@ import { listDomains } from '../../src/platforms/vagrant/cleanup.js';
 import { VagrantPlatform, type VagrantInstance, type VagrantPlatformConfig } from '../../src/platforms/vagrant/vagrant-platform.js';
 import { freePort } from '../../src/platforms/host/ports.js';
 import type { Artifact } from '../../src/workload/artifact.js';
+import { buildVagrantBox } from '../../src/workload/build/vm/vagrant-box.js';
 import { findOrBuildArtifact, pollReady } from './vm-test-support.js';
 import { ENDPOINTS } from '../../src/workload/contract.js';
 
@@ -41,7 +42,9 @@ describe('Vagrant platform (real vagrant-libvirt VM)', () => {
   beforeAll(async () => {
     // Sets up (or fails loudly) rather than skipping: packages, private libvirtd, pool.
     paths = await ensureVagrantHost(cacheDir, log);
-    artifact = await findOrBuildArtifact(cacheDir, log);
+    const found = await findOrBuildArtifact(cacheDir, log);
+    // A run builds the box with the artifact when a scenario has a vagrant platform; here, the same.
+    artifact = { ...found, vagrant: await buildVagrantBox(found, { log }) };
     log(`artifact ${artifact.id.slice(0, 12)} (${artifact.model.name}); libvirt ${paths.uri}`);
   }, 900_000);
 

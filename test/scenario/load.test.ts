@@ -80,7 +80,7 @@ describe('the reference scenario', () => {
       description: 'ResNet-50 on CPU, Docker container vs QEMU VM',
       workload: { model: 'resnet50', batch: 1, threads: 2, device: 'cpu', seed: 0 },
       platforms: [
-        { name: 'container', kind: 'docker', cpus: 2, memory: 2 * GiB, network: 'host' },
+        { name: 'container', kind: 'docker', cpus: 2, memory: 2 * GiB, network: 'host', runtime: 'runc' },
         {
           name: 'vm',
           kind: 'qemu',
@@ -121,7 +121,7 @@ describe('the reference scenario', () => {
   it('fills defaults for a minimal file', () => {
     const s = parseScenario(BASE, FILE);
     expect(s.workload).toEqual({ model: 'resnet18', batch: 1, threads: 1, device: 'cpu', seed: 0 });
-    expect(s.platforms[0]).toEqual({ name: 'c', kind: 'docker', cpus: 1, memory: GiB, network: 'host' });
+    expect(s.platforms[0]).toEqual({ name: 'c', kind: 'docker', cpus: 1, memory: GiB, network: 'host', runtime: 'runc' });
     expect(s.measurements).toEqual({ startup: { repetitions: 2, warmup: 1, timeout: 180_000 } });
     expect(s.runner).toEqual({ order: 'interleaved', seed: 1, poll_interval: 10 });
     expect(s.report).toEqual({ formats: ['json', 'markdown', 'html', 'decision', 'charts', 'exports'] });
@@ -188,7 +188,7 @@ describe('shipped scenarios', () => {
     const s = await loadScenario('scenarios/smoke.yaml');
     expect(s.workload).toMatchObject({ model: 'resnet18', threads: 2 });
     expect(s.platforms).toEqual([
-      { name: 'container', kind: 'docker', cpus: 2, memory: GiB, network: 'host' },
+      { name: 'container', kind: 'docker', cpus: 2, memory: GiB, network: 'host', runtime: 'runc' },
       { name: 'vm', kind: 'qemu', cpus: 1, memory: GiB, accel: 'auto', machine: 'auto', boot_timeout: 120_000 },
     ]);
     expect(s.measurements).toEqual({
@@ -457,12 +457,28 @@ const CASES: Case[] = [
     fragment: 'expected a number of at least 1, got 0',
   },
   {
+    name: 'a VM with less memory than a guest needs (the schema, not the platform, refuses it)',
+    text: lines((l) => (l[11] = '    memory: 32MiB')),
+    line: 12,
+    column: 13,
+    path: 'platforms[1].memory',
+    fragment: 'expected a size of at least 64MiB, got "32MiB"',
+  },
+  {
+    name: 'more vCPUs than any host has',
+    text: lines((l) => (l[10] = '    cpus: 4096')),
+    line: 11,
+    column: 11,
+    path: 'platforms[1].cpus',
+    fragment: 'expected a number of at most 1024, got 4096',
+  },
+  {
     name: 'no measurement at all',
     text: lines((l) => l.splice(12, 2, 'measurements: {}')),
     line: 13,
     column: 15,
     path: 'measurements',
-    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, network, snapshot, got none',
+    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, network, snapshot, isolation, neighbors, got none',
   },
   {
     name: 'poll interval above 10ms',
@@ -512,6 +528,13 @@ describe('malformed scenarios', () => {
     expect(err.message).toContain(fragment);
     // One problem: the message is exactly one line.
     expect(err.message.split('\n')).toHaveLength(1);
+  });
+
+  it('a typo in a platform\'s kind names the unknown key and the key it probably meant', () => {
+    const err = errorOf(lines((l) => (l[5] = '    kimd: docker')));
+    const msgs = err.message.split('\n');
+    expect(msgs).toContain(`${FILE}:6:5: platforms[0].kimd: unknown key "kimd" (did you mean "kind"?); expected one of: name, kind, cpus, memory, network, runtime, accel, machine, boot_timeout, provider, tcg_tb_size`);
+    expect(msgs.some((m) => m.includes('platforms[0].kind: missing required key "kind"'))).toBe(true);
   });
 
   it('reports every problem, one per line, sorted by position', () => {

@@ -7,6 +7,8 @@ export interface DockerPlatformConfig {
   cpus: number;
   memoryBytes: number;
   network: 'host' | 'bridge';
+  /** OCI runtime registered with the engine (HostConfig.Runtime); runc when absent. */
+  runtime?: string;
 }
 
 /** Every container, and every image a snapshot commits, carries the run id in this label. */
@@ -46,6 +48,7 @@ export function containerCreateOptions(
       'vmbench.platform': platformName,
     },
     HostConfig: {
+      Runtime: config.runtime ?? 'runc',
       NetworkMode: config.network,
       NanoCpus: Math.round(config.cpus * 1e9),
       Memory: config.memoryBytes,

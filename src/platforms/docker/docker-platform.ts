@@ -10,6 +10,7 @@ import { containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformCo
 import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledImages } from './engine.js';
 import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
+import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
 
 export type { DockerPlatformConfig } from './create-options.js';
 
@@ -25,6 +26,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
     return this.config.cpus;
   }
   private image?: string;
+  private runtime?: RuntimeFacts & { gvisor: boolean };
 
   constructor(
     name: string,
@@ -45,6 +47,16 @@ export class DockerPlatform extends Platform<DockerInstance> {
       });
     }
     this.image = artifact.docker.image;
+    const name = this.config.runtime ?? 'runc';
+    const runtimes = await engineRuntimes(this.docker);
+    const registered = runtimes.get(name);
+    if (!registered) {
+      throw new BenchError('unsupported', `docker: the engine has no runtime "${name}" (it has: ${[...runtimes.keys()].join(', ') || 'none'})`, {
+        hint: 'register it in /etc/docker/daemon.json "runtimes" (./scripts/setup.sh does crun and runsc) and reload dockerd; `bench doctor` lists the runtimes',
+      });
+    }
+    this.runtime = { ...(await runtimeFacts(registered)), gvisor: isGvisor(registered) };
+    const { gvisor: _g, ...runtime } = this.runtime;
     return {
       engineVersion: version.Version,
       engineApiVersion: version.ApiVersion,
@@ -52,6 +64,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
       cpus: this.config.cpus,
       memoryBytes: this.config.memoryBytes,
       image: artifact.docker.image,
+      ...runtime,
     };
   }
 
@@ -80,7 +93,13 @@ export class DockerPlatform extends Platform<DockerInstance> {
       baseUrl: `http://127.0.0.1:${spec.port}`,
       lifecycle,
       containerId: container.id,
-      facts: { containerId: container.id.slice(0, 12), network: this.config.network, ...facts },
+      facts: {
+        containerId: container.id.slice(0, 12),
+        network: this.config.network,
+        runtime: this.runtime?.runtime ?? this.config.runtime ?? 'runc',
+        ...(this.runtime?.gvisorPlatform ? { gvisorPlatform: this.runtime.gvisorPlatform, gvisorNetwork: this.runtime.gvisorNetwork ?? '' } : {}),
+        ...facts,
+      },
     };
   }
 
@@ -99,9 +118,14 @@ export class DockerPlatform extends Platform<DockerInstance> {
     await removeLabelledImages(this.docker, `${RUN_LABEL}=${runId}`);
   }
 
-  /** cgroup + shim (+ docker-proxy) on the host, the server's smaps_rollup: see memory.ts. */
+  /**
+   * cgroup + shim (+ docker-proxy) on the host, the server's smaps_rollup: see
+   * memory.ts. Under gVisor the server runs inside the sandbox's own kernel,
+   * so it is read from inside (docker exec), and the sandbox's sentry and
+   * gofer are what the host sees.
+   */
   override async memoryReading(instance: DockerInstance): Promise<MemoryReading> {
-    return readDockerMemory(this.docker, instance.containerId);
+    return readDockerMemory(this.docker, instance.containerId, { workloadInside: this.runtime?.gvisor === true });
   }
 
   /** Server phase lines from the container's logs (host clock, ±1 ms): see log-phases.ts. */

@@ -15,7 +15,9 @@ import {
   readProcessMemory,
   resolveMemoryCgroup,
 } from '../host/proc-memory.js';
+import { readServerMemoryInside } from '../linux-guest/guest-memory.js';
 import type { MemoryReading, ProcessMemory, WorkloadMemory } from '../memory-reading.js';
+import { execInContainer } from './exec.js';
 
 /**
  * Host memory of one Docker container (definition: src/measure/memory.ts):
@@ -99,7 +101,24 @@ async function readCgroup(dir: string, version: 1 | 2): Promise<CgroupMemory> {
   }
 }
 
-export async function readDockerMemory(docker: Dockerode, containerId: string): Promise<MemoryReading> {
+export interface DockerMemoryOptions {
+  /**
+   * The server runs under its own kernel (gVisor): read it from inside the
+   * sandbox (docker exec) instead of the host's /proc, and name the
+   * sandbox's own host processes (sentry, gofer) in the reading.
+   */
+  workloadInside?: boolean;
+}
+
+/** gVisor's host processes, by argv[0]: the sentry (the sandbox's kernel) and the gofer (its file server). */
+export function gvisorRole(argv: string[] | null): 'sentry' | 'gofer' | null {
+  const exe = argv?.[0] ? basename(argv[0]) : '';
+  if (exe === 'runsc-sandbox' || (exe === 'runsc' && argv!.includes('boot'))) return 'sentry';
+  if (exe === 'runsc-gofer' || (exe === 'runsc' && argv!.includes('gofer'))) return 'gofer';
+  return null;
+}
+
+export async function readDockerMemory(docker: Dockerode, containerId: string, opts: DockerMemoryOptions = {}): Promise<MemoryReading> {
   const notes: string[] = [];
   let info: Dockerode.ContainerInspectInfo;
   try {
@@ -134,14 +153,31 @@ export async function readDockerMemory(docker: Dockerode, containerId: string): 
     argvs.set(p, await readCmdline(p));
   }
 
-  // The workload server process.
-  const serverPid =
-    [pid, ...pids].find((p) => (argvs.get(p) ?? []).includes(GUEST_SERVER)) ?? null;
-  let workloadProc = procs.find((p) => p.pid === (serverPid ?? pid)) ?? null;
-  if (serverPid === null) notes.push(`no process in the container runs ${GUEST_SERVER}; the main pid ${pid} stands for the workload`);
-  if (!workloadProc) workloadProc = await readProcessMemory(pid);
-  if (!workloadProc) throw new BenchError('infrastructure', `memory reading: cannot read /proc/${pid}/smaps_rollup (container exited?)`);
-  const workload: WorkloadMemory = { ...workloadProc, seenFrom: 'host' };
+  // The workload server process: on the host's /proc, or (gVisor) inside the sandbox.
+  let workload: WorkloadMemory;
+  let workloadSource: string;
+  if (opts.workloadInside) {
+    const inside = await readServerMemoryInside((cmd) => execInContainer(docker, id, cmd), 'docker-exec');
+    workload = inside.workload;
+    workloadSource = `/proc/${workload.pid}/smaps (summed) inside the sandbox, through docker exec`;
+  } else {
+    const serverPid = [pid, ...pids].find((p) => (argvs.get(p) ?? []).includes(GUEST_SERVER)) ?? null;
+    let workloadProc = procs.find((p) => p.pid === (serverPid ?? pid)) ?? null;
+    if (serverPid === null) notes.push(`no process in the container runs ${GUEST_SERVER}; the main pid ${pid} stands for the workload`);
+    if (!workloadProc) workloadProc = await readProcessMemory(pid);
+    if (!workloadProc) throw new BenchError('infrastructure', `memory reading: cannot read /proc/${pid}/smaps_rollup (container exited?)`);
+    workload = { ...workloadProc, seenFrom: 'host' };
+    workloadSource = `/proc/${workload.pid}/smaps_rollup on the host (${describeArgv(argvs.get(workload.pid) ?? null, 60)})`;
+  }
+  // gVisor's own processes (in the container's cgroup): already counted there, named for the reader.
+  const runtimeProcs: Record<string, number> = {};
+  for (const p of procs) {
+    const role = gvisorRole(argvs.get(p.pid) ?? null);
+    if (role) runtimeProcs[`${role}Pss`] = (runtimeProcs[`${role}Pss`] ?? 0) + p.pssBytes;
+  }
+  if (opts.workloadInside && Object.keys(runtimeProcs).length === 0) {
+    notes.push(`no gVisor sentry or gofer among the cgroup's processes (${pids.join(', ')})`);
+  }
 
   // Σ Pss_File over the container's processes.
   let mappedFilePss = 0;
@@ -227,7 +263,7 @@ export async function readDockerMemory(docker: Dockerode, containerId: string): 
   const method = [
     `cgroup v${cg.version} ${loc.dir} (from /proc/${pid}/cgroup): ${cg.version === 1 ? 'memory.stat, memory.usage_in_bytes, memory.kmem.usage_in_bytes' : 'memory.stat, memory.current'} [${cg.source}]`,
     `mappedFilePss = Σ Pss_File of /proc/{${pids.join(',')}}/smaps_rollup (cgroup.procs)`,
-    `workload = /proc/${workload.pid}/smaps_rollup on the host (${describeArgv(argvs.get(workload.pid) ?? null, 60)})`,
+    `workload = ${workloadSource}`,
     `shim = ${SHIM_PREFIX} ${shimNote}`,
     `docker-proxy: ${proxyNote}`,
     `network ${networkMode}`,
@@ -248,6 +284,7 @@ export async function readDockerMemory(docker: Dockerode, containerId: string): 
         containerPss: sum((p) => p.pssBytes),
         containerPssAnon: sum((p) => p.pssAnonBytes ?? 0),
         containerAnonHugePages: sum((p) => p.anonHugePagesBytes),
+        ...runtimeProcs,
       },
       processes: hostProcs,
     },

@@ -33,10 +33,11 @@ export interface SmapsRollup {
  * smaps_rollup text, or the process had no mappings: a kernel thread or zombie).
  */
 export function parseSmapsRollup(text: string): SmapsRollup {
+  // Summed, so a full /proc/<pid>/smaps (one block per mapping: gVisor has no smaps_rollup) reads the same.
   const fields: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^([A-Za-z_]+):\s+([0-9]+) kB\s*$/.exec(line);
-    if (m) fields[m[1]!] = Number(m[2]);
+    if (m) fields[m[1]!] = (fields[m[1]!] ?? 0) + Number(m[2]);
   }
   const rss = fields.Rss;
   const pss = fields.Pss;

@@ -6,12 +6,16 @@ import type { WorkloadMemory } from '../memory-reading.js';
 import { connectSsh, type SshSession } from './ssh.js';
 
 /**
- * The workload server's memory as seen inside a Linux guest, over SSH
- * (127.0.0.1:<port>, the instance key): list /proc/[0-9]*\/cmdline, pick the
- * process whose argv has the server script as an argument, and read its
- * /proc/<pid>/smaps_rollup (and the guest's /proc/meminfo for context).
- * PSS here counts guest-physical pages.
+ * The workload server's memory as seen inside a Linux instance (a VM guest
+ * over SSH, a gVisor sandbox through docker exec): list /proc/[0-9]*\/cmdline,
+ * pick the process whose argv has the server script as an argument, and read
+ * its /proc/<pid>/smaps_rollup — or its smaps, summed, where the kernel has
+ * no rollup (gVisor) — and /proc/meminfo for context. PSS here counts the
+ * pages of that kernel (guest-physical pages in a VM).
  */
+
+/** Runs one shell command inside the instance. */
+export type InsideExec = (command: string) => Promise<{ code: number | null; stdout: string; stderr: string }>;
 
 const MARK = '@@vmbench-mem';
 
@@ -43,17 +47,33 @@ export function findServerPid(procs: Map<number, string[]>, script = GUEST_SERVE
   return hits[0]?.[0] ?? null;
 }
 
-/** The guest server's smaps_rollup figures and the guest's /proc/meminfo. */
+/** The guest server's smaps_rollup figures and the guest's /proc/meminfo, over SSH. */
 export async function readGuestServerMemory(
   target: { port: number; privateKeyPath: string },
   timeoutMs: number,
 ): Promise<{ workload: WorkloadMemory; meminfo: Record<string, number> }> {
   let ssh: SshSession | null = null;
+  try {
+    ssh = await connectSsh({ port: target.port, privateKeyPath: target.privateKeyPath, timeoutMs });
+    const session = ssh;
+    return await readServerMemoryInside((cmd) => session.exec(cmd, { timeoutMs }), 'guest-ssh');
+  } catch (err) {
+    if (err instanceof BenchError) throw err;
+    throw new BenchError('infrastructure', `memory reading inside the guest failed: ${messageOf(err)}`, { cause: err });
+  } finally {
+    ssh?.dispose();
+  }
+}
+
+/** The same reading through any way of running a command inside the instance. */
+export async function readServerMemoryInside(
+  exec: InsideExec,
+  seenFrom: WorkloadMemory['seenFrom'],
+): Promise<{ workload: WorkloadMemory; meminfo: Record<string, number> }> {
   let workload: WorkloadMemory;
   let meminfo: Record<string, number> = {};
   try {
-    ssh = await connectSsh({ port: target.port, privateKeyPath: target.privateKeyPath, timeoutMs });
-    const list = await ssh.exec(GUEST_LIST_COMMAND, { timeoutMs });
+    const list = await exec(GUEST_LIST_COMMAND);
     const procs = parseGuestProcessList(list.stdout);
     const serverPid = findServerPid(procs);
     if (serverPid === null) {
@@ -62,20 +82,17 @@ export async function readGuestServerMemory(
         `memory reading: no process running ${GUEST_SERVER} inside the guest (${procs.size} processes listed)`,
       );
     }
-    const read = await ssh.exec(`cat /proc/${serverPid}/smaps_rollup && echo ${MARK} && cat /proc/meminfo`, { timeoutMs });
+    const read = await exec(`{ cat /proc/${serverPid}/smaps_rollup 2>/dev/null || cat /proc/${serverPid}/smaps; } && echo ${MARK} && cat /proc/meminfo`);
     if (read.code !== 0) {
-      throw new BenchError('infrastructure', `memory reading: guest cat /proc/${serverPid}/smaps_rollup failed (exit ${read.code}): ${read.stderr.trim()}`);
+      throw new BenchError('infrastructure', `memory reading: cat /proc/${serverPid}/smaps_rollup (or smaps) inside failed (exit ${read.code}): ${read.stderr.trim()}`);
     }
     const [rollupText, meminfoText = ''] = read.stdout.split(`${MARK}\n`);
     const rollup = parseSmapsRollup(rollupText ?? '');
-    workload = { ...processMemoryFrom(serverPid, describeArgv(procs.get(serverPid) ?? null), rollup), seenFrom: 'guest-ssh' };
+    workload = { ...processMemoryFrom(serverPid, describeArgv(procs.get(serverPid) ?? null), rollup), seenFrom };
     meminfo = parseMeminfo(meminfoText);
   } catch (err) {
     if (err instanceof BenchError) throw err;
-    throw new BenchError('infrastructure', `memory reading inside the guest failed: ${messageOf(err)}`, { cause: err });
-  } finally {
-    ssh?.dispose();
+    throw new BenchError('infrastructure', `memory reading inside the instance failed: ${messageOf(err)}`, { cause: err });
   }
-
   return { workload, meminfo };
 }

@@ -296,6 +296,7 @@ export async function restoreQemuSnapshot(o: RestoreOptions): Promise<QemuInstan
       id: spec.instanceId, platformName: o.platformName, kind: 'qemu', baseUrl: `http://${LOOPBACK}:${spec.port}`, lifecycle,
       facts: {
         pid, hostPort: spec.port, sshPort, consoleLog, scratchDir, vmName: name, restoredFrom: variant.name,
+        runtime: `qemu-${argv.includes('kvm') ? 'kvm' : 'tcg'}`,
         memoryMiB: Number(o.snapshot.facts.guestMemoryMiB ?? 0),
         ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`restore_${k}_ms`, Math.round(v)])),
       },

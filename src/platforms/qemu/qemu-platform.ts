@@ -211,6 +211,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
             pid, accel: accel.accel, cpuModel: accel.cpu, machine, cpus: this.config.cpus, memoryMiB: this.memoryMiB,
             sshPort, hostPort: spec.port, guestPort: SERVER_PORT_INSIDE, consoleLog, overlay, scratchDir,
             network: 'user-hostfwd', bootAttempts: attempt, qemuVersion: tools.version, vmName: name,
+            runtime: `qemu-${accel.accel}`, runtimeVersion: tools.versionLine,
           };
           if (failures.length) facts.firstAttemptFailure = failures.join(' | ');
           if (initLine?.uptimeS !== undefined) facts.initUptimeS = initLine.uptimeS;

@@ -271,6 +271,7 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
         box: box.name,
         accel: accel.accel,
         domainType: this.driver(),
+        runtime: `vagrant-libvirt (qemu-${accel.accel})`,
         machine: 'pc',
         cpus: this.config.cpus,
         memoryMiB: this.memoryMiB,

@@ -34,6 +34,7 @@ export const REQUIRED_SERVER_FILES = [
   'http-util.mjs',
   'request-codec.mjs',
   'log.mjs',
+  'isolation.mjs',
   'infer-worker.mjs',
 ] as const;
 

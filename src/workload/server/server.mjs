@@ -27,6 +27,8 @@
  *                                     Response: v2 JSON, or with Accept: application/octet-stream the first
  *                                     requested output's raw little-endian bytes, shape in X-Output-Shape.
  *   GET  /vmbench/info                ServerInfo (rootfs digest, versions, pid, model, threads)
+ *   GET  /vmbench/isolation           what the server sees of its isolation (isolation.mjs)
+ *   GET  /vmbench/syscalls?calls=N    µs per system call, timed in-process (isolation.mjs)
  *
  * Errors are JSON {"error": "..."} with 400/404/405/413/503 (500 for inference failures).
  *
@@ -48,6 +50,7 @@
  *   infer-worker.mjs   the worker thread that owns the onnxruntime session
  *   request-codec.mjs  JSON / raw request decoding, shape checks, output selection, JSON output data
  *   http-util.mjs      HttpError, JSON / status / error responses, body reader, header and method checks
+ *   isolation.mjs      isolation facts and the system-call microbenchmark
  *   log.mjs            VMBENCH_PHASE lines and stderr diagnostics
  */
 import { readFileSync } from 'node:fs';
@@ -55,6 +58,7 @@ import http from 'node:http';
 import { Engine, v2Tensor, v2Type } from './engine.mjs';
 import { checkMethod, headerHas, HttpError, readBody, sendError, sendJson, sendStatus, tooLarge } from './http-util.mjs';
 import { log, messageOf, phase, SERVER_NAME } from './log.mjs';
+import { isolationFacts, timeSyscalls } from './isolation.mjs';
 import { decodeJsonRequest, decodeRawRequest, jsonData } from './request-codec.mjs';
 
 /** @typedef {import('./engine.mjs').Feed} Feed */
@@ -192,6 +196,14 @@ async function handle(req, res) {
       },
       threads: config.threads,
     });
+  }
+  if (path === '/vmbench/isolation') {
+    checkMethod(req, ['GET']);
+    return sendJson(res, 200, isolationFacts());
+  }
+  if (path === '/vmbench/syscalls') {
+    checkMethod(req, ['GET']);
+    return sendJson(res, 200, timeSyscalls(new URL(req.url ?? '/', 'http://127.0.0.1')));
   }
   if (segs[0] === 'v2' && segs[1] === 'models' && segs.length >= 3 && segs.length <= 4) {
     const name = /** @type {string} */ (segs[2]);

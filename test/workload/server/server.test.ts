@@ -351,6 +351,41 @@ describe('client errors are clear JSON 4xx answers', () => {
   });
 });
 
+describe('isolation endpoints', () => {
+  it('reports what the process sees of its own isolation (here: the host itself)', async () => {
+    const r = await request(server.port, { path: '/vmbench/isolation' });
+    expect(r.status).toBe(200);
+    const f = json(r);
+    const { release } = await import('node:os');
+    const { readFileSync } = await import('node:fs');
+    expect(f.kernelRelease).toBe(release());
+    expect(f.bootId).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    expect(f.capEff).toMatch(/^[0-9a-f]{16}$/);
+    expect(f.capabilities).toBeGreaterThan(0); // the test runs as root
+    expect(['disabled', 'strict', 'filter']).toContain(f.seccomp);
+    expect(typeof f.noNewPrivs).toBe('boolean');
+    expect(f.uid).toBe(process.getuid!());
+    expect(f.uidMap).toMatch(/^\d+ \d+ \d+/);
+    expect(Array.isArray(f.hostDevices)).toBe(true);
+    expect(f.hostDevices).not.toContain('/dev/null');
+  });
+
+  it('times system calls in-process and refuses unbounded counts', async () => {
+    const r = await request(server.port, { path: '/vmbench/syscalls?calls=20000' });
+    expect(r.status).toBe(200);
+    const t = json(r);
+    expect(t.getuid.calls).toBe(20000);
+    expect(t.getuid.nsPerCall).toBeGreaterThan(10);
+    expect(t.getuid.nsPerCall).toBeLessThan(1e6);
+    expect(t.stat.calls).toBe(2000);
+    expect(t.stat.nsPerCall).toBeGreaterThan(t.getuid.nsPerCall / 10);
+    for (const bad of ['0', '999', '2000001', 'x', '1.5']) {
+      const b = await request(server.port, { path: `/vmbench/syscalls?calls=${bad}` });
+      expect(b.status, bad).toBe(400);
+    }
+  });
+});
+
 describe('shutdown', () => {
   it('exits 0 within 2 s of SIGTERM, even with an idle keep-alive connection open', async () => {
     const agent = new http.Agent({ keepAlive: true });
