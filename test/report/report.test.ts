@@ -177,14 +177,14 @@ describe('N substrates and isolation (synthetic spectrum)', () => {
   it('the isolation table shows gVisor\'s kernel differs from the host\'s and runc\'s does not', () => {
     const md = renderDecision(load(SPECTRUM));
     expect(md).toContain('| kernel | shared with the host (6.18.44-fc-v657) | shared with the host (6.18.44-fc-v657) | own: 4.4.0 (host 6.18.44-fc-v657) | own: 6.1.0-56-cloud-amd64 (host 6.18.44-fc-v657) |');
-    expect(md).toMatch(/\| gvisor \| getpid \| 18\.\d+ µs \| .* \| 10 \| 6\d\.\d+× \(/);
+    expect(md).toMatch(/\| gvisor \| getuid \| 18\.\d+ µs \| .* \| 10 \| 6\d\.\d+× \(/);
     expect(md).toContain('| claim | claimed: containers | claimed: VMs | runc (reference) | crun | gvisor | vm |');
   });
 
   it('a reference chosen for the report re-derives every ratio against it', () => {
     const md = renderDecision(load(SPECTRUM), { reference: 'vm' });
     expect(md).toContain('| claim | claimed: containers | claimed: VMs | vm (reference) | runc | crun | gvisor |');
-    expect(md).toMatch(/\| runc \| getpid \| .* \| 2\.\d+× \(/);
+    expect(md).toMatch(/\| runc \| getuid \| .* \| 2\.\d+× \(/);
   });
 
   it('the noisy-neighbour chart draws p99 and throughput per K for every substrate', () => {
