@@ -121,6 +121,9 @@ export function historyTableRows(series: readonly HistorySeries[], format: (v: n
 
 export const HISTORY_HEADER = ['metric', 'platform', 'runs', 'first', 'last', 'last vs first', 'last vs previous', 'change points'];
 
+/** Longest series (runs) whose chart still marks every run with a point. */
+export const MAX_POINT_MARKS = 120;
+
 /** One Vega-Lite chart per metric: median per run (a line per platform), its CI as a band, change points as rules. */
 export function historyChartSpec(metric: string, series: readonly HistorySeries[]): TopLevelSpec {
   const mine = series.filter((s) => s.metric === metric);
@@ -133,10 +136,12 @@ export function historyChartSpec(metric: string, series: readonly HistorySeries[
     s.changePoints.map((c) => ({ platform: s.platform, time: c.startedAt, label: `${s.platform}: ${pct(c.relativeChange)}`, worse: c.worse })),
   );
   const x = { field: 'time', type: 'temporal' as const, title: 'run start' };
+  // A mark per run reads well for weeks of nightlies; over hundreds they merge into the line and only cost render time.
+  const points = Math.max(0, ...mine.map((s) => s.points.length)) <= MAX_POINT_MARKS;
   const layers: unknown[] = [
     { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { field: 'platform', type: 'nominal' } } },
     {
-      mark: { type: 'line', point: true },
+      mark: { type: 'line', point: points },
       encoding: {
         x,
         y: { field: 'median', type: 'quantitative', title: `${metric} (${unit})`, scale: { zero: false } },
