@@ -8,6 +8,10 @@
 #    hierarchies are in use ("cgroups in hybrid mode not supported"); here the
 #    unified mount holds only hugetlb, so a v1 hugetlb hierarchy is mounted,
 #    which moves that controller off cgroup2.
+#  - the engine runs in experimental mode, which `docker checkpoint` (memory
+#    snapshots of containers) needs; a dockerd this project started is restarted
+#    once to take it (a reload does not add the checkpoint API), anyone else's is
+#    left alone and bench doctor says so.
 #  - runsc gets the best platform this host runs (kvm, else ptrace; this build
 #    has no systrap) and network passthrough (`--network=host`): its own
 #    netstack cannot start under Docker 20.10 here ("cannot run with network
@@ -41,11 +45,24 @@ changed=$(node -e '
   const [file, wantText] = process.argv.slice(1);
   const cfg = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
   const want = JSON.parse(wantText);
-  const before = JSON.stringify(cfg.runtimes ?? {});
+  const before = JSON.stringify([cfg.runtimes ?? {}, cfg.experimental]);
   cfg.runtimes = { ...(cfg.runtimes ?? {}), ...want };
-  if (JSON.stringify(cfg.runtimes) !== before) { fs.writeFileSync(file, JSON.stringify(cfg, null, 2) + "\n"); process.stdout.write("yes"); }
+  cfg.experimental = true;
+  if (JSON.stringify([cfg.runtimes, cfg.experimental]) !== before) { fs.writeFileSync(file, JSON.stringify(cfg, null, 2) + "\n"); process.stdout.write("yes"); }
   else process.stdout.write("no");' /etc/docker/daemon.json "$want")
 if [[ $changed == yes ]]; then
-  log "registered crun and runsc (platform=$platform, network passthrough) in /etc/docker/daemon.json"
+  log "registered crun and runsc (platform=$platform, network passthrough) and experimental mode in /etc/docker/daemon.json"
   if pid=$(pidof dockerd); then kill -HUP $pid; sleep 1; fi
+fi
+# A running dockerd without experimental mode: restart it if this project started it (setup.sh passes --ip-masq=false).
+if pid=$(pidof dockerd) && [[ "$(timeout 5 docker info --format '{{.ExperimentalBuild}}' 2>/dev/null)" == false ]]; then
+  if tr '\0' ' ' </proc/$pid/cmdline | grep -q -- '--ip-masq=false'; then
+    log "restarting the dockerd setup.sh started, for experimental mode (docker checkpoint)"
+    kill $pid
+    for _ in $(seq 1 40); do kill -0 $pid 2>/dev/null || break; sleep 0.25; done
+    setsid -f dockerd --ip-masq=false >>/var/log/vmbench-dockerd.log 2>&1 < /dev/null
+    for _ in $(seq 1 60); do timeout 5 docker version >/dev/null 2>&1 && break; sleep 0.5; done
+  else
+    log "the running dockerd is not in experimental mode and was not started by vmbench: container memory checkpoints stay off"
+  fi
 fi

@@ -67,6 +67,21 @@ describe.each(['runc', 'crun', 'runsc'] as const)('the workload under %s', (runt
       }
       const sys = JSON.parse((await probe({ url: `${inst.baseUrl}${ENDPOINTS.syscalls}?calls=20000`, timeoutMs: 120_000 })).body.toString());
       expect(sys.getuid.nsPerCall).toBeGreaterThan(0);
+      // Snapshot: a memory checkpoint where the engine and runtime make one, else a commit with the reason why not.
+      const snap = await platform.snapshot(inst);
+      try {
+        if (!snap.processMemory) expect(String(snap.facts.filesystemOnlyBecause)).toMatch(/CRIU|checkpoint|experimental/);
+        const variant = snap.variants[0]!;
+        const restored = await platform.restore(snap, variant, { runId, instanceId: `${runtime}-r`, port: await freePort(), threads: 1, modelName: 'model' });
+        try {
+          const first = await measureColdStart(restored, 'model', fixedInput(3 * 224 * 224, 1), { intervalMs: 10, requestTimeoutMs: 200, timeoutMs: 120_000 });
+          console.log(`${runtime}: snapshot ${variant.name} (process memory: ${snap.processMemory}; ${snap.facts.filesystemOnlyBecause ?? ''}) → first inference ${first.ms.toFixed(0)} ms`);
+        } finally {
+          await platform.stop(restored);
+        }
+      } finally {
+        await platform.removeSnapshot(snap);
+      }
       console.log(
         `${runtime}: launch→ready ${startup.ms.toFixed(0)} ms, cold start ${cold.ms.toFixed(0)} ms; memory host ${(mem.host.attributableBytes / 2 ** 20).toFixed(0)} MiB, workload PSS ${(mem.workload.pssBytes / 2 ** 20).toFixed(0)} MiB; kernel ${iso.kernelRelease}; getuid ${(sys.getuid.nsPerCall / 1000).toFixed(2)} µs, stat ${(sys.stat.nsPerCall / 1000).toFixed(2)} µs`,
       );

@@ -1,6 +1,4 @@
 import type Dockerode from 'dockerode';
-import { execa } from 'execa';
-import { messageOf } from '../../errors.js';
 import type { Snapshot } from '../snapshot.js';
 import { RUN_LABEL } from './create-options.js';
 
@@ -10,7 +8,7 @@ import { RUN_LABEL } from './create-options.js';
  * FILESYSTEM only (its writable layer), never process memory, so the restored
  * container starts the server and loads the model again. Real memory
  * checkpoint/restore (`docker checkpoint`, CRIU) needs an experimental daemon
- * and a working criu; whether they are present is recorded.
+ * and a working checkpointer (checkpoint.ts); why none was made is recorded.
  */
 
 export const SNAPSHOT_IMAGE_REPO = 'vmbench-snapshot';
@@ -20,38 +18,12 @@ export function snapshotImageRef(runId: string, instanceId: string): { repo: str
   return { repo: SNAPSHOT_IMAGE_REPO, tag: `${runId}-${instanceId}`.slice(0, 128) };
 }
 
-/** Is memory checkpoint/restore (CRIU) usable here? Records what was checked. */
-export async function checkpointSupport(docker: Dockerode, containerId?: string): Promise<{ available: boolean; facts: Record<string, string | boolean>; note: string }> {
-  const facts: Record<string, string | boolean> = {};
-  let experimental = false;
-  try {
-    const info = (await docker.info()) as { ExperimentalBuild?: boolean };
-    experimental = info.ExperimentalBuild === true;
-  } catch (err) {
-    facts.dockerInfoError = messageOf(err);
-  }
-  facts.dockerExperimental = experimental;
-  const criu = await execa('criu', ['--version'], { reject: false, timeout: 5000 }).catch((e: unknown) => ({ exitCode: -1, stdout: '', stderr: messageOf(e) }));
-  const criuOk = criu.exitCode === 0;
-  facts.criuBinary = criuOk ? String(criu.stdout).split('\n')[0] ?? 'yes' : false;
-  if (containerId) {
-    const ck = await execa('docker', ['checkpoint', 'ls', containerId], { reject: false, timeout: 10_000 }).catch((e: unknown) => ({ exitCode: -1, stdout: '', stderr: messageOf(e) }));
-    facts.dockerCheckpointLs = ck.exitCode === 0 ? 'ok' : `exit ${ck.exitCode}: ${String(ck.stderr).trim().split('\n')[0]?.slice(0, 200) ?? ''}`;
-  }
-  const available = experimental && criuOk;
-  const note = available
-    ? 'docker checkpoint (CRIU) looks available but was not used here'
-    : `docker checkpoint/restore (CRIU) is not available: daemon experimental=${experimental}, criu binary ${criuOk ? 'present' : 'absent'}` +
-      (facts.dockerCheckpointLs ? `, \`docker checkpoint ls\`: ${facts.dockerCheckpointLs}` : '');
-  return { available, facts, note };
-}
-
 /** Commit a running container (paused while committing, the default). */
 export async function commitContainer(
   docker: Dockerode,
   o: { platformName: string; runId: string; instanceId: string; containerId: string; baseImage: string; network: string },
+  why: { facts: Record<string, string | boolean>; reason: string },
 ): Promise<Snapshot> {
-  const ck = await checkpointSupport(docker, o.containerId);
   const ref = snapshotImageRef(o.runId, o.instanceId);
   const t0 = performance.now();
   const committed = (await docker.getContainer(o.containerId).commit({
@@ -81,9 +53,9 @@ export async function commitContainer(
         handle: { image: imageId },
       },
     ],
-    facts: { ...ck.facts, network: o.network, committedImageBytes: img.Size, baseImageBytes: base.Size },
+    facts: { ...why.facts, network: o.network, committedImageBytes: img.Size, baseImageBytes: base.Size, filesystemOnlyBecause: why.reason },
     notes: [
-      ck.note,
+      `no memory checkpoint: ${why.reason}`,
       '`docker commit` captures the container filesystem (writable layer) only, not process memory; the restored container reloads the model like a cold start',
       'snapshot bytes = committed image size − base image size (the new layer)',
     ],

@@ -5,6 +5,7 @@ import type { MemoryReading } from '../memory-reading.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../platform.js';
 import type { Snapshot, SnapshotVariant } from '../snapshot.js';
 import type { PhaseTimeline } from '../timeline.js';
+import { checkpointContainer, checkpointFailure, checkpointSupport, removeCheckpoints, removeRunCheckpoints, startFromCheckpoint } from './checkpoint.js';
 import { commitContainer, removeCommit } from './commit-snapshot.js';
 import { containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformConfig } from './create-options.js';
 import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledImages } from './engine.js';
@@ -74,12 +75,18 @@ export class DockerPlatform extends Platform<DockerInstance> {
   }
 
   /** create + start, marking both on the lifecycle; a container that fails to start is removed. */
-  private async startContainer(image: string, spec: InstanceSpec, lifecycle: Lifecycle, facts: Record<string, string> = {}): Promise<DockerInstance> {
+  private async startContainer(
+    image: string,
+    spec: InstanceSpec,
+    lifecycle: Lifecycle,
+    facts: Record<string, string> = {},
+    start: (c: Dockerode.Container) => Promise<unknown> = (c) => c.start(),
+  ): Promise<DockerInstance> {
     let container: Dockerode.Container;
     try {
       container = await this.docker.createContainer(containerCreateOptions(image, this.name, this.config, spec));
       this.mark(lifecycle, 'created');
-      await container.start();
+      await start(container);
       this.mark(lifecycle, 'started');
     } catch (cause) {
       await removeContainerQuietly(this.docker, containerName(spec.runId, spec.instanceId));
@@ -116,6 +123,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
   async cleanupRun(runId: string): Promise<void> {
     await removeLabelled(this.docker, `${RUN_LABEL}=${runId}`);
     await removeLabelledImages(this.docker, `${RUN_LABEL}=${runId}`);
+    await removeRunCheckpoints(runId);
   }
 
   /**
@@ -157,23 +165,41 @@ export class DockerPlatform extends Platform<DockerInstance> {
     return out;
   }
 
-  /** `docker commit` of the container (filesystem only): see commit-snapshot.ts. */
+  /**
+   * A memory checkpoint where the engine and runtime can make one
+   * (checkpoint.ts), else — or when it fails — `docker commit` of the
+   * container, filesystem only, with the reason recorded (commit-snapshot.ts).
+   */
   override async snapshot(instance: DockerInstance): Promise<Snapshot> {
-    if (!this.image) throw new BenchError('internal', 'DockerPlatform.snapshot before prepare');
-    return commitContainer(this.docker, {
+    if (!this.image || !this.runtime) throw new BenchError('internal', 'DockerPlatform.snapshot before prepare');
+    const o = {
       platformName: this.name, runId: instance.runId, instanceId: instance.id, containerId: instance.containerId,
-      baseImage: this.image, network: this.config.network,
-    });
+      baseImage: this.image, network: this.config.network, port: Number(new URL(instance.baseUrl).port),
+    };
+    const support = await checkpointSupport(this.docker, { name: this.runtime.runtime, gvisor: this.runtime.gvisor });
+    let reason = support.reason;
+    if (support.attempt) {
+      try {
+        return await checkpointContainer(this.docker, o);
+      } catch (err) {
+        reason = `docker checkpoint failed (${this.runtime.runtime}): ${checkpointFailure(messageOf(err))}`;
+      }
+    }
+    return commitContainer(this.docker, o, { facts: support.facts, reason });
   }
 
-  /** A new container from the committed image. */
+  /** A new container from the committed image, or from the checkpoint (on the port the restored process listens on). */
   protected override async doRestore(_snapshot: Snapshot, variant: SnapshotVariant, spec: InstanceSpec, lifecycle: Lifecycle): Promise<DockerInstance> {
     const image = variant.handle.image;
     if (typeof image !== 'string') throw new BenchError('internal', `docker restore: snapshot variant ${variant.name} has no image`);
+    if (variant.handle.checkpointDir !== undefined) {
+      return this.startContainer(image, { ...spec, port: Number(variant.handle.port) }, lifecycle, { restoredFrom: 'checkpoint' }, (c) => startFromCheckpoint(c, variant.handle));
+    }
     return this.startContainer(image, spec, lifecycle, { image: image.slice(0, 19) });
   }
 
   override async removeSnapshot(snapshot: Snapshot): Promise<void> {
+    await removeCheckpoints(snapshot);
     await removeCommit(this.docker, snapshot);
   }
 }

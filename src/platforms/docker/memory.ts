@@ -160,6 +160,9 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
     const inside = await readServerMemoryInside((cmd) => execInContainer(docker, id, cmd), 'docker-exec');
     workload = inside.workload;
     workloadSource = `/proc/${workload.pid}/smaps (summed) inside the sandbox, through docker exec`;
+    if (workload.rssBytes === workload.pssBytes) {
+      notes.push("the sandbox's kernel reports the server's PSS equal to its RSS (its own accounting: no page sharing), so memory_overhead compares two accountings and can be negative; memory_host is the host's figure");
+    }
   } else {
     const serverPid = [pid, ...pids].find((p) => (argvs.get(p) ?? []).includes(GUEST_SERVER)) ?? null;
     let workloadProc = procs.find((p) => p.pid === (serverPid ?? pid)) ?? null;

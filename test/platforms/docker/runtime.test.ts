@@ -40,3 +40,17 @@ describe('OCI runtimes', () => {
     expect(r).toMatchObject({ rssKiB: 28, pssKiB: 20, anonymousKiB: 20, pssAnonKiB: null });
   });
 });
+
+describe('checkpoint failures', () => {
+  it("keep the runtime's own reason, not the dump log path or a page of state", async () => {
+    const { checkpointFailure } = await import('../../../src/platforms/docker/checkpoint.js');
+    const hostinet =
+      '(HTTP code 500) server error - Cannot checkpoint container 2820f5: /var/lib/docker/runtimes/runsc did not terminate successfully: exit status 128: checkpoint failed: checkpointing container "2820f5569778": checkpoint not supported when using hostinet path= /var/run/docker/containerd/daemon/x/criu-dump.log: unknown';
+    expect(checkpointFailure(hostinet)).toBe('checkpoint not supported when using hostinet');
+    const waiters = `checkpointing container "0be5": encoding error at object tcp.endpoint{${'x'.repeat(5000)}}: endpoint still has waiters upon save: path= /x/criu-dump.log: unknown`;
+    const why = checkpointFailure(waiters);
+    expect(why.length).toBeLessThan(320);
+    expect(why).toMatch(/^encoding error at object tcp\.endpoint/);
+    expect(why).toMatch(/endpoint still has waiters upon save$/);
+  });
+});
