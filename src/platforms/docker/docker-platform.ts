@@ -11,6 +11,7 @@ import { containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformCo
 import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledImages } from './engine.js';
 import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
+import { pinContainer } from './pin.js';
 import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
 
 export type { DockerPlatformConfig } from './create-options.js';
@@ -143,7 +144,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
 
   /** Changes the running container's cpuset (docker update --cpuset-cpus). */
   override async pinCpus(instance: DockerInstance, cpus: string): Promise<void> {
-    await this.docker.getContainer(instance.containerId).update({ CpusetCpus: cpus });
+    instance.facts.pinnedBy = await pinContainer(this.docker, instance.containerId, cpus);
   }
 
   /** `docker exec <id> true` through the Engine API, `count` times. */
