@@ -25,6 +25,9 @@ import { removeQemuSnapshot, restoreQemuSnapshot, takeQemuSnapshot } from './mig
 import { belongsToRun, isAlive, killPids, listVmbenchQemuProcesses, vmName } from './procs.js';
 import { QmpClient } from './qmp.js';
 import { findQemuTools, type QemuTools } from './tools.js';
+import { machineForVfio, readVfioHostState, vfioError, vfioProblems, type VfioHostState } from './vfio.js';
+import { readGuestGpu } from '../linux-guest/guest-gpu.js';
+import type { GpuReading } from '../gpu-reading.js';
 
 export type { QemuInstance } from './instance.js';
 
@@ -42,6 +45,8 @@ export type QemuPlatformConfig = {
   accel: 'auto' | 'kvm' | 'tcg';
   machine: 'auto' | 'microvm' | 'pc' | 'q35';
   bootTimeoutMs: number;
+  /** device: gpu — the PCI devices to pass through, and whether CPU may stand in when they cannot be. */
+  gpu?: { vfio: string[]; fallback: boolean };
 };
 
 export interface QemuPlatformContext {
@@ -58,6 +63,8 @@ interface Prepared {
   tools: QemuTools;
   accel: ResolvedAccel;
   machine: Machine;
+  /** Devices actually passed through (none when fallback: cpu had to stand in). */
+  vfio: string[];
 }
 
 export class QemuPlatform extends Platform<QemuInstance> {
@@ -73,6 +80,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
     name: string,
     readonly config: QemuPlatformConfig,
     private readonly ctx: QemuPlatformContext,
+    /** How the host's IOMMU and PCI state is read (tests pass a fixture tree). */
+    private readonly vfioHost: (addresses: string[]) => Promise<VfioHostState> = (a) => readVfioHostState(a),
   ) {
     super(name);
     this.cacheDir = resolve(ctx.cacheDir);
@@ -95,7 +104,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
   async prepare(artifact: Artifact): Promise<PlatformFacts> {
     const tools = await findQemuTools();
     await assertVmArtifactFiles(artifact);
-    const probeMachine: Machine = this.config.machine === 'auto' ? 'microvm' : this.config.machine;
+    const requested = machineForVfio(this.config.machine, this.config.gpu?.vfio ?? []);
+    const probeMachine: Machine = requested === 'auto' ? 'microvm' : requested;
     const accel = await resolveAccelerator(this.config.accel, {
       kernel: artifact.vm.kernel,
       cacheDir: this.cacheDir,
@@ -104,8 +114,9 @@ export class QemuPlatform extends Platform<QemuInstance> {
       qemuVersion: tools.versionLine,
       log: (l) => this.log(l),
     });
-    const machine = resolveMachine(this.config.machine, accel.accel);
-    this.prepared = { artifact, tools, accel, machine };
+    const gpu = await this.prepareVfio(accel.accel);
+    const machine = resolveMachine(machineForVfio(this.config.machine, gpu.vfio), accel.accel);
+    this.prepared = { artifact, tools, accel, machine, vfio: gpu.vfio };
     this.log(`qemu ${tools.version}, accel ${accel.accel} (${accel.reason}), machine ${machine}`);
     const facts: PlatformFacts = {
       qemuVersion: tools.version,
@@ -123,7 +134,22 @@ export class QemuPlatform extends Platform<QemuInstance> {
       network: 'user-hostfwd',
     };
     if (accel.accel === 'tcg') facts.tcgTbSizeMiB = TCG_TB_SIZE_MIB;
-    return facts;
+    return { ...facts, ...gpu.facts };
+  }
+
+  /** device: gpu: the vfio checks (vfio.ts); a failed one stops the run unless fallback: cpu lets the VM run without the GPU. */
+  private async prepareVfio(accel: 'kvm' | 'tcg'): Promise<{ vfio: string[]; facts: PlatformFacts }> {
+    const gpu = this.config.gpu;
+    if (!gpu) return { vfio: [], facts: {} };
+    const state = await this.vfioHost(gpu.vfio);
+    const problems = vfioProblems(state, accel);
+    if (problems.length && !gpu.fallback) throw vfioError(problems);
+    if (problems.length) {
+      this.log(`GPU passthrough not possible, running without it (fallback: cpu): ${problems.join('; ')}`);
+      return { vfio: [], facts: { gpuPassthrough: 'none', gpuPassthroughDetail: `${problems.join('; ')} (fallback: cpu)` } };
+    }
+    const groups = state.devices.map((d) => `${d.address}=group ${d.iommuGroup}`).join(', ');
+    return { vfio: gpu.vfio, facts: { gpuPassthrough: 'vfio-pci', gpuPassthroughDetail: `${groups}; every function of each group bound to vfio-pci` } };
   }
 
   scratchDirOf(runId: string, instanceId: string): string {
@@ -143,7 +169,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
   }
 
   protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<QemuInstance> {
-    const { artifact, tools, accel, machine } = this.need();
+    const { artifact, tools, accel, machine, vfio } = this.need();
     checkId('runId', spec.runId);
     checkId('instanceId', spec.instanceId);
     if (!(await isPortFree(spec.port))) {
@@ -165,6 +191,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
         authorizedKey: keys.publicKeyLine,
         // microvm under TCG with contended CPUs cannot calibrate its clock without it.
         tscKhz: machine === 'microvm' ? this.hostKhz : null,
+        ...(this.config.gpu ? { device: 'gpu' as const, fallback: this.config.gpu.fallback } : {}),
       });
       const failures: string[] = [];
       for (let attempt = 1; attempt <= 2; attempt++) {
@@ -174,7 +201,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
         const args = buildQemuArgs({
           name, machine, accel: accel.accel, cpu: accel.cpu, cpus: this.config.cpus, memoryMiB: this.memoryMiB,
           kernel: artifact.vm.kernel, initrd: artifact.vm.initrd, cmdline, disk: overlay, consoleLog, qmpSocket, pidfile,
-          hostPort: spec.port, guestPort: SERVER_PORT_INSIDE, sshPort,
+          hostPort: spec.port, guestPort: SERVER_PORT_INSIDE, sshPort, vfio,
         });
         this.log(`${name}: attempt ${attempt}: ${tools.qemuSystem} ${args.join(' ')}`);
         const bootT0 = performance.now();
@@ -213,6 +240,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
             network: 'user-hostfwd', bootAttempts: attempt, qemuVersion: tools.version, vmName: name,
             runtime: `qemu-${accel.accel}`, runtimeVersion: tools.versionLine,
           };
+          if (this.config.gpu) facts.gpuPassthrough = vfio.length ? vfio.join(',') : 'none';
           if (failures.length) facts.firstAttemptFailure = failures.join(' | ');
           if (initLine?.uptimeS !== undefined) facts.initUptimeS = initLine.uptimeS;
           const inst: QemuInstance = {
@@ -303,6 +331,11 @@ export class QemuPlatform extends Platform<QemuInstance> {
   /** QEMU's PSS on the host, the server's smaps_rollup inside the guest over SSH: see memory.ts. */
   override async memoryReading(instance: QemuInstance): Promise<MemoryReading> {
     return readQemuMemory(instance);
+  }
+
+  /** nvidia-smi inside the guest over SSH: the passed-through GPUs are the VM's alone. */
+  override async gpuReading(instance: QemuInstance): Promise<GpuReading> {
+    return readGuestGpu(await connectInstanceSsh(instance));
   }
 
   /** taskset on every thread of the QEMU process (vCPUs, I/O threads). */
