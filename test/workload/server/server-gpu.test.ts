@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../../../src/workload/model/onnx-encoder.js';
-// @ts-expect-error plain JavaScript module of the workload server
 import { CONTEXT_MODEL_BASE64 } from '../../../src/workload/server/gpu.mjs';
 import { json, request, startServer, waitReady, type RunningServer } from './spawn-server.js';
 
@@ -57,7 +56,7 @@ async function inferRaw(s: RunningServer) {
 
 describe('the CUDA context model', () => {
   it('is the encoder\'s one-node Identity model, and runs (on CPU here)', async () => {
-    expect(Buffer.from(CONTEXT_MODEL_BASE64 as string, 'base64').equals(contextModel())).toBe(true);
+    expect(Buffer.from(CONTEXT_MODEL_BASE64, 'base64').equals(contextModel())).toBe(true);
     const s = await ort.InferenceSession.create(contextModel(), { executionProviders: ['cpu'] });
     const r = await s.run({ x: new ort.Tensor('float32', new Float32Array([3]), [1]) });
     expect(Array.from(r.y!.data as Float32Array)).toEqual([3]);
