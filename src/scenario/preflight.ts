@@ -16,8 +16,11 @@ export interface HostFacts {
   memoryBytes: number;
   /** Per engine the scenario needs: null when usable, else what is wrong. */
   engines: Partial<Record<'docker' | 'qemu' | 'vagrant', string | null>>;
-  /** null when a usable GPU is present, else why not (only asked for device: gpu). */
-  gpu?: string | null;
+  /**
+   * device: gpu only: what stands between this host and the scenario, each
+   * at its key ([] when nothing; gathered by the CLI, cli/doctor/gpu-readiness.ts).
+   */
+  gpu?: Array<{ path: KeyPath; message: string }>;
   /** OCI runtimes the Docker Engine has registered (only asked when a docker platform exists and the engine answers). */
   dockerRuntimes?: string[];
 }
@@ -52,8 +55,9 @@ export function preflightIssues(loaded: LoadedScenario, host: HostFacts): { inpu
   if (budget !== undefined && budget > host.memoryBytes) {
     add(input, ['measurements', 'density', 'memory_budget'], `expected at most ${formatBytes(host.memoryBytes)} (all this host has), got ${formatBytes(budget)}`);
   }
-  if (s.workload.device === 'gpu' && host.gpu) {
-    add(unsupported, ['workload', 'device'], `device: gpu needs a usable NVIDIA GPU: ${host.gpu}; scenarios/cpu-resnet.yaml runs the same workload on CPU`);
+  // fallback: cpu (written out) turns every GPU problem into a run on CPU, recorded on each sample.
+  if (s.workload.device === 'gpu' && s.workload.fallback !== 'cpu') {
+    for (const p of host.gpu ?? []) add(unsupported, p.path, p.message);
   }
   return { input, unsupported };
 }

@@ -158,5 +158,5 @@ export async function locateCudaProvider(searchDirs: readonly string[], ortVersi
 
 /** One line per missing library: what, who needs it, how to get it. */
 export function describeMissing(m: MissingGpuLibrary): string {
-  return `${m.name} (needed by ${m.neededBy}) is missing${m.otherVersion ? `; found ${m.otherVersion}, another major version` : ''}: get it from ${m.how}`;
+  return `${m.name} (needed by ${m.neededBy}) is missing${m.otherVersion ? `; found ${m.otherVersion}, another major version` : ''}: get ${m.how}`;
 }

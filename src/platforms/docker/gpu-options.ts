@@ -59,7 +59,7 @@ export function chooseDockerGpuAccess(h: DockerGpuHost, selection: DockerGpuSele
   if (selection !== 'all') {
     for (const id of selection) if (!h.driver.gpuNodes.some((n) => matchesGpu(id, n, h.gpus))) missing.push(`GPU "${id}" (not an index or UUID nvidia-smi lists)`);
   }
-  if (!wanted.length && !missing.length) missing.push('no /dev/nvidia<N> device node (is the NVIDIA kernel driver loaded?)');
+  if (!wanted.length && !missing.length) missing.push('a /dev/nvidia<N> device node (there is none: is the NVIDIA kernel driver loaded?)');
   for (const n of wanted) if (!n.present) missing.push(n.node);
   for (const c of h.driver.controlNodes) if (!c.present) missing.push(c.node);
   for (const l of h.driver.missingLibraries) missing.push(`${l} (the NVIDIA driver's user-space library)`);

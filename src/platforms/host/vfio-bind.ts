@@ -44,15 +44,15 @@ export function iommuCmdlineFlags(state: Pick<IommuState, 'cpuVendor'>): string 
   return state.cpuVendor === 'amd' ? 'amd_iommu=on iommu=pt' : state.cpuVendor === 'intel' ? 'intel_iommu=on iommu=pt' : 'intel_iommu=on iommu=pt (Intel) or amd_iommu=on iommu=pt (AMD)';
 }
 
-/** What turning the IOMMU on takes, as commands for a GRUB-booted Debian/Ubuntu host. */
+/** The commands (as root) that turn the IOMMU on at the next boot of a GRUB-booted Debian/Ubuntu host. */
 export function iommuEnableCommands(state: Pick<IommuState, 'cpuVendor'>): string[] {
   const flags = state.cpuVendor === 'unknown' ? 'intel_iommu=on iommu=pt' : iommuCmdlineFlags(state);
-  return [
-    'enable VT-d (Intel) / AMD-Vi (AMD) in the firmware setup',
-    `sed -i 's/^GRUB_CMDLINE_LINUX_DEFAULT="/&${flags} /' /etc/default/grub`,
-    'update-grub',
-    'reboot',
-  ];
+  return [`sed -i 's/^GRUB_CMDLINE_LINUX_DEFAULT="/&${flags} /' /etc/default/grub`, 'update-grub', 'reboot'];
+}
+
+/** IOMMU off: what to do, firmware first, then the commands. */
+export function iommuEnableAdvice(state: Pick<IommuState, 'cpuVendor'>): string {
+  return `enable VT-d (Intel) / AMD-Vi (AMD) in the firmware setup, then boot with ${iommuCmdlineFlags(state)}; as root: ${iommuEnableCommands(state).join(' && ')}`;
 }
 
 /**

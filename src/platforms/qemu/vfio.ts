@@ -1,6 +1,6 @@
 import { BenchError } from '../../errors.js';
 import { PCI_ADDRESS_RE, readIommuState, readPciDevice, type IommuState, type PciDevice } from '../host/pci-sysfs.js';
-import { functionsToBind, iommuCmdlineFlags, iommuEnableCommands, vfioBindCommands } from '../host/vfio-bind.js';
+import { functionsToBind, iommuEnableAdvice, vfioBindCommands } from '../host/vfio-bind.js';
 
 // Not imported from args.ts, which imports this module.
 type Machine = 'microvm' | 'pc' | 'q35';
@@ -51,7 +51,7 @@ export function vfioProblems(state: VfioHostState, accel: Accel | null): string[
   if (accel === 'tcg') out.push('device passthrough needs KVM, and this VM runs under TCG (KVM did not boot a guest here: see `bench doctor`)');
   if (state.iommu.groups === 0) {
     const on = state.iommu.cmdlineFlags.length ? ` (kernel command line has ${state.iommu.cmdlineFlags.join(' ')})` : '';
-    out.push(`the IOMMU is off: /sys/kernel/iommu_groups is empty${on}; turn it on with ${iommuCmdlineFlags(state.iommu)}: ${iommuEnableCommands(state.iommu).join(' && ')}`);
+    out.push(`the IOMMU is off: /sys/kernel/iommu_groups is empty${on}; ${iommuEnableAdvice(state.iommu)}`);
   }
   for (const d of state.devices) {
     if (!d.exists) {

@@ -38,9 +38,9 @@ export interface GuestDriverCheck {
 
 /** How to make the directory, for the guest kernel `release`. */
 export function guestDriverHowTo(release: string | null): string {
-  const rel = release ?? '<guest kernel release, see `bench images ls`>';
+  const rel = release ?? '<release>';
   return (
-    `build the NVIDIA kernel modules for ${rel} (e.g. NVIDIA-Linux-x86_64-<version>.run --extract-only, then ` +
+    `build the NVIDIA kernel modules for the guest kernel ${release ?? '(<release>: the artifact\'s kernelVersion, `bench images ls`)'} (e.g. NVIDIA-Linux-x86_64-<version>.run --extract-only, then ` +
     `make -C kernel-open modules SYSSRC=/usr/src/linux-headers-${rel} with Debian's linux-headers-${rel}); put nvidia.ko and nvidia-uvm.ko in modules/, ` +
     "the same version's libcuda.so.1, libnvidia-ml.so.1 and libnvidia-ptxjitcompiler.so.1 (by soname) in lib/ and nvidia-smi in bin/, " +
     'and name the directory in workload.gpu.guest_driver'
