@@ -25,7 +25,7 @@ import { removeQemuSnapshot, restoreQemuSnapshot, takeQemuSnapshot } from './mig
 import { belongsToRun, isAlive, killPids, listVmbenchQemuProcesses, vmName } from './procs.js';
 import { QmpClient } from './qmp.js';
 import { findQemuTools, type QemuTools } from './tools.js';
-import { machineForVfio, readVfioHostState, vfioError, vfioProblems, type VfioHostState } from './vfio.js';
+import { machineForVfio, readVfioHostState, resolvePassthrough, type VfioHostState } from './vfio.js';
 import { readGuestGpu } from '../linux-guest/guest-gpu.js';
 import type { GpuReading } from '../gpu-reading.js';
 
@@ -114,9 +114,12 @@ export class QemuPlatform extends Platform<QemuInstance> {
       qemuVersion: tools.versionLine,
       log: (l) => this.log(l),
     });
-    const gpu = await this.prepareVfio(accel.accel);
-    const machine = resolveMachine(machineForVfio(this.config.machine, gpu.vfio), accel.accel);
-    this.prepared = { artifact, tools, accel, machine, vfio: gpu.vfio };
+    const gpu = this.config.gpu
+      ? await resolvePassthrough({ addresses: this.config.gpu.vfio, fallback: this.config.gpu.fallback }, accel.accel, this.vfioHost, 'qemu', 'vfio-pci')
+      : { addresses: [], facts: {} };
+    if (gpu.facts.gpuPassthrough === 'none') this.log(`GPU passthrough not possible, running without it: ${gpu.facts.gpuPassthroughDetail}`);
+    const machine = resolveMachine(machineForVfio(this.config.machine, gpu.addresses), accel.accel);
+    this.prepared = { artifact, tools, accel, machine, vfio: gpu.addresses };
     this.log(`qemu ${tools.version}, accel ${accel.accel} (${accel.reason}), machine ${machine}`);
     const facts: PlatformFacts = {
       qemuVersion: tools.version,
@@ -137,20 +140,6 @@ export class QemuPlatform extends Platform<QemuInstance> {
     return { ...facts, ...gpu.facts };
   }
 
-  /** device: gpu: the vfio checks (vfio.ts); a failed one stops the run unless fallback: cpu lets the VM run without the GPU. */
-  private async prepareVfio(accel: 'kvm' | 'tcg'): Promise<{ vfio: string[]; facts: PlatformFacts }> {
-    const gpu = this.config.gpu;
-    if (!gpu) return { vfio: [], facts: {} };
-    const state = await this.vfioHost(gpu.vfio);
-    const problems = vfioProblems(state, accel);
-    if (problems.length && !gpu.fallback) throw vfioError(problems);
-    if (problems.length) {
-      this.log(`GPU passthrough not possible, running without it (fallback: cpu): ${problems.join('; ')}`);
-      return { vfio: [], facts: { gpuPassthrough: 'none', gpuPassthroughDetail: `${problems.join('; ')} (fallback: cpu)` } };
-    }
-    const groups = state.devices.map((d) => `${d.address}=group ${d.iommuGroup}`).join(', ');
-    return { vfio: gpu.vfio, facts: { gpuPassthrough: 'vfio-pci', gpuPassthroughDetail: `${groups}; every function of each group bound to vfio-pci` } };
-  }
 
   scratchDirOf(runId: string, instanceId: string): string {
     return join(this.cacheDir, 'runs', runId, instanceId);

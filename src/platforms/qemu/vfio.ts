@@ -74,6 +74,26 @@ export function vfioProblems(state: VfioHostState, accel: Accel | null): string[
   return out;
 }
 
+/**
+ * A VM platform's prepare() GPU step (QEMU vfio, Vagrant libvirt.pci): the
+ * checks above; a failed one stops the run unless fallback: cpu lets the VM
+ * run without its GPU (facts say which, and why).
+ */
+export async function resolvePassthrough(
+  gpu: { addresses: string[]; fallback: boolean },
+  accel: Accel,
+  host: (addresses: string[]) => Promise<VfioHostState>,
+  kind: 'qemu' | 'vagrant',
+  how: string,
+): Promise<{ addresses: string[]; facts: Record<string, string> }> {
+  const state = await host(gpu.addresses);
+  const problems = vfioProblems(state, accel);
+  if (problems.length && !gpu.fallback) throw vfioError(problems, kind);
+  if (problems.length) return { addresses: [], facts: { gpuPassthrough: 'none', gpuPassthroughDetail: `${problems.join('; ')} (fallback: cpu)` } };
+  const groups = state.devices.map((d) => `${d.address}=group ${d.iommuGroup}`).join(', ');
+  return { addresses: gpu.addresses, facts: { gpuPassthrough: how, gpuPassthroughDetail: `${groups}; every function of each group on vfio-pci` } };
+}
+
 /** The checks as one error, for a platform's prepare(). */
 export function vfioError(problems: string[], kind: 'qemu' | 'vagrant' = 'qemu'): BenchError {
   return new BenchError('unsupported', `${kind}: the GPU cannot be passed through: ${problems.join('; ')}`, {

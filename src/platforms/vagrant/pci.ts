@@ -1,7 +1,7 @@
 import { BenchError } from '../../errors.js';
 import { PCI_ADDRESS_RE } from '../host/pci-sysfs.js';
 import type { PlatformFacts } from '../platform.js';
-import { vfioError, vfioProblems, type VfioHostState } from '../qemu/vfio.js';
+import { resolvePassthrough, type VfioHostState } from '../qemu/vfio.js';
 
 /**
  * GPU passthrough to a Vagrant VM: vagrant-libvirt's `libvirt.pci` setting,
@@ -39,8 +39,8 @@ export async function resolvePciPassthrough(
   host: (addresses: string[]) => Promise<VfioHostState>,
 ): Promise<{ pci: string[]; facts: PlatformFacts }> {
   if (!gpu) return { pci: [], facts: {} };
-  const problems = vfioProblems(await host(gpu.pci), accel);
-  if (problems.length && !gpu.fallback) throw vfioError(problems, 'vagrant');
-  if (problems.length) return { pci: [], facts: { gpuPassthrough: 'none', gpuPassthroughDetail: `${problems.join('; ')} (fallback: cpu)` } };
-  return { pci: gpu.pci, facts: { gpuPassthrough: 'libvirt.pci', gpuPassthroughDetail: `${gpu.pci.join(', ')}; ${LIBVIRT_PCI_MANAGED}` } };
+  const r = await resolvePassthrough({ addresses: gpu.pci, fallback: gpu.fallback }, accel, host, 'vagrant', 'libvirt.pci');
+  const facts: PlatformFacts = { ...r.facts };
+  if (r.addresses.length) facts.gpuPassthroughDetail = `${r.facts.gpuPassthroughDetail}; ${LIBVIRT_PCI_MANAGED}`;
+  return { pci: r.addresses, facts };
 }
