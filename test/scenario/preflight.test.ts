@@ -8,7 +8,7 @@ const TEXT = [
   'workload: { model: resnet18, device: gpu }', //                     2
   'platforms:', //                                                     3
   '  - { name: c, kind: docker, cpus: 8, memory: 64GiB }', //          4
-  '  - { name: v, kind: qemu, cpus: 1, memory: 1GiB }', //             5
+  "  - { name: v, kind: qemu, cpus: 1, memory: 1GiB, vfio: ['0000:19:00.0'] }", // 5
   'measurements:', //                                                  6
   '  density: { max_instances: 2, memory_budget: 100GiB, slo_p99: 1s }', // 7
 ].join('\n');
@@ -37,7 +37,7 @@ describe('host preflight', () => {
   });
 
   it('each GPU problem is reported at its own key; fallback: cpu (written out) lets the run go on', () => {
-    const text = TEXT.replace('cpus: 8, memory: 64GiB', 'cpus: 1, memory: 1GiB').replace('100GiB', '2GiB').replace("kind: qemu, cpus: 1, memory: 1GiB", "kind: qemu, cpus: 1, memory: 1GiB, vfio: ['0000:19:00.0']");
+    const text = TEXT.replace('cpus: 8, memory: 64GiB', 'cpus: 1, memory: 1GiB').replace('100GiB', '2GiB');
     const gpu = [
       { path: ['workload', 'device'], message: 'device: gpu cannot run on this host (1 problem, each at its key)' },
       { path: ['platforms', 1, 'vfio'], message: '0000:19:00.0: IOMMU group 17 is not all vfio-pci\'s' },

@@ -23,6 +23,8 @@ export interface GpuArtifactOptions {
   guestDriverDir?: string;
   /** fallback: cpu — missing pieces are recorded, not fatal (the server then falls back). */
   allowMissing: boolean;
+  /** Where the provider and its libraries are looked for (default: defaultGpuSearchDirs). */
+  searchDirs?: string[];
 }
 
 export interface GpuArtifactPlan {
@@ -38,7 +40,7 @@ export function gpuArtifactProblems(libs: GpuLibraryPlan, driver: GuestDriverChe
 }
 
 export async function planGpuArtifact(o: GpuArtifactOptions, ort: { nodeDir: string; version: string }, kernelRelease: string | null): Promise<GpuArtifactPlan> {
-  const libs = await locateCudaProvider(defaultGpuSearchDirs(o.providersDir, join(ort.nodeDir, ORT_NATIVE_DIR)), ort.version);
+  const libs = await locateCudaProvider(o.searchDirs ?? defaultGpuSearchDirs(o.providersDir, join(ort.nodeDir, ORT_NATIVE_DIR)), ort.version);
   const driver = o.needsGuestDriver ? await checkGuestDriver(o.guestDriverDir, kernelRelease) : null;
   const problems = gpuArtifactProblems(libs, driver);
   if (problems.length && !o.allowMissing) {
