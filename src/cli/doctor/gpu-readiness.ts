@@ -99,7 +99,14 @@ export function gpuDoctorChecks(f: GpuFindings, scenarioProblems: GpuProblem[] |
   if (!f.libs.missing.length) {
     out.push({ section: GPU, name: 'ONNX Runtime CUDA provider', status: 'ok', detail: `${f.libs.files.length} libraries: ${f.libs.files.map((l) => l.name).join(', ')}; from the driver: ${f.libs.fromDriver.join(', ') || 'none'}` });
   } else if (!brief) {
-    out.push({ section: GPU, name: 'ONNX Runtime CUDA provider', status: 'info', detail: f.libs.missing.map(describeMissing).join(' | '), fix: `searched ${f.libs.searched.join(', ')}; set workload.gpu.providers to the directory holding them` });
+    const names = f.libs.missing.map((m) => `${m.name}${m.otherVersion ? ` (found ${m.otherVersion})` : ''}`);
+    out.push({
+      section: GPU,
+      name: 'ONNX Runtime CUDA provider',
+      status: 'info',
+      detail: `missing: ${names.join(', ')}`,
+      fix: `searched ${f.libs.searched.join(', ')}; set workload.gpu.providers to a directory holding them (bench doctor --scenario scenarios/gpu-resnet.yaml says where each comes from)`,
+    });
   }
   const iommu = f.host.iommu;
   out.push(

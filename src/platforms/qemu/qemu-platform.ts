@@ -337,6 +337,11 @@ export class QemuPlatform extends Platform<QemuInstance> {
     return sshTrueRoundTrips(await connectInstanceSsh(instance), count);
   }
 
+  /** A VM with a device passed through cannot be migrated to a file (QEMU blocks migration of VFIO devices). */
+  override get canSnapshot(): boolean {
+    return !this.config.gpu?.vfio.length && super.canSnapshot;
+  }
+
   /** Stop the vCPUs and migrate the VM's state to a file: see migrate-snapshot.ts. */
   override async snapshot(instance: QemuInstance): Promise<Snapshot> {
     const qmp = childOf(instance)?.qmp;
