@@ -98,3 +98,12 @@ describe('resolvePassthrough (QEMU prepare)', () => {
     expect(fb.facts.gpuPassthrough).toBe('none');
   });
 });
+
+describe('a GPU VM and snapshots', () => {
+  it('takes no part in snapshot/restore (QEMU does not migrate VFIO devices); a CPU VM does', async () => {
+    const { QemuPlatform } = await import('../../../src/platforms/qemu/qemu-platform.js');
+    const config = { cpus: 1, memoryBytes: 2 ** 30, accel: 'auto' as const, machine: 'auto' as const, bootTimeoutMs: 1000 };
+    expect(new QemuPlatform('vm', config, { cacheDir: '/tmp' }).canSnapshot).toBe(true);
+    expect(new QemuPlatform('vm', { ...config, gpu: { vfio: [GPU], fallback: false } }, { cacheDir: '/tmp' }).canSnapshot).toBe(false);
+  });
+});
