@@ -30,6 +30,9 @@ const HINTS = {
   unsupported: 'run `npx bench doctor` for what this host can run and how to fix it',
 } as const;
 
+/** bench doctor --scenario FILE repeats a GPU scenario's problems, at the same places. */
+const gpuHint = (file: string) => `run \`npx bench doctor --scenario ${file}\` for the same list and what this host has`;
+
 export function preflightIssues(loaded: LoadedScenario, host: HostFacts): { input: ScenarioIssue[]; unsupported: ScenarioIssue[] } {
   const { scenario: s, file } = loaded;
   const input: ScenarioIssue[] = [];
@@ -66,6 +69,7 @@ export function preflightIssues(loaded: LoadedScenario, host: HostFacts): { inpu
 export function preflightError(loaded: LoadedScenario, host: HostFacts): BenchError | null {
   const { input, unsupported } = preflightIssues(loaded, host);
   if (input.length) return issuesError([...input, ...unsupported], 'input', HINTS.input);
-  if (unsupported.length) return issuesError(unsupported, 'unsupported', HINTS.unsupported);
+  const gpu = loaded.scenario.workload.device === 'gpu' && (host.gpu?.length ?? 0) > 0;
+  if (unsupported.length) return issuesError(unsupported, 'unsupported', gpu ? gpuHint(loaded.file) : HINTS.unsupported);
   return null;
 }

@@ -39,13 +39,14 @@ describe('host preflight', () => {
   it('each GPU problem is reported at its own key; fallback: cpu (written out) lets the run go on', () => {
     const text = TEXT.replace('cpus: 8, memory: 64GiB', 'cpus: 1, memory: 1GiB').replace('100GiB', '2GiB');
     const gpu = [
-      { path: ['workload', 'device'], message: 'device: gpu cannot run on this host (1 problem, each at its key)' },
+      { path: ['workload', 'device'], message: 'device: gpu cannot run on this host (what it lacks is listed at each key)' },
       { path: ['platforms', 1, 'vfio'], message: '0000:19:00.0: IOMMU group 17 is not all vfio-pci\'s' },
     ];
     const err = preflightError(parseScenarioLocated(text, 'p.yaml'), { ...host, gpu })!;
     expect(err.kind).toBe('unsupported');
     expect(err.message).toContain('p.yaml:2:38: workload.device: device: gpu cannot run on this host');
     expect(err.message).toMatch(/p\.yaml:5:\d+: platforms\[1\]\.vfio: 0000:19:00\.0: IOMMU group 17/);
+    expect(err.hint).toBe('run `npx bench doctor --scenario p.yaml` for the same list and what this host has');
     const fallback = parseScenarioLocated(text.replace('device: gpu }', 'device: gpu, fallback: cpu }'), 'p.yaml');
     expect(preflightError(fallback, { ...host, gpu })).toBeNull();
   });

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import pc from 'picocolors';
@@ -44,11 +45,20 @@ async function kvmCheck(ctx: CliContext, docker: Dockerode): Promise<CheckResult
  * problems as failures, worded as `bench run` words them.
  */
 async function gpuChecks(docker: Dockerode, scenarioFile: string | undefined): Promise<CheckResult[]> {
-  const scenario = scenarioFile ? (await loadScenarioFile(scenarioFile)).scenario : undefined;
+  // Resolved as bench run resolves it, so both print the same file:line:column.
+  const loaded = scenarioFile ? await loadScenarioFile(resolve(scenarioFile)) : undefined;
+  const scenario = loaded?.scenario;
   const gpuScenario = scenario?.workload.device === 'gpu' ? scenario : undefined;
   const wants: GpuWants = gpuScenario ? gpuWantsOf(gpuScenario) : { containers: [], vms: [] };
   const findings = await gatherGpuFindings(wants, { docker, withDocker: true });
-  const checks = gpuDoctorChecks(findings, gpuScenario ? gpuProblems(findings, wants) : null);
+  // Placed and ordered as bench run's preflight prints them (file:line:column, by position).
+  const located = loaded && gpuScenario
+    ? gpuProblems(findings, wants)
+        .map((p) => ({ ...p, place: loaded.locate(p.path) }))
+        .sort((a, b) => a.place.line - b.place.line || a.place.column - b.place.column)
+        .map(({ place, ...p }) => ({ ...p, at: `${loaded.file}:${place.line}:${place.column}` }))
+    : null;
+  const checks = gpuDoctorChecks(findings, located);
   if (scenario && !gpuScenario) checks.push({ section: 'gpu', name: 'scenario', status: 'info', detail: `${scenarioFile} runs on CPU (workload.device: ${scenario.workload.device})` });
   return checks;
 }

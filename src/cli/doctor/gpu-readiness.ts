@@ -39,6 +39,9 @@ export interface GpuProblem {
   message: string;
 }
 
+/** A problem placed in the scenario file: `at` is file:line:column, as bench run prints it. */
+export type LocatedGpuProblem = GpuProblem & { at?: string };
+
 export const CPU_POINTER = 'scenarios/cpu-resnet.yaml runs the same workload on CPU; workload.fallback: cpu runs this scenario on CPU and records that on every sample';
 
 /** What a scenario with device: gpu asks of the host. */
@@ -62,6 +65,10 @@ export function gpuProblems(f: GpuFindings, w: GpuWants): GpuProblem[] {
     const access = f.docker ? chooseDockerGpuAccess(f.docker, c.selection) : { mode: 'none' as const, reason: 'the Docker Engine does not answer' };
     if (access.mode === 'none') out.push({ path: ['platforms', c.index, 'gpus'], message: `no way to give the container a GPU: ${access.reason}` });
   }
+  if (f.libs.missing.length) {
+    const unset = w.providersDir === undefined ? ' (workload.gpu.providers is not set)' : '';
+    out.push({ path: ['workload', 'gpu', 'providers'], message: `the CUDA execution provider is incomplete: ${f.libs.missing.length} of its libraries are in none of ${f.libs.searched.join(', ')}${unset}` });
+  }
   for (const m of f.libs.missing) out.push({ path: ['workload', 'gpu', 'providers'], message: describeMissing(m) });
   for (const v of w.vms) {
     const state = f.vfio.get(v.index);
@@ -69,14 +76,14 @@ export function gpuProblems(f: GpuFindings, w: GpuWants): GpuProblem[] {
     for (const p of vfioProblems(state, v.accel === 'tcg' ? 'tcg' : null)) out.push({ path: ['platforms', v.index, v.key], message: p });
   }
   if (w.vms.length && f.guestDriver) for (const p of f.guestDriver.problems) out.push({ path: ['workload', 'gpu', 'guest_driver'], message: p });
-  if (out.length) out.unshift({ path: ['workload', 'device'], message: `device: gpu cannot run on this host (${out.length} problem${out.length === 1 ? '' : 's'}, each at its key); ${CPU_POINTER}` });
+  if (out.length) out.unshift({ path: ['workload', 'device'], message: `device: gpu cannot run on this host (what it lacks is listed at each key); ${CPU_POINTER}` });
   return out;
 }
 
 const GPU = 'gpu';
 
 /** `bench doctor`'s GPU section: what the host offers; with a GPU scenario, its problems as failures (the same words as `bench run`). */
-export function gpuDoctorChecks(f: GpuFindings, scenarioProblems: GpuProblem[] | null): CheckResult[] {
+export function gpuDoctorChecks(f: GpuFindings, scenarioProblems: LocatedGpuProblem[] | null): CheckResult[] {
   const out: CheckResult[] = [];
   const smi = f.host.nvidiaSmi;
   out.push(
@@ -129,7 +136,7 @@ export function gpuDoctorChecks(f: GpuFindings, scenarioProblems: GpuProblem[] |
         : { section: GPU, name: 'guest NVIDIA driver (GPU VM image)', status: 'ok', detail: `${f.guestDriver.dir}: driver ${f.guestDriver.driverVersion ?? '?'}, built for ${f.guestDriver.builtFor ?? '?'}` },
     );
   }
-  for (const p of scenarioProblems ?? []) out.push({ section: GPU, name: `scenario ${formatKey(p.path)}`, status: 'fail', detail: p.message });
+  for (const p of scenarioProblems ?? []) out.push({ section: GPU, name: `scenario ${p.at ? `${p.at} ` : ''}${formatKey(p.path)}`, status: 'fail', detail: p.message });
   return out;
 }
 

@@ -44,7 +44,7 @@ describe('GPU decisions from fixture hosts', () => {
     const f = await findings('gpu-bound-nvidia', w);
     const problems = gpuProblems(f, w);
     expect(problems.map((p) => p.path.join('.'))).toEqual(['workload.device', 'platforms.1.vfio', 'platforms.1.vfio', 'workload.gpu.guest_driver']);
-    expect(problems[0]!.message).toBe(`device: gpu cannot run on this host (3 problems, each at its key); ${CPU_POINTER}`);
+    expect(problems[0]!.message).toBe(`device: gpu cannot run on this host (what it lacks is listed at each key); ${CPU_POINTER}`);
     expect(problems[1]!.message).toMatch(new RegExp(`^${GPU}: IOMMU group 17 is not all vfio-pci's: ${GPU} \\(nvidia\\); as root: modprobe vfio-pci && `));
     const c = byName(gpuDoctorChecks(f, null));
     expect(c['NVIDIA driver (nvidia-smi)']).toMatchObject({ status: 'ok', detail: `0: NVIDIA H200 GPU-8d1c2f3e-4b5a-6978-8a9b-0c1d2e3f4a5b ${GPU}, 143771 MiB, driver 570.124.06` });
@@ -86,12 +86,18 @@ describe('GPU decisions from fixture hosts', () => {
       path: ['workload', 'device'],
       message: 'no usable NVIDIA GPU for a container: nvidia-smi not found (no NVIDIA driver installed); GPU probe: no NVIDIA driver: libcuda.so.1 could not be loaded (cudaGetDeviceCount: cudaErrorInsufficientDriver (CUDA driver version is insufficient for CUDA runtime version))',
     });
-    expect(problems.filter((p) => p.path.join('.') === 'workload.gpu.providers').map((p) => p.message.split(' ')[0])).toEqual([
+    const providers = problems.filter((p) => p.path.join('.') === 'workload.gpu.providers');
+    // First where it looked (the key is not set here), then each missing library.
+    expect(providers[0]!.message).toBe(`the CUDA execution provider is incomplete: 8 of its libraries are in none of ${libs} (workload.gpu.providers is not set)`);
+    expect(providers.slice(1).map((p) => p.message.split(' ')[0])).toEqual([
       'libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcurand.so.10', 'libcudnn.so.9',
     ]);
     expect(problems.find((p) => p.path.join('.') === 'platforms.1.vfio')!.message).toMatch(/^the IOMMU is off/);
     const failing = gpuDoctorChecks(f, problems).filter((c) => c.status === 'fail');
     expect(failing.map((c) => c.detail)).toEqual(problems.map((p) => p.message)); // the doctor says what the run says
+    // Given where each sits in the file (as bench run prints it), the doctor names it there too.
+    const placed = gpuDoctorChecks(f, problems.map((p, i) => ({ ...p, at: `g.yaml:${i + 1}:3` }))).filter((c) => c.status === 'fail');
+    expect(placed[0]!.name).toBe('scenario g.yaml:1:3 workload.device');
     expect(gpuDoctorChecks(f, null).some((c) => c.status === 'fail')).toBe(false); // without a scenario a GPU-less host is fine
   });
 
