@@ -9,7 +9,7 @@ import { buildArtifact } from '../workload/build/build.js';
 import { modelInputElements } from '../workload/model-input.js';
 import { BenchError } from '../errors.js';
 import { loadScenarioFile } from '../scenario/load.js';
-import { preflightError } from '../scenario/preflight.js';
+import { fallbackNotice, preflightError } from '../scenario/preflight.js';
 import type { CliContext } from './context.js';
 import { gatherHostFacts } from './host-facts.js';
 import { planEstimate, refuseLongPlan } from './plan-length.js';
@@ -74,8 +74,11 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
 export async function loadRunnableScenario(file: string, docker: Dockerode, opts: { cacheDir: string; allowLong?: boolean }): Promise<Scenario> {
   const loaded = await loadScenarioFile(file);
   refuseLongPlan(loaded, planEstimate(loaded, opts.cacheDir), opts.allowLong === true);
-  const refused = preflightError(loaded, await gatherHostFacts(loaded.scenario, docker));
+  const facts = await gatherHostFacts(loaded.scenario, docker);
+  const refused = preflightError(loaded, facts);
   if (refused) throw refused;
+  const notice = fallbackNotice(loaded, facts);
+  if (notice) process.stderr.write(`warning: ${notice}\n`);
   return loaded.scenario;
 }
 

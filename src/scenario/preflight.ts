@@ -73,3 +73,13 @@ export function preflightError(loaded: LoadedScenario, host: HostFacts): BenchEr
   if (unsupported.length) return issuesError(unsupported, 'unsupported', gpu ? gpuHint(loaded.file) : HINTS.unsupported);
   return null;
 }
+
+/**
+ * fallback: cpu lets a GPU scenario run on a host that cannot give it the
+ * GPU; said before the run starts (not first discovered in its samples).
+ */
+export function fallbackNotice(loaded: LoadedScenario, host: HostFacts): string | null {
+  const { scenario: s, file } = loaded;
+  if (s.workload.device !== 'gpu' || s.workload.fallback !== 'cpu' || !(host.gpu?.length)) return null;
+  return `${file}: workload.fallback: cpu — this host cannot run device: gpu as asked (\`npx bench doctor --scenario ${file}\` says why); where the GPU is missing inference runs on CPU, and every sample records the device it ran on`;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BenchError } from '../../src/errors.js';
 import { parseScenarioLocated } from '../../src/scenario/load.js';
-import { preflightError, preflightIssues, type HostFacts } from '../../src/scenario/preflight.js';
+import { fallbackNotice, preflightError, preflightIssues, type HostFacts } from '../../src/scenario/preflight.js';
 
 const TEXT = [
   'name: t', //                                                        1
@@ -49,5 +49,9 @@ describe('host preflight', () => {
     expect(err.hint).toBe('run `npx bench doctor --scenario p.yaml` for the same list and what this host has');
     const fallback = parseScenarioLocated(text.replace('device: gpu }', 'device: gpu, fallback: cpu }'), 'p.yaml');
     expect(preflightError(fallback, { ...host, gpu })).toBeNull();
+    // …and says so before the run, naming the doctor; with nothing missing, or without fallback, nothing to say.
+    expect(fallbackNotice(fallback, { ...host, gpu })).toMatch(/^p\.yaml: workload\.fallback: cpu — this host cannot run device: gpu as asked \(`npx bench doctor --scenario p\.yaml` says why\)/);
+    expect(fallbackNotice(fallback, { ...host, gpu: [] })).toBeNull();
+    expect(fallbackNotice(parseScenarioLocated(text, 'p.yaml'), { ...host, gpu })).toBeNull();
   });
 });
