@@ -42,6 +42,11 @@ if [[ ! -f dist/cli/main.js || -n "$(find src scripts/emit-schema.mjs tsconfig*.
   npm run --silent build
 fi
 
+# ---------------------------------------------------------------- GPU probe (optional)
+# Only where a CUDA toolkit's nvcc exists (it says so and exits 0 otherwise);
+# a failed build never fails the setup: GPU detection then uses nvidia-smi alone.
+./scripts/build-gpu-probe.sh || log "GPU probe not built (see above); bench doctor reports GPUs from nvidia-smi alone"
+
 # ---------------------------------------------------------------- docker engine
 # The OCI runtimes beside runc (crun, gVisor's runsc), registered before dockerd (re)loads its config.
 ./scripts/setup-runtimes.sh

@@ -9,11 +9,22 @@ import { buildArtifact } from '../workload/build/build.js';
 import { modelInputElements } from '../workload/model-input.js';
 import { BenchError } from '../errors.js';
 import { loadScenarioFile } from '../scenario/load.js';
-import { preflightError } from '../scenario/preflight.js';
+import { fallbackNotice, preflightError } from '../scenario/preflight.js';
 import type { CliContext } from './context.js';
 import { gatherHostFacts } from './host-facts.js';
 import { planEstimate, refuseLongPlan } from './plan-length.js';
 import { progressListener } from './progress.js';
+import type { GpuArtifactOptions } from '../workload/build/gpu-artifact.js';
+
+/** What the GPU artifact must carry for this scenario (workload.gpu, and whether a VM will drive the GPU). */
+export function gpuArtifactOptions(s: Scenario): GpuArtifactOptions {
+  return {
+    providersDir: s.workload.gpu?.providers,
+    guestDriverDir: s.workload.gpu?.guest_driver,
+    needsGuestDriver: s.platforms.some((p) => p.kind === 'qemu' || p.kind === 'vagrant'),
+    allowMissing: s.workload.fallback === 'cpu',
+  };
+}
 
 export interface ScenarioRunOptions {
   scenario: Scenario;
@@ -48,6 +59,7 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
         seed: scenario.workload.seed,
         docker,
         vagrantBox: scenario.platforms.some((p) => p.kind === 'vagrant'),
+        ...(scenario.workload.device === 'gpu' ? { gpu: gpuArtifactOptions(scenario) } : {}),
         onProgress: (ev) => onEvent({ type: 'build', ...ev }),
       }),
     inputElements: () => modelInputElements(scenario.workload.model, scenario.workload.seed, ctx.cacheDir, scenario.workload.batch),
@@ -62,13 +74,11 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
 export async function loadRunnableScenario(file: string, docker: Dockerode, opts: { cacheDir: string; allowLong?: boolean }): Promise<Scenario> {
   const loaded = await loadScenarioFile(file);
   refuseLongPlan(loaded, planEstimate(loaded, opts.cacheDir), opts.allowLong === true);
-  const refused = preflightError(loaded, await gatherHostFacts(loaded.scenario, docker));
+  const facts = await gatherHostFacts(loaded.scenario, docker);
+  const refused = preflightError(loaded, facts);
   if (refused) throw refused;
-  if (loaded.scenario.workload.device === 'gpu') {
-    throw new BenchError('unsupported', 'workload.device: gpu is not supported by this build yet (container GPU access and VFIO passthrough come with the GPU issue)', {
-      hint: 'use device: cpu, e.g. scenarios/cpu-resnet.yaml',
-    });
-  }
+  const notice = fallbackNotice(loaded, facts);
+  if (notice) process.stderr.write(`warning: ${notice}\n`);
   return loaded.scenario;
 }
 
@@ -78,7 +88,7 @@ async function runOnce(ctx: CliContext, scenarioFile: string, resultsRoot: strin
   const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir });
   const progress = progressListener();
   try {
-    const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir }));
+    const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir, workload: scenario.workload }));
     const outcome = await executeScenario(ctx, { scenario, scenarioFile, resultsRoot, docker, platforms, signal, onEvent: progress.listener });
     return outcome.dir;
   } finally {

@@ -66,6 +66,7 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
             docker,
             cacheDir: ctx.cacheDir,
             log: opts.verbose ? (l) => progress.listener({ type: 'info', message: l }) : undefined,
+            workload: scenario.workload,
           }),
         );
         const controller = new AbortController();

@@ -3,6 +3,7 @@ import { release } from 'node:os';
 import { BenchError } from '../errors.js';
 import type { PlatformKind } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
+import type { GpuReading } from './gpu-reading.js';
 import type { MemoryReading } from './memory-reading.js';
 import type { Snapshot, SnapshotVariant } from './snapshot.js';
 import type { PhaseTimeline } from './timeline.js';
@@ -88,6 +89,13 @@ export abstract class Platform<I extends Instance = Instance> {
    * Platforms without it cannot take part in memory measurements.
    */
   memoryReading?(instance: I): Promise<MemoryReading>;
+
+  /**
+   * Optional: the GPU memory a running instance holds and the utilisation of
+   * its GPU(s) (see gpu-reading.ts). Platforms without it cannot take part in
+   * the gpu measurement.
+   */
+  gpuReading?(instance: I): Promise<GpuReading>;
 
   /**
    * Optional: where launch→ready went (created, started, kernel_init,

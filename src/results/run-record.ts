@@ -66,6 +66,8 @@ export interface RunRecord {
     initrdBytes: number;
     kernelVersion: string;
     model: { name: string; source: string; sha256: string; bytes: number };
+    /** The GPU artifact's CUDA pieces (device: gpu): what it carries and what was missing. */
+    gpu?: { providerLibraries: string[]; fromDriver: string[]; guestDriver: { version: string | null; builtFor: string | null } | null; missing: string[] };
   } | null;
   plan: { order: string; seed: number; pollIntervalMs: number; steps: number };
   /**

@@ -144,6 +144,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
       initrdBytes: artifact.vm.initrdBytes,
       kernelVersion: artifact.vm.kernelVersion,
       model: artifact.model,
+      ...(artifact.gpu ? { gpu: artifact.gpu } : {}),
     };
     environment.rootfsDigest = artifact.rootfsDigest;
     environment.artifactId = artifact.id;

@@ -84,6 +84,9 @@ export class RunSession {
         `${platform.name} runs rootfs ${String(info?.rootfsDigest ?? 'unknown')}, expected ${this.artifact.rootfsDigest}: the substrates do not run the same artifact`,
       );
     }
+    // Where inference actually runs (fallback: cpu may have moved it): on every sample of this instance.
+    if (info.device) instance.facts.device = info.device;
+    if (info.deviceReason) instance.facts.deviceReason = info.deviceReason;
     return info.rootfsDigest;
   }
 

@@ -65,6 +65,12 @@ export function stampSample(value: SampleValue, platform: Platform, step: Pick<P
 
 export function stepContext(run: RunServices, step: PlanStep, platform: Platform, group: InstanceGroup): StepContext {
   const { session } = run;
+  /** The device the step's instances reported (a sample without an instance of its own gets it too). */
+  let device: string | number | boolean | undefined;
+  const withDevice = (sample: Sample): Sample => {
+    const d = device ?? group.shared?.instance.facts.device;
+    return d === undefined || sample.metadata.device !== undefined ? sample : { ...sample, metadata: { ...sample.metadata, device: d } };
+  };
   const instanceId = (name?: string) => `${platform.name}-${step.measurement.replace('_', '')}-${step.rep}${name ? `-${name}` : ''}`.toLowerCase();
   const track = (instance: Instance, shareable: boolean): Instance => {
     group.instances.add(instance);
@@ -122,10 +128,11 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
     },
     digestInside: async (instance) => {
       const digest = await session.digestInside(platform, instance);
+      device ??= instance.facts.device;
       await identity(instance, digest);
       return digest;
     },
-    emit: (value, from) => run.record(stampSample(value, platform, step, from), value.quiet === true),
+    emit: (value, from) => run.record(withDevice(stampSample(value, platform, step, from)), value.quiet === true),
     warn: run.warn,
     info: run.info,
     throwIfAborted: () => session.throwIfAborted(),

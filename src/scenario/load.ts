@@ -167,6 +167,10 @@ export function parseScenarioLocated(text: string, file: string, options: ParseS
       }
       scenario.workload.model = resolved;
     }
+    // GPU directories are relative to the scenario file too (checked by the GPU preflight, not here).
+    const gpu = scenario.workload.gpu;
+    if (gpu?.providers !== undefined) gpu.providers = resolve(dirname(file), gpu.providers);
+    if (gpu?.guest_driver !== undefined) gpu.guest_driver = resolve(dirname(file), gpu.guest_driver);
     if (issues.length === 0) return { scenario, file, locate: (path) => at(locate(doc, path).offset) };
   }
   if (issues.length === 0) {

@@ -25,6 +25,19 @@ export interface Artifact {
   createdAt: string;
   /** The same disk, kernel and initramfs as a Vagrant box; present when the build was asked for one. */
   vagrant?: VagrantBox;
+  /** Present on the GPU artifact (workload.device: gpu): what it carries for ONNX Runtime's CUDA provider. */
+  gpu?: GpuArtifactInfo;
+}
+
+export interface GpuArtifactInfo {
+  /** Sonames carried next to libonnxruntime.so.1 (the providers and the CUDA/cuDNN libraries they need). */
+  providerLibraries: string[];
+  /** Left to the NVIDIA driver of the machine that runs the instance (libcuda.so.1 …). */
+  fromDriver: string[];
+  /** The guest NVIDIA driver of the VM image, when carried. */
+  guestDriver: { version: string | null; builtFor: string | null } | null;
+  /** What is missing (fallback: cpu built it anyway; instances then run on CPU). */
+  missing: string[];
 }
 
 /** A Vagrant box (provider libvirt) made from an artifact; vagrant-box.json beside the .box file. */

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { DEFAULT_MODEL_NAME, SERVER_ENV, SERVER_PORT_INSIDE } from '../../workload/contract.js';
 import { LOOPBACK } from '../host/ports.js';
 import type { InstanceSpec } from '../platform.js';
+import { withGpu, type ContainerGpu } from './gpu-options.js';
 
 export interface DockerPlatformConfig {
   cpus: number;
@@ -9,6 +10,8 @@ export interface DockerPlatformConfig {
   network: 'host' | 'bridge';
   /** OCI runtime registered with the engine (HostConfig.Runtime); runc when absent. */
   runtime?: string;
+  /** GPU access, as prepare() resolved it (gpu-options.ts); absent for CPU inference. */
+  gpu?: ContainerGpu;
 }
 
 /** Every container, and every image a snapshot commits, carries the run id in this label. */
@@ -62,5 +65,5 @@ export function containerCreateOptions(
       [`${SERVER_PORT_INSIDE}/tcp`]: [{ HostIp: LOOPBACK, HostPort: String(spec.port) }],
     };
   }
-  return options;
+  return withGpu(options, config.gpu);
 }

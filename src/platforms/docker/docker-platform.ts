@@ -13,6 +13,11 @@ import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
 import { pinContainer } from './pin.js';
 import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
+import { detectDockerGpuHost, dockerInfoForGpu, resolveContainerGpu, type ContainerGpuRequest } from './gpu-host.js';
+import type { ContainerGpu, DockerGpuHost } from './gpu-options.js';
+import { runHostCommand } from '../host/command-runner.js';
+import { readContainerGpu } from './gpu-reading.js';
+import type { GpuReading } from '../gpu-reading.js';
 
 export type { DockerPlatformConfig } from './create-options.js';
 
@@ -29,11 +34,17 @@ export class DockerPlatform extends Platform<DockerInstance> {
   }
   private image?: string;
   private runtime?: RuntimeFacts & { gvisor: boolean };
+  /** GPU access resolved by prepare() (device: gpu only). */
+  private gpu?: ContainerGpu;
+  private gpuFacts: Record<string, string> = {};
 
   constructor(
     name: string,
     private readonly config: DockerPlatformConfig,
     private readonly docker: Dockerode,
+    /** GPUs for the workload (device: gpu), and how the host's GPU facts are read (tests pass fixtures). */
+    private readonly gpuRequest?: ContainerGpuRequest,
+    private readonly gpuHost: () => Promise<DockerGpuHost> = async () => detectDockerGpuHost(await dockerInfoForGpu(docker), { run: runHostCommand }),
   ) {
     super(name);
   }
@@ -58,6 +69,9 @@ export class DockerPlatform extends Platform<DockerInstance> {
       });
     }
     this.runtime = { ...(await runtimeFacts(registered)), gvisor: isGvisor(registered) };
+    if (this.gpuRequest) {
+      ({ gpu: this.gpu, facts: this.gpuFacts } = await resolveContainerGpu(this.gpuRequest, { name, gvisor: this.runtime.gvisor, runtimeArgs: registered.runtimeArgs }, this.gpuHost));
+    }
     const { gvisor: _g, ...runtime } = this.runtime;
     return {
       engineVersion: version.Version,
@@ -67,6 +81,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
       memoryBytes: this.config.memoryBytes,
       image: artifact.docker.image,
       ...runtime,
+      ...this.gpuFacts,
     };
   }
 
@@ -85,7 +100,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
   ): Promise<DockerInstance> {
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(containerCreateOptions(image, this.name, this.config, spec));
+      container = await this.docker.createContainer(containerCreateOptions(image, this.name, { ...this.config, gpu: this.gpu }, spec));
       this.mark(lifecycle, 'created');
       await start(container);
       this.mark(lifecycle, 'started');
@@ -106,6 +121,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
         network: this.config.network,
         runtime: this.runtime?.runtime ?? this.config.runtime ?? 'runc',
         ...(this.runtime?.gvisorPlatform ? { gvisorPlatform: this.runtime.gvisorPlatform, gvisorNetwork: this.runtime.gvisorNetwork ?? '' } : {}),
+        ...(this.gpu ? { gpuAccess: this.gpu.access.mode } : {}),
         ...facts,
       },
     };
@@ -135,6 +151,11 @@ export class DockerPlatform extends Platform<DockerInstance> {
    */
   override async memoryReading(instance: DockerInstance): Promise<MemoryReading> {
     return readDockerMemory(this.docker, instance.containerId, { workloadInside: this.runtime?.gvisor === true });
+  }
+
+  /** GPU memory of the container's processes and the utilisation of their GPUs (host nvidia-smi): see gpu-reading.ts. */
+  override async gpuReading(instance: DockerInstance): Promise<GpuReading> {
+    return readContainerGpu(this.docker, instance.containerId, runHostCommand);
   }
 
   /** Server phase lines from the container's logs (host clock, ±1 ms): see log-phases.ts. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { BenchError } from '../../errors.js';
 import { LOOPBACK } from '../host/ports.js';
 import { GUEST_SSH_PORT } from '../linux-guest/kernel-cmdline.js';
+import { vfioArgs } from './vfio.js';
 
 /**
  * Pure construction of the qemu-system-x86_64 command line (the guest's
@@ -35,6 +36,8 @@ export interface QemuArgsOptions {
   hostPort: number;
   guestPort: number;
   sshPort: number;
+  /** PCI devices passed through with vfio-pci (q35 only; see vfio.ts). */
+  vfio?: readonly string[];
 }
 
 /** Escape a value for QEMU's option syntax (commas are doubled). */
@@ -88,6 +91,7 @@ export function buildQemuArgs(o: QemuArgsOptions): string[] {
   );
   // restrict=on: the guest can reach nothing outside; explicit forwards still work.
   args.push('-netdev', ['user', 'id=n0', 'restrict=on', ...hostfwdRules(o)].join(','), '-device', `${dev.net},netdev=n0`);
+  args.push(...vfioArgs(o.vfio ?? [], o.machine));
   return args;
 }
 

@@ -25,6 +25,9 @@ import { removeQemuSnapshot, restoreQemuSnapshot, takeQemuSnapshot } from './mig
 import { belongsToRun, isAlive, killPids, listVmbenchQemuProcesses, vmName } from './procs.js';
 import { QmpClient } from './qmp.js';
 import { findQemuTools, type QemuTools } from './tools.js';
+import { machineForVfio, readVfioHostState, resolvePassthrough, type VfioHostState } from './vfio.js';
+import { readGuestGpu } from '../linux-guest/guest-gpu.js';
+import type { GpuReading } from '../gpu-reading.js';
 
 export type { QemuInstance } from './instance.js';
 
@@ -42,6 +45,8 @@ export type QemuPlatformConfig = {
   accel: 'auto' | 'kvm' | 'tcg';
   machine: 'auto' | 'microvm' | 'pc' | 'q35';
   bootTimeoutMs: number;
+  /** device: gpu — the PCI devices to pass through, and whether CPU may stand in when they cannot be. */
+  gpu?: { vfio: string[]; fallback: boolean };
 };
 
 export interface QemuPlatformContext {
@@ -58,6 +63,8 @@ interface Prepared {
   tools: QemuTools;
   accel: ResolvedAccel;
   machine: Machine;
+  /** Devices actually passed through (none when fallback: cpu had to stand in). */
+  vfio: string[];
 }
 
 export class QemuPlatform extends Platform<QemuInstance> {
@@ -73,6 +80,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
     name: string,
     readonly config: QemuPlatformConfig,
     private readonly ctx: QemuPlatformContext,
+    /** How the host's IOMMU and PCI state is read (tests pass a fixture tree). */
+    private readonly vfioHost: (addresses: string[]) => Promise<VfioHostState> = (a) => readVfioHostState(a),
   ) {
     super(name);
     this.cacheDir = resolve(ctx.cacheDir);
@@ -95,7 +104,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
   async prepare(artifact: Artifact): Promise<PlatformFacts> {
     const tools = await findQemuTools();
     await assertVmArtifactFiles(artifact);
-    const probeMachine: Machine = this.config.machine === 'auto' ? 'microvm' : this.config.machine;
+    const requested = machineForVfio(this.config.machine, this.config.gpu?.vfio ?? []);
+    const probeMachine: Machine = requested === 'auto' ? 'microvm' : requested;
     const accel = await resolveAccelerator(this.config.accel, {
       kernel: artifact.vm.kernel,
       cacheDir: this.cacheDir,
@@ -104,8 +114,12 @@ export class QemuPlatform extends Platform<QemuInstance> {
       qemuVersion: tools.versionLine,
       log: (l) => this.log(l),
     });
-    const machine = resolveMachine(this.config.machine, accel.accel);
-    this.prepared = { artifact, tools, accel, machine };
+    const gpu = this.config.gpu
+      ? await resolvePassthrough({ addresses: this.config.gpu.vfio, fallback: this.config.gpu.fallback }, accel.accel, this.vfioHost, 'qemu', 'vfio-pci')
+      : { addresses: [], facts: {} };
+    if (gpu.facts.gpuPassthrough === 'none') this.log(`GPU passthrough not possible, running without it: ${gpu.facts.gpuPassthroughDetail}`);
+    const machine = resolveMachine(machineForVfio(this.config.machine, gpu.addresses), accel.accel);
+    this.prepared = { artifact, tools, accel, machine, vfio: gpu.addresses };
     this.log(`qemu ${tools.version}, accel ${accel.accel} (${accel.reason}), machine ${machine}`);
     const facts: PlatformFacts = {
       qemuVersion: tools.version,
@@ -123,8 +137,9 @@ export class QemuPlatform extends Platform<QemuInstance> {
       network: 'user-hostfwd',
     };
     if (accel.accel === 'tcg') facts.tcgTbSizeMiB = TCG_TB_SIZE_MIB;
-    return facts;
+    return { ...facts, ...gpu.facts };
   }
+
 
   scratchDirOf(runId: string, instanceId: string): string {
     return join(this.cacheDir, 'runs', runId, instanceId);
@@ -143,7 +158,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
   }
 
   protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<QemuInstance> {
-    const { artifact, tools, accel, machine } = this.need();
+    const { artifact, tools, accel, machine, vfio } = this.need();
     checkId('runId', spec.runId);
     checkId('instanceId', spec.instanceId);
     if (!(await isPortFree(spec.port))) {
@@ -165,6 +180,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
         authorizedKey: keys.publicKeyLine,
         // microvm under TCG with contended CPUs cannot calibrate its clock without it.
         tscKhz: machine === 'microvm' ? this.hostKhz : null,
+        ...(this.config.gpu ? { device: 'gpu' as const, fallback: this.config.gpu.fallback } : {}),
       });
       const failures: string[] = [];
       for (let attempt = 1; attempt <= 2; attempt++) {
@@ -174,7 +190,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
         const args = buildQemuArgs({
           name, machine, accel: accel.accel, cpu: accel.cpu, cpus: this.config.cpus, memoryMiB: this.memoryMiB,
           kernel: artifact.vm.kernel, initrd: artifact.vm.initrd, cmdline, disk: overlay, consoleLog, qmpSocket, pidfile,
-          hostPort: spec.port, guestPort: SERVER_PORT_INSIDE, sshPort,
+          hostPort: spec.port, guestPort: SERVER_PORT_INSIDE, sshPort, vfio,
         });
         this.log(`${name}: attempt ${attempt}: ${tools.qemuSystem} ${args.join(' ')}`);
         const bootT0 = performance.now();
@@ -213,6 +229,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
             network: 'user-hostfwd', bootAttempts: attempt, qemuVersion: tools.version, vmName: name,
             runtime: `qemu-${accel.accel}`, runtimeVersion: tools.versionLine,
           };
+          if (this.config.gpu) facts.gpuPassthrough = vfio.length ? vfio.join(',') : 'none';
           if (failures.length) facts.firstAttemptFailure = failures.join(' | ');
           if (initLine?.uptimeS !== undefined) facts.initUptimeS = initLine.uptimeS;
           const inst: QemuInstance = {
@@ -305,6 +322,11 @@ export class QemuPlatform extends Platform<QemuInstance> {
     return readQemuMemory(instance);
   }
 
+  /** nvidia-smi inside the guest over SSH: the passed-through GPUs are the VM's alone. */
+  override async gpuReading(instance: QemuInstance): Promise<GpuReading> {
+    return readGuestGpu(await connectInstanceSsh(instance));
+  }
+
   /** taskset on every thread of the QEMU process (vCPUs, I/O threads). */
   override async pinCpus(instance: QemuInstance, cpus: string): Promise<void> {
     await pinProcess(instance.pid, cpus);
@@ -313,6 +335,11 @@ export class QemuPlatform extends Platform<QemuInstance> {
   /** `true` over one SSH connection into the guest, `count` times (connection set-up not included). */
   override async execRoundTripMs(instance: QemuInstance, count: number): Promise<number[]> {
     return sshTrueRoundTrips(await connectInstanceSsh(instance), count);
+  }
+
+  /** A VM with a device passed through cannot be migrated to a file (QEMU blocks migration of VFIO devices). */
+  override get canSnapshot(): boolean {
+    return !this.config.gpu?.vfio.length && super.canSnapshot;
   }
 
   /** Stop the vCPUs and migrate the VM's state to a file: see migrate-snapshot.ts. */

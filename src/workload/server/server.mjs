@@ -14,6 +14,8 @@
  *   VMBENCH_MODEL           path of the .onnx file        (default /app/model.onnx)
  *   VMBENCH_MODEL_NAME      name in /v2/models/{name}     (default model)
  *   VMBENCH_MAX_BODY_BYTES  request body limit            (default 64 MiB)
+ *   VMBENCH_DEVICE          cpu | gpu (CUDA execution provider, see gpu.mjs)  (default cpu)
+ *   VMBENCH_FALLBACK        cpu: run on CPU when the GPU session fails (default: fail)
  *
  * Endpoints:
  *   GET  /v2/health/live              200 as soon as the server listens (empty body)
@@ -26,7 +28,7 @@
  *                                     the batch is inferred from the length, or give X-Input-Shape: 2,3,224,224).
  *                                     Response: v2 JSON, or with Accept: application/octet-stream the first
  *                                     requested output's raw little-endian bytes, shape in X-Output-Shape.
- *   GET  /vmbench/info                ServerInfo (rootfs digest, versions, pid, model, threads)
+ *   GET  /vmbench/info                ServerInfo (rootfs digest, versions, pid, model, threads, device and GPU timings)
  *   GET  /vmbench/isolation           what the server sees of its isolation (isolation.mjs)
  *   GET  /vmbench/syscalls?calls=N    µs per system call, timed in-process (isolation.mjs)
  *
@@ -36,6 +38,7 @@
  *   process_start  when the node process started (performance.timeOrigin)
  *   listening      the HTTP server accepts connections (health/live answers 200)
  *   model_loaded   the onnxruntime session exists
+ *   gpu_context    (device gpu) the CUDA context exists and the CUDA provider is loaded (gpu.mjs)
  *   ready          one warm-up inference has run (batch 1 of zeros, when the input shape allows);
  *                  health/ready and inference answer from here on
  * Other diagnostics go to stderr.
@@ -47,6 +50,7 @@
  * Modules (relative imports; all run from /app):
  *   server.mjs         configuration, routing, request handling, shutdown (this file, the entry point)
  *   engine.mjs         the inference engine: worker, warm-up, FIFO queue, v2 datatypes
+ *   gpu.mjs            the session on CPU or on the GPU (CUDA provider), fallback, GPU cold-start timings
  *   infer-worker.mjs   the worker thread that owns the onnxruntime session
  *   request-codec.mjs  JSON / raw request decoding, shape checks, output selection, JSON output data
  *   http-util.mjs      HttpError, JSON / status / error responses, body reader, header and method checks
@@ -83,7 +87,7 @@ process.on('SIGINT', () => onSignal('SIGINT'));
 // ---------------------------------------------------------------------------
 
 /**
- * @typedef {{ host: string, port: number, threads: number, modelPath: string, modelName: string, maxBodyBytes: number }} Config
+ * @typedef {{ host: string, port: number, threads: number, modelPath: string, modelName: string, maxBodyBytes: number, device: 'cpu' | 'gpu', fallback: boolean }} Config
  */
 
 /**
@@ -101,6 +105,18 @@ function readConfig(env) {
     }
     return v;
   };
+  /**
+   * @template {string} T
+   * @param {string} key @param {T[]} allowed @param {T} def
+   * @returns {T}
+   */
+  const oneOf = (key, allowed, def) => {
+    const raw = (env[key] ?? '').trim();
+    if (raw === '') return def;
+    const hit = allowed.find((a) => a === raw);
+    if (hit === undefined) throw new Error(`${key}=${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+    return hit;
+  };
   /** @param {string} key @param {string} def */
   const str = (key, def) => {
     const raw = env[key];
@@ -113,6 +129,8 @@ function readConfig(env) {
     modelPath: str('VMBENCH_MODEL', '/app/model.onnx'),
     modelName: str('VMBENCH_MODEL_NAME', 'model'),
     maxBodyBytes: int('VMBENCH_MAX_BODY_BYTES', 64 * MIB, 1, 1024 * MIB),
+    device: oneOf('VMBENCH_DEVICE', ['cpu', 'gpu'], 'cpu'),
+    fallback: oneOf('VMBENCH_FALLBACK', ['cpu', 'none'], 'none') === 'cpu',
   };
 }
 
@@ -125,7 +143,7 @@ try {
   process.exit(2);
 }
 
-const engine = new Engine(config.modelPath, config.threads);
+const engine = new Engine(config.modelPath, config.threads, { device: config.device, fallback: config.fallback });
 
 function readRootfsDigest() {
   try {
@@ -195,6 +213,10 @@ async function handle(req, res) {
         outputs: (engine.meta?.outputs ?? []).map((m) => m.name),
       },
       threads: config.threads,
+      device: engine.device,
+      requestedDevice: config.device,
+      deviceReason: engine.deviceReason,
+      gpuTimings: engine.gpuTimings,
     });
   }
   if (path === '/vmbench/isolation') {
@@ -264,6 +286,7 @@ async function infer(req, res) {
       'X-Output-Shape': t.dims.join(','),
       'X-Output-Datatype': v2Type(t.type),
       'X-Inference-Ms': result.runMs.toFixed(3),
+      'X-Device': engine.device,
     });
     res.end(bytes);
     return;
@@ -276,7 +299,7 @@ async function infer(req, res) {
       ...(id === undefined ? {} : { id }),
       outputs: result.outputs.map((t) => ({ name: t.name, shape: t.dims, datatype: v2Type(t.type), data: jsonData(t) })),
     },
-    { 'X-Inference-Ms': result.runMs.toFixed(3) },
+    { 'X-Inference-Ms': result.runMs.toFixed(3), 'X-Device': engine.device },
   );
 }
 

@@ -8,6 +8,7 @@ import { GUEST_BUSYBOX, GUEST_HOST_KEY, GUEST_INIT_PATH, GUEST_POWEROFF_PATH, gu
 import { hostPathIn } from './guest-path.js';
 import { GUEST_DEFAULTS } from '../../../platforms/linux-guest/kernel-cmdline.js';
 import type { RuntimeFile } from './ort-files.js';
+import { gpuInitFiles } from './gpu-init.js';
 
 /** Where dropbear looks for an SFTP server, all pointing at openssh's. */
 export const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
@@ -23,11 +24,13 @@ export interface RootfsInputs {
   modelFile: string;
   busybox: string;
   hostKey: string;
+  /** A GPU image: the GPU init wrapper (gpu-init.ts); its libraries and guest driver come in ortFiles. */
+  gpu?: boolean;
 }
 
-/** Small text files of the rootfs, fixed (hostname, hosts, resolv.conf for QEMU user networking, app package.json). */
-export function rootfsTextFiles(): Array<{ path: string; text: string; mode: number }> {
-  return [
+/** Small text files of the rootfs, fixed (hostname, hosts, resolv.conf for QEMU user networking, app package.json); a GPU image wraps the init. */
+export function rootfsTextFiles(gpu = false): Array<{ path: string; text: string; mode: number }> {
+  const files = [
     { path: '/etc/hostname', text: `${GUEST_DEFAULTS.hostname}\n`, mode: 0o644 },
     {
       path: '/etc/hosts',
@@ -39,6 +42,7 @@ export function rootfsTextFiles(): Array<{ path: string; text: string; mode: num
     { path: GUEST_INIT_PATH, text: guestInitScript(), mode: 0o755 },
     { path: GUEST_POWEROFF_PATH, text: poweroffScript(), mode: 0o755 },
   ];
+  return gpu ? [...files.filter((f) => f.path !== GUEST_INIT_PATH), ...gpuInitFiles(guestInitScript())] : files;
 }
 
 /** Writes into a rootfs tree without ever following a link out of it. */
@@ -140,12 +144,12 @@ export async function assembleRootfs(root: string, inputs: RootfsInputs): Promis
   await w.dir(GUEST_APP_DIR);
   for (const f of inputs.serverFiles) await w.file(`${GUEST_APP_DIR}/${f.name}`, { src: f.src }, 0o644);
   for (const f of inputs.ortFiles) {
-    const exec = /\.(node|so(\.\d+)*)$/.test(f.dest);
+    const exec = /\.(node|so(\.\d+)*)$/.test(f.dest) || f.dest.includes('/bin/');
     await w.file(f.dest, { src: f.src }, exec ? 0o755 : 0o644);
   }
   await w.file(GUEST_MODEL, { src: inputs.modelFile }, 0o644);
   await w.file(GUEST_BUSYBOX, { src: inputs.busybox }, 0o755);
-  for (const t of rootfsTextFiles()) await w.file(t.path, { data: t.text }, t.mode);
+  for (const t of rootfsTextFiles(inputs.gpu)) await w.file(t.path, { data: t.text }, t.mode);
   for (const l of POWEROFF_LINKS) await w.link(l, GUEST_POWEROFF_PATH.slice(GUEST_POWEROFF_PATH.lastIndexOf('/') + 1));
 
   // SSH: fixed host key, sftp-server where dropbear looks, root usable by key only.
