@@ -74,10 +74,12 @@ function ortVersionFromPackage() {
 }
 
 export class Engine {
-  /** @param {string} modelPath @param {number} threads */
-  constructor(modelPath, threads) {
+  /** @param {string} modelPath @param {number} threads @param {number} [maxQueue] */
+  constructor(modelPath, threads, maxQueue = Infinity) {
     this.modelPath = modelPath;
     this.threads = threads;
+    /** Inferences that may wait at once; one more is refused (503) rather than queued without bound. */
+    this.maxQueue = maxQueue;
     /** @type {'loading' | 'loaded' | 'ready'} */
     this.state = 'loading';
     /** @type {{ inputs: IOMeta[], outputs: IOMeta[] } | null} */
@@ -200,6 +202,10 @@ export class Engine {
    */
   run(feeds, outputs) {
     return new Promise((resolve, reject) => {
+      if (this.queue.length >= this.maxQueue) {
+        reject(new HttpError(503, `${this.queue.length} inferences are already waiting (VMBENCH_MAX_QUEUE); retry later`, { 'Retry-After': '1' }));
+        return;
+      }
       this.queue.push({ id: this.nextId++, feeds, outputs, resolve, reject });
       this.pump();
     });
