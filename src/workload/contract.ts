@@ -19,7 +19,12 @@ export const SERVER_ENV = {
   model: 'VMBENCH_MODEL', // path to .onnx; default GUEST_MODEL
   modelName: 'VMBENCH_MODEL_NAME', // name used in /v2/models/{name}; default 'model'
   maxBodyBytes: 'VMBENCH_MAX_BODY_BYTES',
+  uid: 'VMBENCH_UID', // when started as root (a VM's init), the server drops to this uid/gid before serving
+  gid: 'VMBENCH_GID',
 } as const;
+
+/** The unprivileged account the workload runs as, in a container and in a guest (in the rootfs's /etc/passwd). */
+export const WORKLOAD_USER = { name: 'vmbench', uid: 10001, gid: 10001 } as const;
 
 export const DEFAULT_MODEL_NAME = 'model';
 

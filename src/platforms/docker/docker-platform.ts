@@ -7,7 +7,7 @@ import type { Snapshot, SnapshotVariant } from '../snapshot.js';
 import type { PhaseTimeline } from '../timeline.js';
 import { checkpointContainer, checkpointFailure, checkpointSupport, removeCheckpoints, removeRunCheckpoints, startFromCheckpoint } from './checkpoint.js';
 import { commitContainer, removeCommit } from './commit-snapshot.js';
-import { containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformConfig } from './create-options.js';
+import { CONTAINER_SECURITY, containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformConfig } from './create-options.js';
 import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledImages } from './engine.js';
 import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
@@ -65,6 +65,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
       cpus: this.config.cpus,
       memoryBytes: this.config.memoryBytes,
       image: artifact.docker.image,
+      security: CONTAINER_SECURITY,
       ...runtime,
     };
   }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { BenchError, messageOf } from '../../errors.js';
 import type { Artifact } from '../../workload/artifact.js';
-import { SERVER_PORT_INSIDE } from '../../workload/contract.js';
+import { SERVER_PORT_INSIDE, WORKLOAD_USER } from '../../workload/contract.js';
 import { parsePhaseLines } from '../../workload/phase-lines.js';
 import { isPortFree, LOOPBACK, pickFreePort } from '../host/ports.js';
 import { pinProcess } from '../host/pin.js';
@@ -17,7 +17,7 @@ import { Platform, type InstanceSpec, type Lifecycle, type PlatformFacts } from 
 import type { Snapshot, SnapshotVariant } from '../snapshot.js';
 import type { PhaseTimeline } from '../timeline.js';
 import { resolveAccelerator, type ResolvedAccel } from './accel.js';
-import { buildQemuArgs, hostCpuKhz, type Machine, resolveMachine, TCG_TB_SIZE_MIB } from './args.js';
+import { buildQemuArgs, hostCpuKhz, type Machine, QEMU_SANDBOX, resolveMachine, TCG_TB_SIZE_MIB } from './args.js';
 import { removeQemuRunDir } from './gc.js';
 import { attachChild, checkId, childOf, consoleExcerpt, killQemu, MARKER_FILE, type QemuInstance, spawnQemu, waitExit } from './instance.js';
 import { readQemuMemory } from './memory.js';
@@ -121,6 +121,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
       memoryMiB: this.memoryMiB,
       hostKhz: this.hostKhz,
       network: 'user-hostfwd',
+      security: `qemu -sandbox ${QEMU_SANDBOX}; guest server uid ${WORKLOAD_USER.uid} with no_new_privs; forwards on 127.0.0.1 only`,
     };
     if (accel.accel === 'tcg') facts.tcgTbSizeMiB = TCG_TB_SIZE_MIB;
     return facts;

@@ -14,6 +14,7 @@
  *   VMBENCH_MODEL           path of the .onnx file        (default /app/model.onnx)
  *   VMBENCH_MODEL_NAME      name in /v2/models/{name}     (default model)
  *   VMBENCH_MAX_BODY_BYTES  request body limit            (default 64 MiB)
+ *   VMBENCH_UID, VMBENCH_GID  started as root (a VM's init), drop to this uid/gid before serving
  *   VMBENCH_MAX_QUEUE       inferences waiting at most    (default 64; more: 503 with Retry-After)
  *   VMBENCH_MAX_PENDING_BYTES  request bodies held at once (default 256 MiB; more: 503)
  *   VMBENCH_MAX_CONNECTIONS open connections at most      (default 256; more are closed at once)
@@ -140,9 +141,32 @@ try {
   process.exit(2);
 }
 
+dropPrivileges(process.env);
+
 const engine = new Engine(config.modelPath, config.threads, config.maxQueue);
 /** Bytes of request bodies being read or waiting for inference right now (bounded by maxPendingBytes). */
 const pending = { bytes: 0 };
+
+/**
+ * Started as root with VMBENCH_UID/GID set (a VM's init: a container starts
+ * the server as its unprivileged user directly), become that user before the
+ * model, the worker or the socket exist. Refuses to serve on as root if it cannot.
+ * @param {NodeJS.ProcessEnv} env
+ */
+function dropPrivileges(env) {
+  const uid = env.VMBENCH_UID;
+  if (uid === undefined || uid === '' || process.getuid?.() !== 0) return;
+  const gid = Number(env.VMBENCH_GID ?? uid);
+  try {
+    process.setgroups?.([]);
+    process.setgid?.(gid);
+    process.setuid?.(Number(uid));
+  } catch (err) {
+    log(`cannot drop privileges to uid ${uid}: ${messageOf(err)}`);
+    process.exit(2);
+  }
+  log(`running as uid ${process.getuid?.()} gid ${process.getgid?.()}`);
+}
 
 function readRootfsDigest() {
   try {
