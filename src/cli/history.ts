@@ -5,7 +5,7 @@ import pc from 'picocolors';
 import { BenchError, messageOf } from '../errors.js';
 import { hostKeyOf, scenarioNameOf } from '../gate/baseline.js';
 import { DEFAULT_CHANGE_POINT_ALPHA } from '../gate/change-points.js';
-import { buildHistory, HISTORY_HEADER, historyChartSpec, historyTableRows, metricFileName } from '../gate/history.js';
+import { buildHistory, digestRun, HISTORY_HEADER, historyChartSpec, historyTableRows, metricFileName, type HistoryDigest } from '../gate/history.js';
 import { parsePercent } from '../scenario/gate-key.js';
 import { markdownCell } from '../report/markdown-cell.js';
 import { renderVegaLiteSvg } from '../report/render-chart.js';
@@ -70,27 +70,32 @@ Examples:
         const minChange = parsePercent(opts.minChange);
         if (typeof minChange === 'string') throw new BenchError('usage', `--min-change: ${minChange}`);
 
-        const runs: StoredRun[] = [];
+        // Each run is reduced to its per-series medians as it is read, so a long history never holds every sample at once.
+        const completed: Array<{ digest: HistoryDigest; scenario: string; host: string }> = [];
         for (const name of readdirSync(root).sort()) {
           if (!existsSync(join(root, name, 'run.json'))) continue;
+          let run: StoredRun;
           try {
-            runs.push(readRun(join(root, name)));
+            run = readRun(join(root, name));
           } catch (err) {
             process.stderr.write(paint(pc.yellow, `⚠ skipping ${name}: ${messageOf(err)}`) + '\n');
+            continue;
           }
+          if (run.record.status !== 'completed') continue;
+          const r = run.record;
+          completed.push({ digest: digestRun({ runId: r.runId, startedAt: r.startedAt, samples: run.samples, summaries: r.summaries }), scenario: scenarioNameOf(r), host: hostKeyOf(r.environment) });
         }
-        const completed = runs.filter((r) => r.record.status === 'completed');
         if (completed.length === 0) throw new BenchError('input', `${dir} holds no completed run (results/<run-id>/run.json)`);
-        const latest = [...completed].sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt)).at(-1)!;
-        const scenario = opts.scenario ?? scenarioNameOf(latest.record);
-        const host = opts.host ?? hostKeyOf(latest.record.environment);
-        const chosen = completed.filter((r) => scenarioNameOf(r.record) === scenario && hostKeyOf(r.record.environment) === host);
+        const latest = [...completed].sort((a, b) => a.digest.startedAt.localeCompare(b.digest.startedAt)).at(-1)!;
+        const scenario = opts.scenario ?? latest.scenario;
+        const host = opts.host ?? latest.host;
+        const chosen = completed.filter((r) => r.scenario === scenario && r.host === host);
         const others = completed.length - chosen.length;
         if (chosen.length === 0) throw new BenchError('input', `no completed run of scenario "${scenario}" on host ${host} in ${dir}`);
         if (others > 0) process.stderr.write(`history: ${chosen.length} runs of "${scenario}" on host ${host}; ${others} other runs left out\n`);
 
         const series = buildHistory(
-          chosen.map((r) => ({ runId: r.record.runId, startedAt: r.record.startedAt, samples: r.samples, summaries: r.record.summaries })),
+          chosen.map((r) => r.digest),
           { alpha, minRelativeChange: minChange, seed: Number(opts.seed) },
         );
         const rows = historyTableRows(series, formatValue);
@@ -121,7 +126,7 @@ Examples:
         }
         const worse = series.flatMap((s) => s.changePoints.filter((c) => c.worse).map((c) => ({ ...c, metric: s.metric, platform: s.platform })));
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ scenario, host, runs: chosen.map((r) => r.record.runId), series, charts }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ scenario, host, runs: chosen.map((r) => r.digest.runId), series, charts }, null, 2) + '\n');
         } else {
           process.stdout.write(textTable(HISTORY_HEADER, rows) + '\n\n');
           if (charts.length > 0) process.stdout.write(`charts: ${charts.length} SVG + Vega-Lite specs in ${chartDir}\n`);

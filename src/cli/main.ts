@@ -7,7 +7,7 @@ import type { CliContext } from './context.js';
 import { registerBaseline } from './baseline.js';
 import { registerCalibrateNoise } from './calibrate-noise.js';
 import { registerCompare } from './compare.js';
-import { registerDoctor } from './doctor.js';
+import { registerDoctor } from './doctor/doctor.js';
 import { registerGc } from './gc.js';
 import { registerHistory } from './history.js';
 import { registerImages } from './images.js';

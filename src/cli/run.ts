@@ -1,11 +1,15 @@
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BenchError } from '../errors.js';
 import { createPlatform } from '../platforms/factory.js';
+import { fairnessLines } from '../report/fairness-text.js';
 import { renderMarkdownSummary } from '../report/markdown-summary.js';
+import { renderTerminalSummary } from '../report/terminal-summary.js';
 import { renderSummaryTable } from '../report/terminal-table.js';
+import { auditScenario } from '../results/fairness-inputs.js';
 import { readRun } from '../results/read-run.js';
 import { executeScenario, loadRunnableScenario } from './execute-scenario.js';
 import { action, paint } from './output.js';
@@ -20,7 +24,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .description('run a scenario: build the artifact, start it as a container and as a VM, measure, write results')
     .argument('<scenario>', 'scenario YAML file, e.g. scenarios/smoke.yaml')
     .option('--results <dir>', 'where results/<run-id>/ is written', 'results')
-    .option('--json', 'print run.json to stdout at the end instead of the table')
+    .option('--json', 'print run.json to stdout at the end instead of the summary')
+    .option('--full', 'also print the full metric table (every metric × platform) after the summary')
     .option('-v, --verbose', 'also show what platforms do (QEMU command lines, KVM probe, boot attempts)')
     .option('--allow-long', 'run a plan estimated at more than 24 h (refused otherwise: usually a typo)')
     .addHelpText(
@@ -33,6 +38,11 @@ What it does:
      (A B A B …), and times launch → ready / launch → first inference
   4. journals every sample to results/<run-id>/samples.jsonl as it is taken,
      and run.json (scenario, environment, summaries) after each step
+  5. prints the answer first: an unequal-resources warning if the platforms
+     did not get the same CPUs, memory, threads …, the decision and its
+     sensitivity, one line per claim (figures, ratio with CI, verdict), the
+     capacity projection, then the warnings; --full adds the metric table
+     (always in summary.md and the report)
 
 Examples:
   $ npx bench run scenarios/smoke.yaml
@@ -42,10 +52,14 @@ Examples:
 Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM, host) · 130 interrupted`,
     )
     .action(
-      action(async (file: string, opts: { results: string; json?: boolean; verbose?: boolean; allowLong?: boolean }) => {
+      action(async (file: string, opts: { results: string; json?: boolean; full?: boolean; verbose?: boolean; allowLong?: boolean }) => {
         const scenarioFile = resolve(file);
         const docker = new Dockerode();
         const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir, allowLong: opts.allowLong });
+        // Before anything is built or started: what each platform will get, and every difference.
+        for (const line of fairnessLines(auditScenario(scenario, undefined, os.cpus().length))) {
+          process.stderr.write(`${line.startsWith('unequal') ? paint(pc.yellow, `⚠ fairness: ${line}`) : `fairness: ${line}`}\n`);
+        }
         const progress = progressListener();
         const platforms = scenario.platforms.map((p) =>
           createPlatform(p, {
@@ -84,9 +98,9 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
           }
           // Reports are rendered from what was stored (exactly what `bench report results/<id>` reads back).
           const reportParts = partsFromFormats(scenario.report.formats);
+          const stored = readRun(dir);
           let reportLine = '';
           if (reportParts.length) {
-            const stored = readRun(dir);
             const reportDir = scenario.report.out ? resolve(scenario.report.out) : defaultReportDir([stored]);
             const written = await writeReport([stored], reportDir, reportParts);
             reportLine = `report: ${reportDir}/ (${written.filter((w) => !w.startsWith('charts/')).join(', ')}${written.some((w) => w.startsWith('charts/')) ? `, charts/ (${written.filter((w) => w.startsWith('charts/')).length} files)` : ''})\n`;
@@ -94,10 +108,12 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
           if (opts.json) {
             process.stdout.write(JSON.stringify(record, null, 2) + '\n');
           } else {
-            process.stdout.write('\n' + renderSummaryTable(record.summaries, record.ratios) + '\n\n');
-            for (const w of record.warnings) process.stdout.write(paint(pc.yellow, `⚠ ${w}`) + '\n');
+            const summary = renderTerminalSummary(stored);
+            process.stdout.write('\n' + summary.split('\n').map((l) => (l.startsWith('⚠') ? paint(pc.yellow, l) : l)).join('\n') + '\n\n');
+            if (opts.full) process.stdout.write(renderSummaryTable(record.summaries, record.ratios) + '\n\n');
             process.stdout.write(`results: ${dir}/run.json, samples.jsonl${scenario.report.formats.includes('markdown') ? ', summary.md' : ''}\n`);
             process.stdout.write(reportLine);
+            if (!opts.full) process.stdout.write(`full metric table: bench run --full${scenario.report.formats.includes('markdown') ? ', summary.md' : ''}${reportParts.includes('html') ? ', report.html' : ''}\n`);
           }
           return 0;
         } finally {

@@ -114,14 +114,59 @@ function mean(values: ArrayLike<number>, from: number, to: number): number {
   return s / (to - from);
 }
 
-/** Change points of `values` (in time order), sorted by index. */
+/**
+ * Whether some split of values[from, to) scores at least `t` (the permutation
+ * test only needs that, not the best split: it stops at the first one).
+ * Compares squared scores, so the inner loop has no square root.
+ */
+function anySplitAtLeast(values: ArrayLike<number>, from: number, to: number, minSize: number, t: number): boolean {
+  const n = to - from;
+  if (n < 2 * minSize) return false;
+  const sigma = noiseScale(values, from, to);
+  if (!(sigma > 0)) {
+    const s = bestSplit(values, from, to, minSize);
+    return s !== null && s.t >= t;
+  }
+  const target = t * t * sigma * sigma;
+  const sum = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) sum[i + 1] = sum[i]! + values[from + i]!;
+  // score² ≥ t² ⟺ (ΣR − nR·meanL)² · nL ≥ t²σ² · nR · (nL + nR): multiplications only in the inner loop.
+  for (let tau = minSize; tau <= n - minSize; tau++) {
+    const nL = tau;
+    const meanL = sum[tau]! / nL;
+    const sumTau = sum[tau]!;
+    for (let kappa = tau + minSize; kappa <= n; kappa++) {
+      const nR = kappa - tau;
+      const d = sum[kappa]! - sumTau - nR * meanL;
+      if (d * d * nL >= target * nR * (nL + nR)) return true;
+    }
+  }
+  return false;
+}
+
+/** A seed per segment, so each test draws the same shuffles whatever the other segments did. */
+function segmentSeed(seed: number, from: number, to: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(from + 1, 0xc2b2ae35) ^ Math.imul(to + 1, 0x27d4eb2f)) >>> 0;
+}
+
+/**
+ * Change points of `values` (in time order), sorted by index.
+ *
+ * The permutation test stops as soon as its outcome is known: a split too
+ * small to report (below `minRelativeChange`) is not tested at all, and the
+ * shuffling stops once enough shuffles reached the observed score for p to
+ * be ≥ alpha. Neither changes which splits are accepted; an accepted split
+ * still gets every shuffle, so its p is the full permutation p.
+ */
 export function detectChangePoints(values: readonly number[], opts: ChangePointOptions = {}): ChangePoint[] {
   const alpha = opts.alpha ?? DEFAULT_CHANGE_POINT_ALPHA;
   const permutations = opts.permutations ?? 499;
   const minSize = opts.minSize ?? 3;
   const minRelativeChange = opts.minRelativeChange ?? 0.05;
-  const rand = seededRandom(opts.seed ?? 1);
+  const seed = opts.seed ?? 1;
   const found: ChangePoint[] = [];
+  // p = (1 + atLeast) / (permutations + 1) ≥ alpha as soon as atLeast reaches this.
+  const rejectAt = Math.max(0, Math.ceil(alpha * (permutations + 1) - 1 - 1e-9));
 
   const search = (from: number, to: number): void => {
     const split = bestSplit(values, from, to, minSize);
@@ -129,21 +174,23 @@ export function detectChangePoints(values: readonly number[], opts: ChangePointO
     const meanBefore = mean(values, from, split.index);
     const meanAfter = mean(values, split.index, to);
     const relativeChange = meanBefore === 0 ? Infinity : meanAfter / meanBefore - 1;
-    // Significance by shuffling the segment (Fisher–Yates on a copy).
+    if (Math.abs(relativeChange) < minRelativeChange) return;
+    // Significance by shuffling the segment (Fisher–Yates on a copy); each segment draws from its own seeded stream.
+    const rand = seededRandom(segmentSeed(seed, from, to));
     const buf = Float64Array.from(values.slice(from, to));
     let atLeast = 0;
-    for (let k = 0; k < permutations; k++) {
+    for (let k = 0; k < permutations && atLeast < rejectAt; k++) {
       for (let i = buf.length - 1; i > 0; i--) {
         const j = Math.floor(rand() * (i + 1));
         const tmp = buf[i]!;
         buf[i] = buf[j]!;
         buf[j] = tmp;
       }
-      const s = bestSplit(buf, 0, buf.length, minSize);
-      if (s && s.t >= split.t) atLeast++;
+      if (anySplitAtLeast(buf, 0, buf.length, minSize, split.t)) atLeast++;
     }
+    if (atLeast >= rejectAt && rejectAt > 0) return;
     const p = (1 + atLeast) / (permutations + 1);
-    if (p >= alpha || Math.abs(relativeChange) < minRelativeChange) return;
+    if (p >= alpha) return;
     found.push({ index: split.index, meanBefore, meanAfter, relativeChange, p, t: split.t });
     search(from, split.index);
     search(split.index, to);

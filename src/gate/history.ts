@@ -9,7 +9,7 @@ import { VL_SCHEMA } from '../report/charts/spec.js';
 import type { Sample } from '../results/sample.js';
 import type { MetricSummary } from '../results/run-record.js';
 import { detectChangePoints, type ChangePoint, type ChangePointOptions } from './change-points.js';
-import { groupSamples } from './noise.js';
+import { groupSamples, seriesKey } from './noise.js';
 import { signedPercent as pct } from './report-table.js';
 import { metricDirection, type Direction } from './thresholds.js';
 
@@ -19,6 +19,29 @@ export interface HistoryRun {
   samples: readonly Sample[];
   /** run.json summaries, for the bootstrap CI of each median (optional). */
   summaries?: readonly MetricSummary[];
+}
+
+/**
+ * One run reduced to what a history needs: its per-series medians (and the
+ * stored CI of each). A history over many runs keeps these and lets each
+ * run's samples go as soon as it is read.
+ */
+export interface HistoryDigest {
+  runId: string;
+  startedAt: string;
+  series: Array<{ key: string; metric: string; base: string; platform: string; unit: string; median: number; n: number; ciLow: number | null; ciHigh: number | null }>;
+}
+
+/** A run's digest: the median and n of every series (warm-ups left out), with the CI run.json stored for it. */
+export function digestRun(run: HistoryRun): HistoryDigest {
+  const ci = new Map<string, { low: number; high: number } | null>();
+  for (const m of run.summaries ?? []) ci.set(seriesKey(m.metric, m.platform), m.summary?.ci95 ?? null);
+  const series: HistoryDigest['series'] = [];
+  for (const [key, g] of groupSamples(run.samples)) {
+    const c = ci.get(key) ?? null;
+    series.push({ key, metric: g.metric, base: g.base, platform: g.platform, unit: g.unit, median: median(g.values), n: g.values.length, ciLow: c?.low ?? null, ciHigh: c?.high ?? null });
+  }
+  return { runId: run.runId, startedAt: run.startedAt, series };
 }
 
 export interface HistoryPoint {
@@ -46,25 +69,21 @@ export interface HistorySeries {
   changePoints: HistoryChangePoint[];
 }
 
-/** Runs sorted by start time → one series per metric × platform (runs that lack the metric are skipped in its series). */
-export function buildHistory(runs: readonly HistoryRun[], opts: ChangePointOptions = {}): HistorySeries[] {
-  const sorted = [...runs].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+/**
+ * Runs (or their digests) sorted by start time → one series per metric ×
+ * platform (runs that lack the metric are skipped in its series).
+ */
+export function buildHistory(runs: ReadonlyArray<HistoryRun | HistoryDigest>, opts: ChangePointOptions = {}): HistorySeries[] {
+  const digests = runs.map((r) => ('series' in r ? r : digestRun(r)));
+  const sorted = [...digests].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   const series = new Map<string, HistorySeries>();
   for (const run of sorted) {
-    for (const [key, g] of groupSamples(run.samples)) {
-      let s = series.get(key);
+    for (const g of run.series) {
+      let s = series.get(g.key);
       if (!s) {
-        series.set(key, (s = { metric: g.metric, platform: g.platform, unit: g.unit, direction: metricDirection(g.base), points: [], changePoints: [] }));
+        series.set(g.key, (s = { metric: g.metric, platform: g.platform, unit: g.unit, direction: metricDirection(g.base), points: [], changePoints: [] }));
       }
-      const summary = run.summaries?.find((m) => m.metric === g.metric && m.platform === g.platform)?.summary;
-      s.points.push({
-        runId: run.runId,
-        startedAt: run.startedAt,
-        median: median(g.values),
-        n: g.values.length,
-        ciLow: summary?.ci95?.low ?? null,
-        ciHigh: summary?.ci95?.high ?? null,
-      });
+      s.points.push({ runId: run.runId, startedAt: run.startedAt, median: g.median, n: g.n, ciLow: g.ciLow, ciHigh: g.ciHigh });
     }
   }
   const out = [...series.values()].sort((a, b) => a.metric.localeCompare(b.metric) || a.platform.localeCompare(b.platform));
@@ -102,6 +121,9 @@ export function historyTableRows(series: readonly HistorySeries[], format: (v: n
 
 export const HISTORY_HEADER = ['metric', 'platform', 'runs', 'first', 'last', 'last vs first', 'last vs previous', 'change points'];
 
+/** Longest series (runs) whose chart still marks every run with a point. */
+export const MAX_POINT_MARKS = 120;
+
 /** One Vega-Lite chart per metric: median per run (a line per platform), its CI as a band, change points as rules. */
 export function historyChartSpec(metric: string, series: readonly HistorySeries[]): TopLevelSpec {
   const mine = series.filter((s) => s.metric === metric);
@@ -114,10 +136,12 @@ export function historyChartSpec(metric: string, series: readonly HistorySeries[
     s.changePoints.map((c) => ({ platform: s.platform, time: c.startedAt, label: `${s.platform}: ${pct(c.relativeChange)}`, worse: c.worse })),
   );
   const x = { field: 'time', type: 'temporal' as const, title: 'run start' };
+  // A mark per run reads well for weeks of nightlies; over hundreds they merge into the line and only cost render time.
+  const points = Math.max(0, ...mine.map((s) => s.points.length)) <= MAX_POINT_MARKS;
   const layers: unknown[] = [
     { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { field: 'platform', type: 'nominal' } } },
     {
-      mark: { type: 'line', point: true },
+      mark: { type: 'line', point: points },
       encoding: {
         x,
         y: { field: 'median', type: 'quantitative', title: `${metric} (${unit})`, scale: { zero: false } },

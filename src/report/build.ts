@@ -2,10 +2,11 @@ import type { StoredRun } from '../results/read-run.js';
 import { buildCharts, missingCharts } from './charts/index.js';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderDecision } from './decision.js';
-import { serializeCsv } from './export-csv.js';
-import { serializeJson } from './export-json.js';
-import { serializeMarkdown } from './export-markdown.js';
+import { serializeCsv } from './exports/csv.js';
+import { serializeJson } from './exports/json.js';
+import { serializeMarkdown } from './exports/markdown.js';
 import { renderHtml, type RenderedChart } from './html.js';
+import type { ReportOptions } from './options.js';
 import { renderVegaLiteSvg, svgToPng } from './render-chart.js';
 import { seriesOf } from './series.js';
 
@@ -30,15 +31,15 @@ export interface ReportFile {
  * - charts: charts/<id>.vl.json, .svg, .png
  * - exports: results.json, samples.csv, summary-table.md
  */
-export async function renderReport(runs: readonly StoredRun[], parts: readonly ReportPart[] = ALL_PARTS): Promise<ReportFile[]> {
+export async function renderReport(runs: readonly StoredRun[], parts: readonly ReportPart[] = ALL_PARTS, options: ReportOptions = {}): Promise<ReportFile[]> {
   const files: ReportFile[] = [];
   const series = seriesOf(runs);
   const needCharts = parts.includes('charts') || parts.includes('html');
-  const charts = needCharts ? buildCharts(runs, series) : [];
+  const charts = needCharts ? buildCharts(runs, series, options) : [];
   const rendered: RenderedChart[] = [];
   for (const c of charts) rendered.push({ ...c, svg: await renderVegaLiteSvg(c.spec as unknown as TopLevelSpec) });
-  if (parts.includes('html')) files.push({ path: 'report.html', content: renderHtml(runs, rendered, missingCharts(runs, series, charts)) });
-  if (parts.includes('decision')) files.push({ path: 'decision.md', content: renderDecision(runs) });
+  if (parts.includes('html')) files.push({ path: 'report.html', content: renderHtml(runs, rendered, missingCharts(runs, series, charts), options) });
+  if (parts.includes('decision')) files.push({ path: 'decision.md', content: renderDecision(runs, options) });
   if (parts.includes('charts')) {
     for (const c of rendered) {
       files.push({ path: `charts/${c.id}.vl.json`, content: JSON.stringify(c.spec, null, 2) + '\n' });
@@ -49,7 +50,7 @@ export async function renderReport(runs: readonly StoredRun[], parts: readonly R
   if (parts.includes('exports')) {
     files.push({ path: 'results.json', content: serializeJson(runs) });
     files.push({ path: 'samples.csv', content: serializeCsv(runs) });
-    files.push({ path: 'summary-table.md', content: serializeMarkdown(runs) });
+    files.push({ path: 'summary-table.md', content: serializeMarkdown(runs, options.reference) });
   }
   return files;
 }

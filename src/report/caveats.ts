@@ -1,3 +1,5 @@
+import { fairnessOfRun } from '../results/fairness-inputs.js';
+import { fairnessWarning } from '../results/fairness.js';
 import type { StoredRun } from '../results/read-run.js';
 import { sampleLabel } from '../results/sample.js';
 import { isVmKind, platformsOf } from './series.js';
@@ -12,7 +14,7 @@ export function tcgPlatforms(run: StoredRun): string[] {
 export const TCG_CAVEAT =
   'ran under TCG software emulation (no KVM): its figures are emulated, typically 5–50× slower than a VM on a KVM host, and NOT representative of a VM in production';
 
-export type WarningKind = 'tcg' | 'run' | 'outlier' | 'high-cv' | 'loadgen' | 'status';
+export type WarningKind = 'fairness' | 'tcg' | 'run' | 'outlier' | 'high-cv' | 'loadgen' | 'status';
 
 export interface ReportWarning {
   kind: WarningKind;
@@ -25,8 +27,9 @@ export const HIGH_CV = 0.25;
 
 /**
  * Everything a reader must know before trusting the numbers, in a stable
- * order: TCG emulation first, then the run's own warnings, then outliers,
- * high coefficients of variation and a CPU-bound load generator. Pure.
+ * order: a comparison on unequal resources first, then TCG emulation, then
+ * the run's own warnings, outliers, high coefficients of variation and a
+ * CPU-bound load generator. Pure.
  */
 export function collectWarnings(runs: readonly StoredRun[]): ReportWarning[] {
   const out: ReportWarning[] = [];
@@ -35,6 +38,8 @@ export function collectWarnings(runs: readonly StoredRun[]): ReportWarning[] {
     if (run.record.status !== 'completed') {
       out.push({ kind: 'status', runId, text: `run status is "${run.record.status}": results may be incomplete${run.record.error ? ` (${run.record.error.kind}: ${run.record.error.message})` : ''}` });
     }
+    const unequal = fairnessWarning(fairnessOfRun(run));
+    if (unequal) out.push({ kind: 'fairness', runId, text: unequal });
     for (const p of tcgPlatforms(run)) out.push({ kind: 'tcg', runId, text: `${p} ${TCG_CAVEAT}.` });
     for (const w of run.record.warnings) {
       if (/TCG software emulation/.test(w)) continue; // said above, in the report's words

@@ -1,28 +1,42 @@
 import type { StoredRun } from '../results/read-run.js';
+import { fairnessOfRun } from '../results/fairness-inputs.js';
+import { parseRequirements } from '../scenario/requirement.js';
+import { projectRun } from './capacity/projection.js';
+import { PROJECTION_LABEL, projectionSection } from './capacity/table.js';
 import { collectWarnings, tcgPlatforms, TCG_CAVEAT } from './caveats.js';
-import { CLAIMS, evaluateClaims, NOT_MEASURABLE, substratesOf, type ClaimResult } from './claims.js';
+import { CLAIMS, ISOLATION_CLAIM } from './claims.js';
+import { claimsMarkdown } from './decision/claims-markdown.js';
+import { isolationMarkdown, markdownTable } from './decision/isolation-markdown.js';
+import { optionsMarkdown } from './decision/options-markdown.js';
+import { decideOutcome } from './decision/outcome.js';
+import { choiceLine, requirementLines, sensitivityLine, standingLines } from './decision/outcome-markdown.js';
 import { environmentLines } from './environment-lines.js';
-import { markdownCell } from './markdown-cell.js';
-
-const VERDICT_MARK: Record<ClaimResult['verdict'], string> = {
-  confirmed: '✅ confirmed',
-  refuted: '❌ refuted',
-  inconclusive: '❔ inconclusive',
-  'not measured': '— not measured',
-};
+import { fairnessLines, fairnessTable } from './fairness-text.js';
+import { decisionFor, type ReportOptions } from './options.js';
+import { runView, substrateKind, substrateTitle, type RunView } from './run-view.js';
 
 function modelOf(run: StoredRun): string {
   const sc = run.record.scenario as { workload?: { model?: string } } | null;
   return run.record.artifact?.model.name ?? sc?.workload?.model ?? 'the model';
 }
 
+function optionLine(view: RunView, p: string): string {
+  const s = view.substrates.find((x) => x.platform === p)!;
+  const facts = view.run.record.environment.platforms?.[p];
+  const accel = s.kind === 'docker' ? '' : `, accelerator ${String(facts?.accel ?? 'unknown')}`;
+  return `**${p}** — ${substrateKind(s)}${accel}${p === view.reference ? ' — the reference every ratio is against' : ''}`;
+}
+
 /**
  * The decision report (MADR: context and problem, drivers, options, outcome,
- * pros and cons with the measured evidence) plus the seed's claims re-derived
- * from the runs, for a reader who will not open the charts. Pure.
+ * pros and cons with the measured evidence) with the seed's claims
+ * re-derived per substrate against the reference, the isolation measured,
+ * and the fairness of the comparison, for a reader who will not open the
+ * charts. Pure.
  */
-export function renderDecision(runs: readonly StoredRun[]): string {
-  const results = evaluateClaims(runs);
+export function renderDecision(runs: readonly StoredRun[], options: ReportOptions = {}): string {
+  const views = runs.map((r) => runView(r, options.reference));
+  const several = runs.length > 1;
   const warnings = collectWarnings(runs);
   const out: string[] = [];
   const ids = runs.map((r) => r.record.runId);
@@ -35,91 +49,115 @@ export function renderDecision(runs: readonly StoredRun[]): string {
   if (tcg.length) {
     out.push(`> **⚠ Emulated VM.** ${tcg.join(', ')} ${TCG_CAVEAT}. Every VM time below is affected; read the VM columns as an upper bound, and re-run on a KVM host before deciding.`, '');
   }
+  const audits = runs.map(fairnessOfRun);
+  audits.forEach((a, i) => {
+    const unequal = a.differences.filter((d) => d.nature === 'unequal');
+    if (unequal.length) {
+      out.push(`> **⚠ Unequal resources.** ${several ? `${ids[i]}: ` : ''}${unequal.map((d) => d.text).join('; ')}. This comparison is not like for like; give every platform the same with a scenario-level \`resources:\` block (see Fairness below) before relying on it.`, '');
+    }
+  });
 
   out.push('## Context and Problem Statement', '');
+  const options_ = [...new Set(views.flatMap((v) => v.substrates.map(substrateTitle)))];
   out.push(
-    `We need to serve an ONNX model (${[...new Set(runs.map(modelOf))].join(', ')}) behind an HTTP inference API and must choose the isolation substrate: a container (Docker) or a virtual machine (QEMU${runs.some((r) => r.samples.some((s) => s.kind === 'vagrant')) ? ' / Vagrant' : ''}). The usual claims about containers vs VMs (fast vs slow startup, small vs large images, low vs high overhead) are folklore unless measured; vmbench ran the *same* root filesystem, model and server on each substrate on the same host and measured them the same way.`,
+    `We need to serve an ONNX model (${[...new Set(runs.map(modelOf))].join(', ')}) behind an HTTP inference API and must choose the isolation substrate among ${views.reduce((n, v) => n + v.substrates.length, 0)} measured options (${options_.join(', ')}). The usual claims about containers vs VMs (fast vs slow startup, small vs large images, low vs high overhead) are folklore unless measured; vmbench ran the *same* root filesystem, model and server on each substrate on the same host and measured them the same way.`,
     '',
   );
   out.push('## Decision Drivers', '');
-  for (const c of CLAIMS) out.push(`- ${c.topic} (${c.metric})`);
-  out.push('- Isolation level, orchestration, portability (not measured by this tool: judge them separately)', '');
+  const decisions = runs.map((r) => decisionFor(r, options));
+  for (const c of CLAIMS) {
+    const ws = [...new Set(decisions.map((d) => d?.weights[c.id] ?? 1))];
+    out.push(`- ${c.topic} (\`${c.id}\`: ${c.metric})${ws.length === 1 && ws[0] === 1 ? '' : `, weight ${ws.join(' / ')}`}`);
+  }
+  const required = [...new Set(decisions.flatMap((d) => Object.entries(d?.require ?? {}).map(([k, v]) => `${k}: ${v}`)))];
+  out.push(`- ${ISOLATION_CLAIM.topic}: ${required.some((r) => r.startsWith('isolation:')) ? 'a hard requirement (below)' : 'shown per substrate, not weighed (require it with `decision.require.isolation: own-kernel`)'}`);
+  if (required.length) out.push(`- Hard requirements: ${required.map((r) => `\`${r}\``).join(', ')}`);
+  out.push('- Orchestration, portability (not measured by this tool: judge them separately)', '');
 
   out.push('## Considered Options', '');
-  for (const run of runs) {
-    const { container, vms, others } = substratesOf(run);
-    const prefix = runs.length > 1 ? `${run.record.runId}: ` : '';
-    if (container) out.push(`- ${prefix}**container** — \`${container}\` (Docker)${others.length ? `; also measured: ${others.map((o) => `\`${o}\``).join(', ')}` : ''}`);
-    for (const vm of vms) out.push(`- ${prefix}**VM** — \`${vm}\` (${run.record.environment.platforms?.[vm]?.kind ?? 'vm'}, accelerator ${String(run.record.environment.platforms?.[vm]?.accel ?? 'unknown')})`);
+  for (const v of views) {
+    if (several) out.push(`- run \`${v.run.record.runId}\`:`);
+    for (const s of v.substrates) out.push(`${several ? '  ' : ''}- ${optionLine(v, s.platform)}`);
   }
   out.push('');
 
   out.push('## Decision Outcome', '');
-  const measured = results.filter((r) => r.better !== null);
-  const forContainer = measured.filter((r) => r.better === 'container');
-  const forVm = measured.filter((r) => r.better === 'vm');
-  if (measured.length === 0) {
-    out.push('No outcome: none of the decision drivers was measured on both a container and a VM in these runs.', '');
-  } else {
-    const winner = forContainer.length >= forVm.length ? 'container' : 'VM';
-    const list = (xs: ClaimResult[]) => [...new Set(xs.map((x) => x.claim.topic.toLowerCase()))].join(', ') || 'none';
-    out.push(
-      `Chosen option: **${winner}**, because it measured better on ${winner === 'container' ? forContainer.length : forVm.length} of ${measured.length} measured comparisons (container better: ${list(forContainer)}; VM better: ${list(forVm)}).`,
-      '',
-    );
-    out.push(
-      'This outcome weighs the measured drivers equally. It does not weigh isolation: if the workload must be isolated from untrusted tenants by a separate kernel, that requirement can outweigh every measured figure here.',
-    );
-    if (tcg.length) out.push('', '**Provisional:** the VM ran under TCG emulation, so the VM figures overstate its costs; repeat on a KVM host.');
-    out.push('');
+  const outcomes = views.map((v, i) => decideOutcome(v, decisions[i] ?? null));
+  views.forEach((v, i) => {
+    const o = outcomes[i]!;
+    if (several) out.push(`### ${v.run.record.runId}`, '');
+    out.push(...requirementLines(o));
+    out.push(choiceLine(o), '');
+    if (o.chosen) out.push(sensitivityLine(o), '');
+    const standing = standingLines(o);
+    if (standing.length) out.push('Per driver (medians of the options still in the running):', '', ...standing, '');
+    if (!parseRequirements(decisions[i]?.require ?? {}).isolation) {
+      out.push('Isolation is not weighed: if the workload must not share a kernel with other tenants, require it (`decision.require.isolation: own-kernel`); the isolation row of the claims shows what each option gives.', '');
+    }
+    if (!audits[i]!.equal) out.push('**Unequal resources:** the options did not get the same resources (see Fairness), so this outcome compares unlike configurations.', '');
+    if (tcgPlatforms(v.run).length) out.push('**Provisional:** a VM ran under TCG emulation, so the VM figures overstate its costs; repeat on a KVM host.', '');
+  });
+
+  out.push(`## Capacity and cost (${PROJECTION_LABEL})`, '');
+  views.forEach((v) => {
+    if (several) out.push(`### ${v.run.record.runId}`, '');
+    const sec = projectionSection(projectRun(v, options));
+    if ('reason' in sec) {
+      out.push(`Not projectable: ${sec.reason}.`, '');
+      return;
+    }
+    out.push(`${sec.settings[0]!.toUpperCase()}${sec.settings.slice(1)}`, '', ...markdownTable(sec.header, sec.rows), '', ...sec.notes.map((n) => `- ${n}`), '');
+  });
+
+  const isolation = views.map(isolationMarkdown);
+  if (isolation.some((x) => x.length)) {
+    out.push('## Isolation, measured', '');
+    views.forEach((v, i) => {
+      if (!isolation[i]!.length) return;
+      if (several) out.push(`### ${v.run.record.runId}`, '');
+      out.push(...isolation[i]!);
+    });
   }
 
   out.push('## Containers vs VMs: the claims, re-derived from this run', '');
-  out.push('| claim | container: claimed | container: measured | VM: claimed | VM: measured | verdict | why |', '|---|---|---|---|---|---|---|');
-  for (const r of results) {
-    const who = runs.length > 1 || substratesOf(runs.find((x) => x.record.runId === r.runId)!).vms.length > 1 ? ` (${r.runId} · ${r.vm ?? '—'} vs ${r.container ?? '—'})` : '';
-    out.push(`| ${markdownCell(r.claim.topic + who)} | ${markdownCell(r.claim.containerClaim)} | ${markdownCell(r.containerValue)} | ${markdownCell(r.claim.vmClaim)} | ${markdownCell(r.vmValue)} | ${VERDICT_MARK[r.verdict]} | ${markdownCell(r.reason)} |`);
-  }
-  for (const n of NOT_MEASURABLE) out.push(`| ${n.topic} | ${markdownCell(n.containerClaim)} | — | ${markdownCell(n.vmClaim)} | — | not measured by this tool | outside what a benchmark can measure |`);
-  out.push('');
-  const caveatLines = results.flatMap((r) => r.caveats.map((c) => `- **${r.claim.topic}**${runs.length > 1 ? ` (${r.runId})` : ''}: ${c}`));
-  if (caveatLines.length) out.push('Caveats:', '', ...caveatLines, '');
+  views.forEach((v) => {
+    if (several) out.push(`### ${v.run.record.runId} (against ${v.reference ?? 'no reference'})`, '');
+    else out.push(`Every substrate against the reference, \`${v.reference ?? '—'}\`: its measured value, its ratio to the reference with the 95 % bootstrap CI, and the verdict.`, '');
+    out.push(...claimsMarkdown(v));
+  });
 
   out.push('### Verdict rules', '');
   out.push(
-    'Each claim states a contrast ("containers at most X, VMs at least Y"). Medians are compared; n, the 95 % bootstrap CI of the median and the ratio CI are shown as evidence.',
+    'Each claim states a contrast ("containers at most X, VMs at least Y"). Medians are compared; n, the 95 % bootstrap CI of the median and the ratio CI are shown as evidence. A VM is judged against a container reference (or a container against a VM reference) on the whole contrast; a substrate on the same side as the reference (crun beside runc, two VMs) on its side\'s part alone.',
     '',
-    '- **confirmed**: the container\'s median is within or better than its claimed range *and* the VM\'s median is within or worse than its claimed range (for qualitative claims, the rule below);',
+    '- **confirmed**: the container\'s median is within or better than its claimed range *and* the VM\'s median is within or worse than its claimed range (for qualitative claims, the rule below); on the same side, that side\'s range alone;',
     '- **refuted**: either side contradicts the claim;',
     '- **inconclusive**: the measurement was capped before it could decide (e.g. density stopped at `max_instances`);',
-    '- **not measured**: the run has no value for the metric on one of the two substrates.',
+    '- **not measured**: the run has no value for the metric on one of the two substrates;',
+    '- **not applicable**: the claim only states a contrast and both substrates are on the same side.',
     '',
   );
   for (const c of CLAIMS) out.push(`- ${c.topic}: ${c.rule}.`);
-  out.push('');
+  out.push(`- ${ISOLATION_CLAIM.topic}: ${ISOLATION_CLAIM.rule}.`, '');
 
   out.push('## Pros and Cons of the Options', '');
-  for (const side of ['container', 'vm'] as const) {
-    out.push(`### ${side === 'container' ? 'Container' : 'VM'}`, '');
-    const lines: string[] = [];
-    for (const r of results) {
-      if (r.verdict === 'not measured') continue;
-      const mine = side === 'container' ? r.containerValue : r.vmValue;
-      const theirs = side === 'container' ? r.vmValue : r.containerValue;
-      const good = r.better === side;
-      const other = side === 'container' ? 'the VM' : 'the container';
-      const caveat = side === 'vm' && r.caveats.length ? ' (emulated: see caveats)' : '';
-      lines.push(`- ${r.better === null ? 'Neutral' : good ? 'Good' : 'Bad'}, because ${r.claim.topic.toLowerCase()} measured ${mine} vs ${other}'s ${theirs}${caveat}${runs.length > 1 ? ` [${r.runId}]` : ''}`);
-      for (const e of r.evidence) lines.push(`  - ${e}`);
-    }
-    if (side === 'vm') lines.push('- Good, because a separate guest kernel isolates the workload more strongly (not measured by this tool)');
-    else lines.push('- Bad, because every container shares the host kernel (weaker isolation; not measured by this tool)');
-    out.push(...lines, '');
-  }
+  views.forEach((v, i) => {
+    if (several) out.push(`### run ${v.run.record.runId}`, '');
+    out.push(...optionsMarkdown(v, outcomes[i]!));
+  });
+
+  out.push('## Fairness: what each option got', '');
+  audits.forEach((a, i) => {
+    if (several) out.push(`### ${ids[i]}`, '');
+    const t = fairnessTable(a);
+    out.push(...markdownTable(t.header, t.rows), '');
+    const lines = fairnessLines(a);
+    out.push(...(lines.length ? lines.map((l) => `- ${l}`) : ['- Every option got the same resources.']), '');
+  });
 
   out.push('## Warnings', '');
   if (warnings.length === 0) out.push('None.');
-  for (const w of warnings) out.push(`- ⚠ ${runs.length > 1 ? `[${w.runId}] ` : ''}${w.text}`);
+  for (const w of warnings) out.push(`- ⚠ ${several ? `[${w.runId}] ` : ''}${w.text}`);
   out.push('');
   out.push('## Environment', '');
   for (const run of runs) {

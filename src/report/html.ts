@@ -1,17 +1,17 @@
 import type { StoredRun } from '../results/read-run.js';
 import { collectWarnings, tcgPlatforms, TCG_CAVEAT } from './caveats.js';
 import type { Chart } from './charts/spec.js';
-import { evaluateClaims, NOT_MEASURABLE } from './claims.js';
 import { environmentLines } from './environment-lines.js';
+import { capacityHtml, claimsHtml, decisionHtml, escapeHtml, fairnessHtml, isolationHtml } from './html-sections.js';
+import type { ReportOptions } from './options.js';
+import { runView } from './run-view.js';
 import { summaryRows } from './summary-table.js';
+
+export { escapeHtml } from './html-sections.js';
 
 /** A chart with its rendered SVG (rendering is async; the HTML itself is a pure function of both). */
 export interface RenderedChart extends Chart {
   svg: string;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 const CSS = `
@@ -30,7 +30,12 @@ code{background:#f4f4f4;padding:0 3px} details{margin:8px 0}
  * scripts and no external reference — with the TCG banner, warnings, the
  * summary table, the charts, the claims and the environment. Pure.
  */
-export function renderHtml(runs: readonly StoredRun[], charts: readonly RenderedChart[], missing: ReadonlyArray<{ id: string; title: string; needs: string }>): string {
+export function renderHtml(
+  runs: readonly StoredRun[],
+  charts: readonly RenderedChart[],
+  missing: ReadonlyArray<{ id: string; title: string; needs: string }>,
+  options: ReportOptions = {},
+): string {
   const h = escapeHtml;
   const ids = runs.map((r) => r.record.runId);
   const out: string[] = [];
@@ -51,11 +56,13 @@ export function renderHtml(runs: readonly StoredRun[], charts: readonly Rendered
   if (warnings.length === 0) out.push('<p>None.</p>');
   else out.push('<ul class="warn">', ...warnings.map((w) => `<li>⚠ ${runs.length > 1 ? `[${h(w.runId)}] ` : ''}${h(w.text)}</li>`), '</ul>');
 
+  out.push('<h2 id="decision">Decision</h2>', ...decisionHtml(runs, options));
+
   out.push('<h2 id="summary">Summary</h2>');
-  out.push('<p>Per metric and substrate: median, 95 % bootstrap CI of the median, min – max, n; for each VM, the ratio of medians to the container with its 95 % bootstrap CI and a two-sided Mann–Whitney U test (significant when p &lt; 0.05). Startup phases and per-level figures are in the collapsed tables below.</p>');
-  const rows = summaryRows(runs);
+  out.push(`<p>Per metric and substrate: median, 95 % bootstrap CI of the median, min – max, n; for every other substrate, the ratio of medians to the run's reference (${h(runs.map((r) => runView(r, options.reference).reference ?? '—').join(', '))}) with its 95 % bootstrap CI and a two-sided Mann–Whitney U test (significant when p &lt; 0.05). Startup phases and per-level figures are in the collapsed tables below.</p>`);
+  const rows = summaryRows(runs, options.reference);
   const table = (rs: typeof rows) => {
-    const t: string[] = ['<table>', `<tr>${runs.length > 1 ? '<th>run</th>' : ''}<th>metric</th><th>substrate</th><th>n</th><th>median</th><th>95 % CI of median</th><th>min – max</th><th>ratio to container</th><th>95 % CI of ratio</th><th>significance</th></tr>`];
+    const t: string[] = ['<table>', `<tr>${runs.length > 1 ? '<th>run</th>' : ''}<th>metric</th><th>substrate</th><th>n</th><th>median</th><th>95 % CI of median</th><th>min – max</th><th>ratio to reference</th><th>95 % CI of ratio</th><th>significance</th></tr>`];
     for (const r of rs) {
       t.push(
         `<tr>${runs.length > 1 ? `<td>${h(r.runId)}</td>` : ''}<td>${h(r.metric)}</td><td>${h(r.substrate)}</td><td class="num">${r.n}</td><td class="num">${h(r.median)}</td><td class="num">${h(r.ci95)}</td><td class="num">${h(r.spread)}</td><td class="num">${h(r.ratio)}</td><td class="num">${h(r.ratioCI)}</td><td>${h(r.significance)}</td></tr>`,
@@ -80,20 +87,16 @@ export function renderHtml(runs: readonly StoredRun[], charts: readonly Rendered
     out.push('<p>Not measured in this run, so not drawn:</p>', '<ul>', ...missing.map((m) => `<li>${h(m.title)}: not measured (needs ${h(m.needs)})</li>`), '</ul>');
   }
 
+  out.push('<h2 id="capacity">Capacity and cost (projection from one host\'s measurements)</h2>', ...capacityHtml(runs, options));
+
+  const isolation = isolationHtml(runs, options.reference);
+  if (isolation.length) out.push('<h2 id="isolation">Isolation, measured</h2>', ...isolation);
+
   out.push('<h2 id="claims">Containers vs VMs: the claims, re-derived</h2>');
-  out.push('<p>The verdict rules are written out in <code>decision.md</code>: a claim is confirmed when the medians show its contrast at least as strongly as claimed, refuted when either side contradicts it, inconclusive when the measurement was capped, not measured when a value is missing.</p>');
-  out.push('<table>', '<tr><th>claim</th><th>container: claimed</th><th>container: measured</th><th>VM: claimed</th><th>VM: measured</th><th>verdict</th><th>why / caveats</th></tr>');
-  for (const r of evaluateClaims(runs)) {
-    const cls = `v-${r.verdict.replace(' ', '-')}`;
-    const who = runs.length > 1 ? ` <span class="meta">(${h(r.runId)} · ${h(r.vm ?? '—')})</span>` : r.vm ? ` <span class="meta">(${h(r.vm)})</span>` : '';
-    out.push(
-      `<tr><td>${h(r.claim.topic)}${who}</td><td>${h(r.claim.containerClaim)}</td><td>${h(r.containerValue)}</td><td>${h(r.claim.vmClaim)}</td><td>${h(r.vmValue)}</td><td class="${cls}">${h(r.verdict)}</td><td>${h(r.reason)}${r.caveats.map((c) => `<br>⚠ ${h(c)}`).join('')}</td></tr>`,
-    );
-  }
-  for (const n of NOT_MEASURABLE) {
-    out.push(`<tr><td>${h(n.topic)}</td><td>${h(n.containerClaim)}</td><td>—</td><td>${h(n.vmClaim)}</td><td>—</td><td class="v-not-measured">not measured by this tool</td><td></td></tr>`);
-  }
-  out.push('</table>');
+  out.push('<p>Every substrate against the run\'s reference: its measured value, its ratio to the reference with the 95 % bootstrap CI, and the verdict. The verdict rules are written out in <code>decision.md</code>: a claim is confirmed when the medians show its contrast at least as strongly as claimed, refuted when either side contradicts it, inconclusive when the measurement was capped, not measured when a value is missing, not applicable when both substrates are on the same side of a contrast.</p>');
+  for (const run of runs) out.push(...claimsHtml(runView(run, options.reference), runs.length > 1));
+
+  out.push('<h2 id="fairness">Fairness: what each option got</h2>', ...fairnessHtml(runs));
 
   out.push('<h2 id="environment">Environment</h2>');
   for (const run of runs) out.push('<ul>', ...environmentLines(run).map((l) => `<li>${h(l)}</li>`), '</ul>');

@@ -1,4 +1,5 @@
 import { METRIC_DESCRIPTIONS, type MetricName } from '../results/sample.js';
+import { fairnessWarning } from '../results/fairness.js';
 import type { RunRecord } from '../results/run-record.js';
 import { formatValue } from './terminal-table.js';
 
@@ -20,8 +21,11 @@ export function renderMarkdownSummary(run: RunRecord): string {
   const out: string[] = [];
   out.push(`# vmbench run ${run.runId}`, '');
   out.push(`Scenario \`${run.scenarioFile}\` · status **${run.status}** · started ${run.startedAt}${run.finishedAt ? ` · finished ${run.finishedAt}` : ''}`, '');
-  if (run.warnings.length) {
-    out.push('## Warnings', '', ...run.warnings.map((w) => `- ⚠ ${w}`), '');
+  // The audit recorded when the platforms were prepared (records before it existed have none).
+  const unequal = run.fairness ? fairnessWarning(run.fairness) : null;
+  const warnings = [...(unequal ? [unequal] : []), ...run.warnings];
+  if (warnings.length) {
+    out.push('## Warnings', '', ...warnings.map((w) => `- ⚠ ${w}`), '');
   }
   out.push('## Results', '');
   out.push(

@@ -1,5 +1,6 @@
 import type { StoredRun } from '../results/read-run.js';
 import { fmt, fmtP, fmtRatio } from './format.js';
+import { runView } from './run-view.js';
 import { seriesOf } from './series.js';
 
 /** One row of the summary table: a metric on one substrate of one run, with its ratio to the run's container. */
@@ -16,7 +17,7 @@ export interface SummaryRow {
   median: string;
   ci95: string;
   spread: string;
-  /** "vm ÷ container" ratio of medians with its CI; empty for the reference itself. */
+  /** "vm ÷ container" ratio of medians to the run's reference, with its CI; empty for the reference itself. */
   ratio: string;
   ratioCI: string;
   significance: string;
@@ -35,17 +36,23 @@ export function metricOrder(metrics: readonly string[]): string[] {
   return [...known, ...rest];
 }
 
-/** Metric × substrate rows from the stored summaries and ratios (run.json), every run in order. Pure. */
-export function summaryRows(runs: readonly StoredRun[]): SummaryRow[] {
+/**
+ * Metric × substrate rows from the stored summaries and the ratios against
+ * each run's reference (`reference` where a run has it), every run in order.
+ * Pure.
+ */
+export function summaryRows(runs: readonly StoredRun[], reference?: string): SummaryRow[] {
   const series = seriesOf(runs);
   const rows: SummaryRow[] = [];
   runs.forEach((run, runIndex) => {
+    const view = runView(run, reference);
     const metrics = metricOrder([...new Set(run.record.summaries.map((s) => s.metric))]);
     for (const metric of metrics) {
       for (const s of run.record.summaries.filter((x) => x.metric === metric)) {
         const sum = s.summary;
         const label = series.find((x) => x.runIndex === runIndex && x.platform === s.platform)?.label ?? s.platform;
-        const r = run.record.ratios.find((x) => x.metric === metric && x.numerator === s.platform);
+        const mine = view.ratios.filter((x) => x.metric === metric && x.numerator === s.platform);
+        const r = mine.find((x) => x.denominator === view.reference) ?? mine[0];
         rows.push({
           runId: run.record.runId,
           metric,

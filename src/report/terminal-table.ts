@@ -9,9 +9,9 @@ export function formatMs(ms: number): string {
   return `${(ms / 60_000).toFixed(1)} min`;
 }
 
-/** A value with its unit, durations humanised. */
+/** A value with its unit, durations humanised ("us" reads µs). */
 export function formatValue(v: number, unit: string): string {
-  return unit === 'ms' ? formatMs(v) : `${Number(v.toPrecision(4))} ${unit}`;
+  return unit === 'ms' ? formatMs(v) : `${Number(v.toPrecision(4))} ${unit === 'us' ? 'µs' : unit}`;
 }
 
 function pad(s: string, width: number): string {

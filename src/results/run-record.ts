@@ -1,5 +1,6 @@
 import type { Described, Interval } from '../stats/describe.js';
 import type { Environment } from './environment.js';
+import type { FairnessAudit } from './fairness.js';
 import type { SampleParams } from './sample.js';
 
 export type RunStatus = 'preparing' | 'running' | 'completed' | 'failed' | 'interrupted';
@@ -74,6 +75,12 @@ export interface RunRecord {
    * Absent in records written before schema version 2.
    */
   timing?: RunTiming;
+  /**
+   * What each platform got (CPUs, memory, threads, network path,
+   * accelerator) and every difference, audited once the platforms were
+   * prepared; absent in records written before the audit existed.
+   */
+  fairness?: FairnessAudit;
   /** Proof that every substrate ran the same artifact and computed the same answer. */
   identity: IdentityCheck | null;
   /**
@@ -84,6 +91,12 @@ export interface RunRecord {
   /** The harness's own measuring cost on this host (poll round trip, timer lateness). */
   calibration: HostCalibration | null;
   summaries: MetricSummary[];
+  /**
+   * The platform every ratio is against (report.reference, else the first
+   * Docker platform on runc); absent in records written before it was
+   * recorded, whose ratios are against the first Docker platform.
+   */
+  reference?: string | null;
   ratios: RatioRow[];
   warnings: string[];
   error: { kind: string; message: string } | null;

@@ -5,6 +5,7 @@ import { calibrateHost } from '../measure/calibration.js';
 import { MEASUREMENTS, measurementNamed } from '../measure/registry.js';
 import type { Platform } from '../platforms/platform.js';
 import { hostEnvironment, type Environment } from '../results/environment.js';
+import { auditScenario } from '../results/fairness-inputs.js';
 import { isolationFromSamples } from '../results/isolation.js';
 import { Journal } from '../results/journal.js';
 import { RUN_SCHEMA_VERSION, type RunRecord } from '../results/run-record.js';
@@ -105,7 +106,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
   };
   const save = () => {
     const isolation = isolationFromSamples(samples);
-    Object.assign(record, aggregateSamples(samples, runner.seed), { timing: timing() }, isolation ? { isolation } : {});
+    Object.assign(record, aggregateSamples(samples, runner.seed, s.report.reference), { timing: timing() }, isolation ? { isolation } : {});
     journal.writeRun(record);
   };
   /** Every sample goes to disk (fsync'ed) the moment it exists. */
@@ -159,6 +160,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
         );
       }
     }
+    record.fairness = auditScenario(s, environment.platforms, environment.cores);
     const steps = buildPlan({ measurements: plannedMeasurements(s, ctx.platforms, warn), order: runner.order, seed: runner.seed });
     record.plan.steps = steps.length;
     record.status = 'running';

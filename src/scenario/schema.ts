@@ -14,6 +14,13 @@
 import { z } from 'zod';
 import { describeValue, durationSchema, sizeSchema } from './units.js';
 import { parseGateKey, parsePercent } from './gate-key.js';
+import { capacitySchema } from './capacity.js';
+import { decisionSchema } from './decision.js';
+import { LIMITS } from './limits.js';
+import { applyResources, resourcesSchema, type WithResources } from './resources.js';
+import { scenarioSemanticIssues } from './semantic-rules.js';
+
+export { LIMITS } from './limits.js';
 
 export const SLUG_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
 const SLUG_RE = new RegExp(SLUG_PATTERN);
@@ -64,22 +71,20 @@ export const workloadSchema = z
 // ---------------------------------------------------------------- platforms
 
 const platformName = slug('a platform name', 'vm').meta({ description: 'Unique name of this platform in the scenario.' });
-const MiB = 2 ** 20;
-/** No host has more; a value beyond these is a typo, refused before any host is asked. */
-export const LIMITS = { maxMemoryBytes: 16 * 2 ** 40, maxCpus: 1024, minVmMemoryBytes: 64 * MiB, minContainerMemoryBytes: 6 * MiB } as const;
-const containerMemory = sizeSchema({ min: LIMITS.minContainerMemoryBytes, max: LIMITS.maxMemoryBytes }).meta({
-  description: 'Memory limit of the container, no swap (Docker needs at least 6MiB): a size such as "512MiB" or "2GiB".',
+// cpus and memory may be left to the scenario's `resources:` block (resources.ts fills them in).
+const containerMemory = sizeSchema({ min: LIMITS.minContainerMemoryBytes, max: LIMITS.maxMemoryBytes }).optional().meta({
+  description: 'Memory limit of the container, no swap (Docker needs at least 6MiB): a size such as "512MiB" or "2GiB" (default: resources.memory).',
 });
-const vmMemory = sizeSchema({ min: LIMITS.minVmMemoryBytes, max: LIMITS.maxMemoryBytes }).meta({
-  description: 'Guest RAM, at least 64MiB (the guest kernel, init and the server must fit): a size such as "512MiB" or "2GiB".',
+const vmMemory = sizeSchema({ min: LIMITS.minVmMemoryBytes, max: LIMITS.maxMemoryBytes }).optional().meta({
+  description: 'Guest RAM, at least 64MiB (the guest kernel, init and the server must fit): a size such as "512MiB" or "2GiB" (default: resources.memory).',
 });
-const vcpus = count(1, LIMITS.maxCpus).meta({ description: 'Guest vCPUs (a whole number, at most 1024).' });
+const vcpus = count(1, LIMITS.maxCpus).optional().meta({ description: 'Guest vCPUs (a whole number, at most 1024; default: resources.cpus).' });
 
 export const dockerPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('docker'),
-    cpus: z.number().positive().max(LIMITS.maxCpus).meta({ description: 'CPU quota (docker --cpus); fractions allowed.' }),
+    cpus: z.number().positive().max(LIMITS.maxCpus).optional().meta({ description: 'CPU quota (docker --cpus); fractions allowed (default: resources.cpus).' }),
     memory: containerMemory,
     network: z.enum(['host', 'bridge']).default('host'),
     runtime: z
@@ -301,6 +306,9 @@ export const reportSchema = z
           'json: run.json; markdown: summary.md (both in results/<run-id>/); html: report.html; decision: decision.md; charts: charts/*.vl.json, .svg, .png; exports: results.json, samples.csv, summary-table.md (in report.out).',
       }),
     out: z.string().min(1).optional().meta({ description: 'Directory for reports, relative to the working directory (default reports/<run-id>).' }),
+    reference: slug('a platform name', 'container').optional().meta({
+      description: 'The platform every ratio and claim is taken against (default: the first docker platform on runc, else the first docker platform, else the first platform).',
+    }),
   })
   .meta({ description: 'Which reports to write.' });
 
@@ -373,74 +381,30 @@ export const scenarioSchema = z
     runner: runnerSchema.prefault({}),
     report: reportSchema.prefault({}),
     gate: gateSchema.optional(),
+    resources: resourcesSchema.optional(),
+    decision: decisionSchema.optional(),
+    capacity: capacitySchema.optional(),
   })
   .superRefine((value, ctx) => {
     for (const issue of scenarioSemanticIssues(value)) {
       ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     }
   })
+  // Runs only on a valid scenario: every platform then has cpus and memory, its own or the shared block's.
+  .transform((value) => ({ ...value, platforms: applyResources(value.platforms, value.resources) }))
   .meta({ title: 'vmbench scenario', description: 'One benchmark: a workload, the platforms to compare and what to measure.' });
 
 export type Scenario = z.output<typeof scenarioSchema>;
-export type PlatformConfig = z.output<typeof platformSchema>;
+/** A platform as the harness uses it: cpus and memory settled (its own, or the scenario's resources). */
+export type PlatformConfig = WithResources<z.output<typeof platformSchema>>;
 export type DensityConfig = z.output<typeof densitySchema>;
 export type ThroughputConfig = z.output<typeof throughputSchema>;
 export type NetworkConfig = z.output<typeof networkSchema>;
 export type NeighborsConfig = z.output<typeof neighborsSchema>;
 export type GateConfig = z.output<typeof gateSchema>;
 
-// ------------------------------------------------------------ semantic rules
-
-export interface SemanticIssue {
-  path: (string | number)[];
-  message: string;
-}
+export { scenarioSemanticIssues, type SemanticIssue } from './semantic-rules.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Rules that span several fields. Takes raw (possibly invalid) data and looks
- * only at the parts that are well-formed, so it can run next to the schema's
- * own checks and every problem is reported at once.
- */
-export function scenarioSemanticIssues(raw: unknown): SemanticIssue[] {
-  const issues: SemanticIssue[] = [];
-  if (!isRecord(raw)) return issues;
-
-  if (Array.isArray(raw.platforms)) {
-    const seen = new Map<string, number>();
-    raw.platforms.forEach((platform: unknown, i) => {
-      if (!isRecord(platform) || typeof platform.name !== 'string') return;
-      const first = seen.get(platform.name);
-      if (first === undefined) {
-        seen.set(platform.name, i);
-      } else {
-        issues.push({
-          path: ['platforms', i, 'name'],
-          message: `expected unique platform names, got "${platform.name}" again (already used by platforms[${first}])`,
-        });
-      }
-    });
-  }
-
-  const measurements = raw.measurements;
-  const throughput = isRecord(measurements) ? measurements.throughput : undefined;
-  if (isRecord(throughput)) {
-    const mode = throughput.mode ?? 'closed';
-    if (mode === 'open' && throughput.rates === undefined) {
-      issues.push({
-        path: ['measurements', 'throughput', 'rates'],
-        message: 'missing required key "rates": open mode needs a list of request rates (req/s), e.g. rates: [10, 50]',
-      });
-    }
-    if (mode === 'closed' && throughput.rates !== undefined) {
-      issues.push({
-        path: ['measurements', 'throughput', 'rates'],
-        message: 'expected no "rates" in closed mode (rates apply to mode: open; closed mode uses connections)',
-      });
-    }
-  }
-  return issues;
 }

@@ -69,8 +69,12 @@ describe('bench CLI', () => {
     const results = join(tmp, 'smoke');
     const r = await bench(['run', 'scenarios/smoke.yaml', '--results', results]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain('startup');
-    expect(r.stdout).toContain('÷');
+    // The answer first: the smoke scenario gives the container 2 CPUs and the VM 1, so the summary opens with that.
+    expect(r.stderr).toContain('⚠ fairness: unequal CPUs: container 2 CPUs, vm 1 CPU');
+    expect(r.stdout.trimStart()).toMatch(/^⚠ unequal resources — cpus: container 2 CPUs, vm 1 CPU/);
+    expect(r.stdout).toMatch(/^Decision: /m);
+    expect(r.stdout).toMatch(/^ {2}Startup time +container .* vm .*×/m);
+    expect(r.stdout).toContain('full metric table: bench run --full');
     const [runId] = readdirSync(results);
     const run = JSON.parse(readFileSync(join(results, runId!, 'run.json'), 'utf8')) as RunRecord;
     expect(run.status).toBe('completed');
@@ -102,7 +106,7 @@ describe('bench CLI', () => {
     const sizes = samples.filter((s) => s.metric === 'image_size');
     expect(sizes.map((s) => s.kind).sort()).toEqual(['docker', 'qemu']);
     for (const s of sizes) expect(s.value).toBeGreaterThan(50); // MiB: a real rootfs with node, ORT and the model
-    expect(r.stdout).toContain('image_size');
+    expect(r.stdout).toMatch(/^ {2}Image size +container /m);
     // Memory: one reading per platform; the host side holds at least the workload.
     for (const kind of ['docker', 'qemu']) {
       const host = samples.find((s) => s.kind === kind && s.metric === 'memory_host')!;

@@ -68,3 +68,26 @@ describe('bench report', () => {
     expect(f.stderr).toContain('--formats');
   }, 60_000);
 });
+
+describe('bench report: analysis flags', () => {
+  it('--reference, a capacity target and host profile, and a scenario file\'s requirements shape decision.md', async () => {
+    const out = join(tmp, 'flags');
+    const r = await bench([
+      'report', RESNET, '--out', out, '--formats', 'decision',
+      '--scenario', join(root, 'test', 'fixtures', 'scenarios', 'require-own-kernel.yaml'),
+      '--target-rate', '1000', '--slo-p99', '300ms', '--host-cores', '64', '--host-memory', '256GiB', '--price-per-hour', '2', '--currency', 'EUR',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const md = readFileSync(join(out, 'decision.md'), 'utf8');
+    expect(md).toContain('Chosen option: **vm**, because it is the only option that meets every requirement');
+    expect(md).toContain('p99 ≤ 300 ms (capacity.slo_p99); target 1000 req/s; host 64 cores, 256 GiB (the capacity host profile), 2 EUR per host-hour');
+    expect(md).toMatch(/\| container \| 25 req\/s .*\| 32 .*cpu-bound.* \| 800 req\/s .*\| 2 .*\| 1\.11 EUR/);
+  }, 60_000);
+
+  it('an unknown --reference is an input error naming the platforms there are', async () => {
+    const r = await bench(['report', RESNET, '--out', join(tmp, 'bad-ref'), '--reference', 'gvisor']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--reference gvisor: run 20261125-201601-cpu-resnet-a564 has no such platform (it has container, vm)');
+  }, 60_000);
+});

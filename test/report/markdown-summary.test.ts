@@ -3,6 +3,7 @@ import { renderMarkdownSummary } from '../../src/report/markdown-summary.js';
 import type { Sample } from '../../src/results/sample.js';
 import type { RunRecord } from '../../src/results/run-record.js';
 import { aggregateSamples } from '../../src/results/summarize.js';
+import { auditFairness } from '../../src/results/fairness.js';
 
 const sample = (platform: string, kind: Sample['kind'], value: number): Sample => ({
   metric: 'startup', value, unit: 'ms', platform, kind, rep: 0, warmup: false, timestamp: 0, metadata: {},
@@ -48,5 +49,11 @@ describe('renderMarkdownSummary', () => {
     expect(md).toContain('accel=tcg');
     expect(md).toContain('**startup**: launch call → first HTTP 200');
     expect(md).toContain('Timing resolution ≈ 11.5 ms');
+  });
+
+  it('opens its warnings with the recorded fairness audit when the platforms got unequal resources', () => {
+    const fairness = auditFairness({ platforms: [{ name: 'container', kind: 'docker', cpus: 2, memoryBytes: 2 ** 30 }, { name: 'vm', kind: 'qemu', cpus: 1, memoryBytes: 2 ** 30 }], threads: 1 });
+    const md = renderMarkdownSummary({ ...record(), fairness });
+    expect(md).toMatch(/## Warnings\n\n- ⚠ unequal resources — cpus: container 2 CPUs, vm 1 CPU: the comparison is not like for like\n- ⚠ vm: QEMU ran under TCG/);
   });
 });

@@ -66,3 +66,27 @@ describe('aggregateSamples with a Vagrant platform', () => {
     expect(ratios[0]).toMatchObject({ numerator: 'vg', denominator: 'vm', ratio: 2, p: null });
   });
 });
+
+describe('aggregateSamples against a chosen reference', () => {
+  const xs = [
+    ...[100, 110].map((v) => s('runc', 'docker', v)),
+    ...[80, 90].map((v) => s('crun', 'docker', v)),
+    ...[1000, 1100].map((v) => s('vm', 'qemu', v)),
+  ];
+
+  it('by default: every other platform ÷ the first Docker platform, containers included', () => {
+    const { ratios, reference } = aggregateSamples(xs, 1);
+    expect(reference).toBe('runc');
+    expect(ratios.map((r) => `${r.numerator}/${r.denominator}`)).toEqual(['crun/runc', 'vm/runc']);
+  });
+
+  it('the chosen reference when it names a platform; the default when it does not', () => {
+    expect(aggregateSamples(xs, 1, 'vm').ratios.map((r) => `${r.numerator}/${r.denominator}`)).toEqual(['runc/vm', 'crun/vm']);
+    expect(aggregateSamples(xs, 1, 'nope').reference).toBe('runc');
+  });
+
+  it('the default prefers a Docker platform on runc over one whose samples say another runtime', () => {
+    const tagged = xs.map((x) => (x.platform === 'runc' ? { ...x, metadata: { runtime: 'runsc' } } : x.platform === 'crun' ? { ...x, metadata: { runtime: 'runc' } } : x));
+    expect(aggregateSamples(tagged, 1).reference).toBe('crun');
+  });
+});

@@ -68,7 +68,9 @@ describe('executeRun', () => {
     expect(samples.every((s) => s.unit === 'ms' && s.value > 0 && s.metadata.rootfs_digest_inside === artifact.rootfsDigest)).toBe(true);
     // warmups are journaled but not summarised
     expect(onDisk.summaries.find((r) => r.metric === 'startup' && r.platform === 'a')?.summary?.n).toBe(2);
-    expect(onDisk.ratios.map((r) => `${r.metric}:${r.numerator}÷${r.denominator}`)).toEqual([]); // no docker kind among fakes
+    // No docker platform among the fakes: the reference is the first platform.
+    expect(onDisk.reference).toBe('a');
+    expect(onDisk.ratios.map((r) => `${r.metric}:${r.numerator}÷${r.denominator}`)).toEqual(['startup:b÷a', 'cold_start:b÷a']);
     for (const p of platforms) expect(p.running.size).toBe(0);
     // No launch of its own for the identity proof: it rides on the first cold start.
     expect(platforms[0]!.launched).toEqual(['a-startup-0', 'a-startup-1', 'a-startup-2', 'a-coldstart-0', 'a-coldstart-1']);

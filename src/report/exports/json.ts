@@ -1,4 +1,4 @@
-import type { StoredRun } from '../results/read-run.js';
+import type { StoredRun } from '../../results/read-run.js';
 
 /** Version of the exported results model (results.json). */
 export const EXPORT_SCHEMA_VERSION = 1;

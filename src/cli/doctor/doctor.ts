@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import pc from 'picocolors';
-import { messageOf } from '../errors.js';
-import { probeAccelerator } from '../platforms/qemu/accel.js';
-import { listArtifacts } from '../workload/build/artifact-store.js';
-import type { CliContext } from './context.js';
+import { messageOf } from '../../errors.js';
+import { probeAccelerator } from '../../platforms/qemu/accel.js';
+import { listArtifacts } from '../../workload/build/artifact-store.js';
+import type { CliContext } from '../context.js';
 import {
   buildToolChecks,
   dockerChecks,
@@ -13,8 +13,8 @@ import {
   qemuChecks,
   vagrantChecks,
   type CheckResult,
-} from './doctor-checks.js';
-import { action, paint } from './output.js';
+} from './checks.js';
+import { action, paint } from '../output.js';
 
 /** Boots the built kernel under KVM for real: /dev/kvm existing is not proof a guest runs. */
 async function kvmCheck(ctx: CliContext, docker: Dockerode): Promise<CheckResult> {

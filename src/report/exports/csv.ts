@@ -1,5 +1,5 @@
-import type { StoredRun } from '../results/read-run.js';
-import { sampleLabel } from '../results/sample.js';
+import type { StoredRun } from '../../results/read-run.js';
+import { sampleLabel } from '../../results/sample.js';
 
 export const CSV_COLUMNS = ['run_id', 'metric', 'platform', 'kind', 'rep', 'warmup', 'value', 'unit', 'timestamp'] as const;
 

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
-import { messageOf } from '../errors.js';
-import { engineRuntimes, runtimeFacts } from '../platforms/docker/runtime.js';
-import { detectGpu } from '../platforms/host/gpu.js';
-import { VAGRANT_POOL, vagrantGlobalExec, vagrantPaths, virsh } from '../platforms/vagrant/env.js';
+import { messageOf } from '../../errors.js';
+import { engineRuntimes, runtimeFacts } from '../../platforms/docker/runtime.js';
+import { detectGpu } from '../../platforms/host/gpu.js';
+import { VAGRANT_POOL, vagrantGlobalExec, vagrantPaths, virsh } from '../../platforms/vagrant/env.js';
 import { existsSync } from 'node:fs';
-import { defaultCacheDir } from '../paths.js';
+import { defaultCacheDir } from '../../paths.js';
 
 const run = promisify(execFile);
 
