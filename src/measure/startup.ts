@@ -66,6 +66,7 @@ export function waitFailure(ctx: Pick<StepContext, 'signal'>, what: string, caus
   if (ctx.signal.aborted) return new BenchError('interrupted', 'run interrupted', { cause });
   return new BenchError('infrastructure', `${what} (${messageOf(cause)})`, {
     cause,
+    category: 'boot_timeout', // refined to instance_died / oom_killed by the run's post-mortem of the instance
     hint: 'raise the timeout in the scenario, run with --verbose, or look at `bench doctor`',
   });
 }

@@ -31,7 +31,11 @@ export interface RunServices {
   session: RunSession;
   artifact: Artifact;
   identity: IdentityCollector;
+  /** Platforms whose planned identity step failed: the proof is taken on their next checked instance instead. */
+  identityDue: Set<string>;
   readyTimeoutMs: number;
+  /** The run segment in progress (0 unless resumed). */
+  segment: number;
   record: (sample: Sample, quiet: boolean) => void;
   warn: (message: string) => void;
   info: (message: string) => void;
@@ -49,7 +53,13 @@ function bounded(metadata: Sample['metadata']): Sample['metadata'] {
 }
 
 /** One place where a measured value becomes a Sample: platform, kind, rep, warm-up, time, instance facts. */
-export function stampSample(value: SampleValue, platform: Platform, step: Pick<PlanStep, 'rep' | 'warmup'>, from?: Instance): Sample {
+export function stampSample(
+  value: SampleValue,
+  platform: Platform,
+  step: Pick<PlanStep, 'rep' | 'warmup'> & { index?: number },
+  from?: Instance,
+  segment?: number,
+): Sample {
   const { rep, quiet: _quiet, params, ...rest } = value;
   return {
     ...rest,
@@ -59,6 +69,8 @@ export function stampSample(value: SampleValue, platform: Platform, step: Pick<P
     rep: rep ?? step.rep,
     warmup: step.warmup,
     timestamp: Date.now(),
+    ...(step.index === undefined ? {} : { step: step.index }),
+    ...(segment === undefined ? {} : { segment }),
     metadata: bounded(from ? { ...value.metadata, ...from.facts } : value.metadata),
   };
 }
@@ -73,7 +85,7 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
   };
   /** The identity proof, on the first instance this step checks (when the plan put it here). */
   const identity = async (instance: Instance, digest: string): Promise<void> => {
-    if (!step.identity || run.identity.has(platform.name)) return;
+    if (run.identity.has(platform.name) || !(step.identity || run.identityDue.has(platform.name))) return;
     let body = group.shared?.instance === instance ? group.shared.firstInference?.body : undefined;
     if (!body) {
       const r = await measureColdStart(instance, session.modelName, session.input, {
@@ -125,7 +137,7 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
       await identity(instance, digest);
       return digest;
     },
-    emit: (value, from) => run.record(stampSample(value, platform, step, from), value.quiet === true),
+    emit: (value, from) => run.record(stampSample(value, platform, step, from, run.segment), value.quiet === true),
     warn: run.warn,
     info: run.info,
     throwIfAborted: () => session.throwIfAborted(),

@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import { BenchError, messageOf } from '../../errors.js';
 import type { Artifact } from '../../workload/artifact.js';
 import type { MemoryReading } from '../memory-reading.js';
-import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../platform.js';
+import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PostMortem } from '../platform.js';
 import type { Snapshot, SnapshotVariant } from '../snapshot.js';
 import type { PhaseTimeline } from '../timeline.js';
 import { checkpointContainer, checkpointFailure, checkpointSupport, removeCheckpoints, removeRunCheckpoints, startFromCheckpoint } from './checkpoint.js';
@@ -11,6 +11,7 @@ import { CONTAINER_SECURITY, containerCreateOptions, containerName, RUN_LABEL, t
 import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledImages } from './engine.js';
 import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
+import { containerPostMortem } from './post-mortem.js';
 import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
 
 export type { DockerPlatformConfig } from './create-options.js';
@@ -119,6 +120,10 @@ export class DockerPlatform extends Platform<DockerInstance> {
       // already stopped or gone: removal below is what matters
     }
     await removeContainerQuietly(this.docker, instance.containerId);
+  }
+
+  override async postMortem(instance: DockerInstance): Promise<PostMortem | null> {
+    return containerPostMortem(this.docker, instance.containerId);
   }
 
   async cleanupRun(runId: string): Promise<void> {

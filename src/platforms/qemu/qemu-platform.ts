@@ -13,7 +13,7 @@ import { assertVmArtifactFiles, sshTrueRoundTrips } from '../linux-guest/guest.j
 import { buildKernelCmdline } from '../linux-guest/kernel-cmdline.js';
 import { connectSsh, type SshSession, writeSshKeyPair } from '../linux-guest/ssh.js';
 import type { MemoryReading } from '../memory-reading.js';
-import { Platform, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../platform.js';
+import { Platform, type InstanceSpec, type Lifecycle, type PlatformFacts, type PostMortem } from '../platform.js';
 import type { Snapshot, SnapshotVariant } from '../snapshot.js';
 import type { PhaseTimeline } from '../timeline.js';
 import { resolveAccelerator, type ResolvedAccel } from './accel.js';
@@ -299,6 +299,14 @@ export class QemuPlatform extends Platform<QemuInstance> {
 
   private async removeRunDirIfEmpty(runId: string): Promise<void> {
     await rmdir(join(this.cacheDir, 'runs', runId)).catch(() => undefined);
+  }
+
+  /** The QEMU process exited (killed, crashed, the guest powered off or panicked with -no-reboot). */
+  override async postMortem(instance: QemuInstance): Promise<PostMortem | null> {
+    const child = childOf(instance);
+    if (child && !child.exited && isAlive(instance.pid)) await waitExit(child, 500); // an exit not yet reaped
+    if (child ? !child.exited : isAlive(instance.pid)) return null;
+    return { category: 'instance_died', detail: `qemu (pid ${instance.pid}) ended: ${child?.exitInfo ?? 'process gone'}` };
   }
 
   /** QEMU's PSS on the host, the server's smaps_rollup inside the guest over SSH: see memory.ts. */
