@@ -1,5 +1,5 @@
 import type { SampleValue, SharedInstance, StepContext } from '../measure/measurement.js';
-import { measureColdStart, measureStartup, waitFailure } from '../measure/startup.js';
+import { measureColdStart, measureStartup, waitFailure, whileAlive } from '../measure/startup.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { Artifact } from '../workload/artifact.js';
@@ -121,9 +121,9 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
     readyInstance: async () => {
       if (ctx.shared) return ctx.shared.instance;
       const instance = await ctx.launch();
-      await measureStartup(instance, {
-        intervalMs: session.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: run.readyTimeoutMs, signal: session.signal,
-      }).catch((cause: unknown) => {
+      await whileAlive(platform, instance, (check) =>
+        measureStartup(instance, { intervalMs: session.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: run.readyTimeoutMs, signal: session.signal, check }),
+      ).catch((cause: unknown) => {
         throw waitFailure(ctx, `${platform.name}: ${step.measurement}: not ready within ${run.readyTimeoutMs} ms`, cause);
       });
       await ctx.digestInside(instance);

@@ -149,4 +149,13 @@ describe('step failures', () => {
     expect(outcome.record.summaries.find((x) => x.metric === 'startup' && x.platform === 'b')?.summary?.n).toBe(1);
     for (const p of ctx.platforms) expect(p.running.size).toBe(0);
   }, 60_000);
+
+  it('a wait on an instance that died ends at once, not at its timeout', async () => {
+    const r = root();
+    const ctx = context(r, { yaml: yaml(1, '60s'), b: { dieAtLaunch: 0 } });
+    const t0 = performance.now();
+    const outcome = await executeRun(ctx, 'watched');
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(outcome.record.failures?.map((f) => `${f.platform}:${f.measurement}:${f.category}`)).toEqual(['b:startup:instance_died']);
+  }, 60_000);
 });
