@@ -11,6 +11,7 @@ import { CONTAINER_SECURITY, containerCreateOptions, containerName, RUN_LABEL, t
 import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledImages } from './engine.js';
 import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
+import { pinContainer } from './pin.js';
 import { containerPostMortem } from './post-mortem.js';
 import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
 
@@ -149,7 +150,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
 
   /** Changes the running container's cpuset (docker update --cpuset-cpus). */
   override async pinCpus(instance: DockerInstance, cpus: string): Promise<void> {
-    await this.docker.getContainer(instance.containerId).update({ CpusetCpus: cpus });
+    instance.facts.pinnedBy = await pinContainer(this.docker, instance.containerId, cpus);
   }
 
   /** `docker exec <id> true` through the Engine API, `count` times. */
