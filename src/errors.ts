@@ -117,7 +117,7 @@ export function failureCategoryOf(err: unknown): FailureCategory {
     if (code === 'EADDRINUSE') return 'port_conflict';
     const text = messageOf(e);
     if (/\bENOSPC\b|no space left on device/i.test(text)) return 'disk_full';
-    if (/\bEADDRINUSE\b|address already in use|port is already allocated/i.test(text)) return 'port_conflict';
+    if (/\bEADDRINUSE\b|address already in use|port is already allocated|could not set up host forwarding rule/i.test(text)) return 'port_conflict';
     if (ENGINE_GONE.test(text) || (code === 'ECONNREFUSED' && /docker|\.sock/.test(text))) return 'engine_unavailable';
   }
   const kind = asBenchError(err).kind;

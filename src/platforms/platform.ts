@@ -64,7 +64,7 @@ export interface Instance {
 
 /** What became of an instance that stopped serving (Platform.postMortem). */
 export interface PostMortem {
-  category: Extract<FailureCategory, 'instance_died' | 'oom_killed' | 'engine_unavailable' | 'host_unreachable'>;
+  category: Extract<FailureCategory, 'instance_died' | 'oom_killed' | 'port_conflict' | 'engine_unavailable' | 'host_unreachable'>;
   detail: string;
 }
 
@@ -117,6 +117,12 @@ export abstract class Platform<I extends Instance = Instance> {
    * a sample failed instead of only the timeout it ran into.
    */
   postMortem?(instance: I): Promise<PostMortem | null>;
+
+  /**
+   * Optional: after a step failed, whether the substrate itself still works
+   * (the engine answers, the remote host is reachable) — null when it does.
+   */
+  health?(): Promise<PostMortem | null>;
 
   /** Optional: restrict a running instance to these host CPUs (taskset list syntax, e.g. "0-1"). */
   pinCpus?(instance: I, cpus: string): Promise<void>;

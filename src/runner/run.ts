@@ -244,7 +244,9 @@ export async function executeRun(ctx: RunContext, newId = newRunId(ctx.scenario.
   } finally {
     await session?.stopLive();
     // Belt and braces: anything labelled or named with this run id goes too.
-    await Promise.allSettled(ctx.platforms.map((p) => p.cleanupRun(runId)));
+    const cleanups = await Promise.allSettled(ctx.platforms.map((p) => p.cleanupRun(runId)));
+    const leftBehind = cleanups.flatMap((c, i) => (c.status === 'rejected' ? [`${ctx.platforms[i]!.name}: ${messageOf(c.reason)}`] : []));
+    if (leftBehind.length) warn(`cleanup incomplete (${leftBehind.join('; ')}); \`bench gc\` (or the next bench run) removes the rest`);
     record.finishedAt = new Date().toISOString();
     segment.finishedAt = record.finishedAt;
     try {
@@ -254,7 +256,8 @@ export async function executeRun(ctx: RunContext, newId = newRunId(ctx.scenario.
       ctx.onEvent({ type: 'warning', message: `run.json could not be written at the end: ${messageOf(err)}` });
     }
     journal.close();
-    if (ctx.cacheDir) await releaseRun(ctx.cacheDir, runId).catch(() => undefined);
+    // The owner marker stays when something could not be removed: gc then knows whose it was, and that its owner is gone.
+    if (ctx.cacheDir && !leftBehind.length) await releaseRun(ctx.cacheDir, runId).catch(() => undefined);
   }
   return { record, dir, samples: countedSamples(samples, record) };
 }

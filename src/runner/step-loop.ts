@@ -91,7 +91,7 @@ async function categorise(err: unknown, platform: Platform, instances: ReadonlyS
   const category = failureCategoryOf(err);
   const message = messageOf(err);
   if (!REFINABLE.has(category)) return { category, message };
-  const died = await firstPostMortem(platform, instances);
+  const died = (await firstPostMortem(platform, instances)) ?? (await platform.health?.().catch(() => null)) ?? null;
   return died ? { category: died.category, message: `${message} — ${died.detail}` } : { category, message };
 }
 

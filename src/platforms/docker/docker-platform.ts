@@ -12,7 +12,7 @@ import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledIm
 import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
 import { pinContainer } from './pin.js';
-import { containerPostMortem } from './post-mortem.js';
+import { containerPostMortem, engineHealth } from './post-mortem.js';
 import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
 
 export type { DockerPlatformConfig } from './create-options.js';
@@ -125,6 +125,10 @@ export class DockerPlatform extends Platform<DockerInstance> {
 
   override async postMortem(instance: DockerInstance): Promise<PostMortem | null> {
     return containerPostMortem(this.docker, instance.containerId);
+  }
+
+  override async health(): Promise<PostMortem | null> {
+    return engineHealth(this.docker);
   }
 
   async cleanupRun(runId: string): Promise<void> {

@@ -233,12 +233,14 @@ export class QemuPlatform extends Platform<QemuInstance> {
         const stderr = child.stderr.trim().split('\n').slice(-5).join(' / ');
         failures.push(`attempt ${attempt}: ${failure}${stderr ? ` [qemu stderr: ${stderr}]` : ''}`);
         this.log(`${name}: boot attempt ${attempt} failed: ${failure}`);
+        // Killed from outside (kill -9, the OOM killer) before we killed it: not a boot that hung, so not retried.
+        const killed = child.exited && /signal SIG(KILL|TERM)/.test(child.exitInfo ?? '');
         await killQemu(child);
-        if (attempt === 2) {
+        if (attempt === 2 || killed) {
           throw new BenchError(
             'infrastructure',
             `VM ${name} did not boot (${failures.join('; ')}). Last ${CONSOLE_TAIL_LINES} console lines:\n${consoleExcerpt(lines)}`,
-            { hint: "the boot timeout is the platform's boot_timeout; under TCG with contended CPUs boots are slower" },
+            { hint: "the boot timeout is the platform's boot_timeout; under TCG with contended CPUs boots are slower", category: killed ? 'instance_died' : 'boot_timeout' },
           );
         }
       }
