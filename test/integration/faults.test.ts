@@ -163,6 +163,8 @@ describe('faults in a real run', () => {
     const addrs = listeningAddresses(left[0]!);
     expect(addrs.length).toBeGreaterThanOrEqual(2);
     expect(addrs.every((a) => a.startsWith('127.0.0.1:')), addrs.join(' ')).toBe(true);
+    // And it is not root: setup's vmbench-qemu user (the harness runs as root here).
+    expect(execFileSync('cat', [`/proc/${left[0]}/status`]).toString()).toMatch(new RegExp(`^Uid:\\s+${execFileSync('id', ['-u', 'vmbench-qemu']).toString().trim()}\\s`, 'm'));
     expect(existsSync(join(cacheDir, 'owners', `${runId}.json`))).toBe(true);
 
     const dry = await bench(['gc', '--dry-run']);

@@ -19,6 +19,7 @@ import type { PhaseTimeline } from '../timeline.js';
 import { resolveAccelerator, type ResolvedAccel } from './accel.js';
 import { buildQemuArgs, hostCpuKhz, type Machine, QEMU_SANDBOX, resolveMachine, TCG_TB_SIZE_MIB } from './args.js';
 import { removeQemuRunDir } from './gc.js';
+import { handOver, QEMU_USER, resolveQemuIdentity, type QemuIdentity } from './run-as.js';
 import { attachChild, checkId, childOf, consoleExcerpt, killQemu, MARKER_FILE, type QemuInstance, spawnQemu, waitExit } from './instance.js';
 import { readQemuMemory } from './memory.js';
 import { removeQemuSnapshot, restoreQemuSnapshot, takeQemuSnapshot } from './migrate-snapshot.js';
@@ -58,6 +59,8 @@ interface Prepared {
   tools: QemuTools;
   accel: ResolvedAccel;
   machine: Machine;
+  /** Who QEMU runs as (null: as the harness). */
+  runAs: QemuIdentity | null;
 }
 
 export class QemuPlatform extends Platform<QemuInstance> {
@@ -105,7 +108,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
       log: (l) => this.log(l),
     });
     const machine = resolveMachine(this.config.machine, accel.accel);
-    this.prepared = { artifact, tools, accel, machine };
+    const who = await resolveQemuIdentity([artifact.vm.kernel, artifact.vm.initrd, artifact.vm.disk]);
+    this.prepared = { artifact, tools, accel, machine, runAs: who.identity };
     this.log(`qemu ${tools.version}, accel ${accel.accel} (${accel.reason}), machine ${machine}`);
     const facts: PlatformFacts = {
       qemuVersion: tools.version,
@@ -121,7 +125,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
       memoryMiB: this.memoryMiB,
       hostKhz: this.hostKhz,
       network: 'user-hostfwd',
-      security: `qemu -sandbox ${QEMU_SANDBOX}; guest server uid ${WORKLOAD_USER.uid} with no_new_privs; forwards on 127.0.0.1 only`,
+      security: `qemu -sandbox ${QEMU_SANDBOX}; ${who.describe}; guest server uid ${WORKLOAD_USER.uid} with no_new_privs; forwards on 127.0.0.1 only`,
+      qemuUser: who.identity ? QEMU_USER : 'harness',
     };
     if (accel.accel === 'tcg') facts.tcgTbSizeMiB = TCG_TB_SIZE_MIB;
     return facts;
@@ -140,6 +145,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
       join(dir, MARKER_FILE),
       `${JSON.stringify({ platform: 'qemu', name: this.name, runId, instanceId, createdAt: new Date().toISOString() })}\n`,
     );
+    await handOver(this.prepared?.runAs ?? null, dir); // QEMU writes its console log, pidfile, QMP socket, snapshots here
     return dir;
   }
 
@@ -171,6 +177,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
       for (let attempt = 1; attempt <= 2; attempt++) {
         for (const f of [overlay, consoleLog, qmpSocket, pidfile]) await rm(f, { force: true });
         await this.createOverlay(tools, artifact.vm.disk, overlay);
+        await handOver(this.need().runAs, overlay);
         const sshPort = await pickFreePort([spec.port]);
         const args = buildQemuArgs({
           name, machine, accel: accel.accel, cpu: accel.cpu, cpus: this.config.cpus, memoryMiB: this.memoryMiB,
@@ -179,7 +186,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
         });
         this.log(`${name}: attempt ${attempt}: ${tools.qemuSystem} ${args.join(' ')}`);
         const bootT0 = performance.now();
-        const child = await spawnQemu(tools.qemuSystem, args);
+        const child = await spawnQemu(tools.qemuSystem, args, this.need().runAs);
         this.mark(lifecycle, 'created');
         const tail = new ConsoleTail(consoleLog);
         const phaseRecorder = new ConsolePhaseRecorder(tail); // arrival times of phase lines
@@ -339,7 +346,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
     checkId('instanceId', spec.instanceId);
     const scratchDir = await this.makeScratchDir(spec.runId, spec.instanceId);
     try {
-      return await restoreQemuSnapshot({ platformName: this.name, snapshot, variant, spec, lifecycle, scratchDir, log: (l) => this.log(l) });
+      return await restoreQemuSnapshot({ platformName: this.name, snapshot, variant, spec, lifecycle, scratchDir, runAs: this.need().runAs, log: (l) => this.log(l) });
     } catch (err) {
       await rm(scratchDir, { recursive: true, force: true }).catch(() => undefined);
       throw err;
