@@ -27,6 +27,17 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# ---------------------------------------------------------------- an unprivileged user for QEMU
+# The harness starts every QEMU as this user (never root; the kvm group for /dev/kvm): see
+# src/platforms/qemu/run-as.ts. Without it (or without root) QEMU runs as the harness's user.
+if [[ $(id -u) -eq 0 ]] && ! id -u vmbench-qemu >/dev/null 2>&1; then
+  log "creating the system user vmbench-qemu (QEMU runs as it)"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vmbench-qemu
+fi
+if getent group kvm >/dev/null && id -u vmbench-qemu >/dev/null 2>&1 && ! id -nG vmbench-qemu | grep -qw kvm; then
+  usermod -a -G kvm vmbench-qemu
+fi
+
 # ---------------------------------------------------------------- npm
 # onnxruntime-node's install script would try to fetch CUDA libraries; its CPU
 # binaries ship in the tarball, so skip it.

@@ -4,6 +4,7 @@ import { createPlatform } from '../platforms/factory.js';
 import type { RunListener } from '../runner/events.js';
 import type { Platform } from '../platforms/platform.js';
 import { executeRun, type RunOutcome } from '../runner/run.js';
+import type { StoredRun } from '../results/read-run.js';
 import type { Scenario } from '../scenario/schema.js';
 import { buildArtifact } from '../workload/build/build.js';
 import { modelInputElements } from '../workload/model-input.js';
@@ -34,6 +35,8 @@ export interface ScenarioRunOptions {
   platforms: Platform[];
   signal: AbortSignal;
   onEvent: RunListener;
+  /** Continue this stored run (`bench run --resume`). */
+  resume?: StoredRun;
 }
 
 /**
@@ -52,6 +55,8 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
     platforms: o.platforms,
     signal: o.signal,
     onEvent,
+    cacheDir: ctx.cacheDir,
+    resume: o.resume,
     artifact: () =>
       buildArtifact({
         cacheDir: ctx.cacheDir,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
-import { BenchError } from '../errors.js';
+import { BenchError, type FailureCategory } from '../errors.js';
 import type { PlatformKind } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
 import type { GpuReading } from './gpu-reading.js';
@@ -63,6 +63,12 @@ export interface Instance {
   readonly facts: Record<string, string | number | boolean>;
 }
 
+/** What became of an instance that stopped serving (Platform.postMortem). */
+export interface PostMortem {
+  category: Extract<FailureCategory, 'instance_died' | 'oom_killed' | 'port_conflict' | 'engine_unavailable' | 'host_unreachable'>;
+  detail: string;
+}
+
 export interface PlatformFacts {
   /** Everything worth recording about this platform for the environment fingerprint. */
   [key: string]: string | number | boolean | null;
@@ -111,6 +117,20 @@ export abstract class Platform<I extends Instance = Instance> {
    * ms each: the cost of the harness's own in-instance reads.
    */
   execRoundTripMs?(instance: I, count: number): Promise<number[]>;
+
+  /**
+   * Optional: after a step failed, what became of one of its instances —
+   * null while it still runs, else the category (instance_died, oom_killed)
+   * and what the engine says (exit code, signal). Lets the run record *why*
+   * a sample failed instead of only the timeout it ran into.
+   */
+  postMortem?(instance: I): Promise<PostMortem | null>;
+
+  /**
+   * Optional: after a step failed, whether the substrate itself still works
+   * (the engine answers, the remote host is reachable) — null when it does.
+   */
+  health?(): Promise<PostMortem | null>;
 
   /** Optional: restrict a running instance to these host CPUs (taskset list syntax, e.g. "0-1"). */
   pinCpus?(instance: I, cpus: string): Promise<void>;

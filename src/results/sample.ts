@@ -25,6 +25,9 @@ export interface Sample {
   warmup: boolean;
   /** Wall-clock epoch ms when the sample was taken. */
   timestamp: number;
+  /** The plan step that took it and the run segment it ran in (absent in runs recorded before resume). */
+  step?: number;
+  segment?: number;
   metadata: Record<string, string | number | boolean | null>;
 }
 

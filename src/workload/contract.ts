@@ -19,9 +19,14 @@ export const SERVER_ENV = {
   model: 'VMBENCH_MODEL', // path to .onnx; default GUEST_MODEL
   modelName: 'VMBENCH_MODEL_NAME', // name used in /v2/models/{name}; default 'model'
   maxBodyBytes: 'VMBENCH_MAX_BODY_BYTES',
+  uid: 'VMBENCH_UID', // when started as root (a VM's init), the server drops to this uid/gid before serving
+  gid: 'VMBENCH_GID',
   device: 'VMBENCH_DEVICE', // cpu (default) | gpu: ONNX Runtime's CUDA execution provider
   fallback: 'VMBENCH_FALLBACK', // cpu: when the GPU session cannot be created, run on CPU (and say so); default: fail
 } as const;
+
+/** The unprivileged account the workload runs as, in a container and in a guest (in the rootfs's /etc/passwd). */
+export const WORKLOAD_USER = { name: 'vmbench', uid: 10001, gid: 10001 } as const;
 
 /**
  * GPU inference inside an instance (see src/workload/gpu-libraries.ts): ONNX

@@ -173,7 +173,7 @@ describe('bench CLI', () => {
     }
     expect(await containersOf(runId!)).toBe(0);
     expect(qemuProcessesOf(runId!)).toBe(0);
-  });
+  }, 900_000); // ≈ 5 min alone here; a shared 2-core host has taken > 8 (two VM boots under TCG, a gzip'd snapshot)
 
   it('run: Ctrl-C mid-run keeps measured samples and leaves no container or VM', async () => {
     const scenario = join(tmp, 'long.yaml');

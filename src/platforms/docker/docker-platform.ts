@@ -2,16 +2,17 @@ import type Dockerode from 'dockerode';
 import { BenchError, messageOf } from '../../errors.js';
 import type { Artifact } from '../../workload/artifact.js';
 import type { MemoryReading } from '../memory-reading.js';
-import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../platform.js';
+import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PostMortem } from '../platform.js';
 import type { Snapshot, SnapshotVariant } from '../snapshot.js';
 import type { PhaseTimeline } from '../timeline.js';
 import { checkpointContainer, checkpointFailure, checkpointSupport, removeCheckpoints, removeRunCheckpoints, startFromCheckpoint } from './checkpoint.js';
 import { commitContainer, removeCommit } from './commit-snapshot.js';
-import { containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformConfig } from './create-options.js';
+import { CONTAINER_SECURITY, containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformConfig } from './create-options.js';
 import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledImages } from './engine.js';
 import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
 import { pinContainer } from './pin.js';
+import { containerPostMortem, engineHealth } from './post-mortem.js';
 import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
 import { detectDockerGpuHost, dockerInfoForGpu, resolveContainerGpu, type ContainerGpuRequest } from './gpu-host.js';
 import type { ContainerGpu, DockerGpuHost } from './gpu-options.js';
@@ -80,6 +81,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
       cpus: this.config.cpus,
       memoryBytes: this.config.memoryBytes,
       image: artifact.docker.image,
+      security: CONTAINER_SECURITY,
       ...runtime,
       ...this.gpuFacts,
     };
@@ -135,6 +137,14 @@ export class DockerPlatform extends Platform<DockerInstance> {
       // already stopped or gone: removal below is what matters
     }
     await removeContainerQuietly(this.docker, instance.containerId);
+  }
+
+  override async postMortem(instance: DockerInstance): Promise<PostMortem | null> {
+    return containerPostMortem(this.docker, instance.containerId);
+  }
+
+  override async health(): Promise<PostMortem | null> {
+    return engineHealth(this.docker);
   }
 
   async cleanupRun(runId: string): Promise<void> {

@@ -13,6 +13,14 @@ import { vfioArgs } from './vfio.js';
 export type Accel = 'kvm' | 'tcg';
 export type Machine = 'microvm' | 'pc' | 'q35';
 
+/**
+ * QEMU's seccomp sandbox: no obsolete syscalls, no privilege elevation (setuid
+ * and the like), no resource-control calls (sched/affinity). Spawning stays
+ * allowed: the snapshot migrates through `exec:cat > file`, which QEMU runs
+ * with /bin/sh.
+ */
+export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny';
+
 /** Translated-code cache cap under TCG (MiB): dominates QEMU's RSS otherwise. */
 export const TCG_TB_SIZE_MIB = 64;
 
@@ -79,6 +87,7 @@ export function buildQemuArgs(o: QemuArgsOptions): string[] {
   args.push('-cpu', o.cpu ?? 'max');
   args.push('-smp', String(int(o.cpus, 'cpus', 1, 1024)), '-m', String(int(o.memoryMiB, 'memoryMiB', 64)));
   args.push('-display', 'none', '-no-reboot', '-nodefaults', '-no-user-config');
+  args.push('-sandbox', QEMU_SANDBOX);
   args.push('-chardev', `file,id=con0,path=${qemuOptValue(o.consoleLog)}`, '-serial', 'chardev:con0');
   args.push('-qmp', `unix:${qemuOptValue(o.qmpSocket)},server=on,wait=off`);
   args.push('-pidfile', o.pidfile);

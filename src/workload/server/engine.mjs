@@ -74,8 +74,8 @@ function ortVersionFromPackage() {
 }
 
 export class Engine {
-  /** @param {string} modelPath @param {number} threads @param {{ device: 'cpu' | 'gpu', fallback: boolean }} [want] */
-  constructor(modelPath, threads, want = { device: 'cpu', fallback: false }) {
+  /** @param {string} modelPath @param {number} threads @param {{ device: 'cpu' | 'gpu', fallback: boolean }} [want] @param {number} [maxQueue] */
+  constructor(modelPath, threads, want = { device: 'cpu', fallback: false }, maxQueue = Infinity) {
     this.modelPath = modelPath;
     this.threads = threads;
     this.want = want;
@@ -85,6 +85,8 @@ export class Engine {
     this.deviceReason = null;
     /** @type {import('./gpu.mjs').GpuTimings | null} */
     this.gpuTimings = null;
+    /** Inferences that may wait at once; one more is refused (503) rather than queued without bound. */
+    this.maxQueue = maxQueue;
     /** @type {'loading' | 'loaded' | 'ready'} */
     this.state = 'loading';
     /** @type {{ inputs: IOMeta[], outputs: IOMeta[] } | null} */
@@ -215,6 +217,10 @@ export class Engine {
    */
   run(feeds, outputs) {
     return new Promise((resolve, reject) => {
+      if (this.queue.length >= this.maxQueue) {
+        reject(new HttpError(503, `${this.queue.length} inferences are already waiting (VMBENCH_MAX_QUEUE); retry later`, { 'Retry-After': '1' }));
+        return;
+      }
       this.queue.push({ id: this.nextId++, feeds, outputs, resolve, reject });
       this.pump();
     });

@@ -1,6 +1,6 @@
 import { chmod, copyFile, lstat, lutimes, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GUEST_APP_DIR, GUEST_DIGEST_FILE, GUEST_MODEL, GUEST_NODE } from '../../contract.js';
+import { GUEST_APP_DIR, GUEST_DIGEST_FILE, GUEST_MODEL, GUEST_NODE, WORKLOAD_USER } from '../../contract.js';
 import { BenchError } from '../../../errors.js';
 import { computeRootfsDigest, FIXED_MTIME_S, fixMtimes } from './digest.js';
 import { runCommand } from '../exec.js';
@@ -106,17 +106,29 @@ class RootfsWriter {
   }
 }
 
-/** Root's account: shell /bin/sh and no usable password ('*', not empty: dropbear refuses blank passwords). */
+/** Root's account: shell /bin/sh and no usable password ('*', not empty: dropbear refuses blank passwords); the workload's own account added. */
 export function editPasswd(text: string): string {
-  return text
+  const lines = text
     .split('\n')
+    .filter((l) => !l.startsWith(`${WORKLOAD_USER.name}:`))
     .map((l) => {
       const f = l.split(':');
       if (f[0] !== 'root' || f.length < 7) return l;
       f[6] = '/bin/sh';
       return f.join(':');
-    })
-    .join('\n');
+    });
+  return appendLine(lines, `${WORKLOAD_USER.name}:x:${WORKLOAD_USER.uid}:${WORKLOAD_USER.gid}:vmbench workload:/nonexistent:/usr/sbin/nologin`);
+}
+
+/** The workload's group. */
+export function editGroup(text: string): string {
+  const lines = text.split('\n').filter((l) => !l.startsWith(`${WORKLOAD_USER.name}:`));
+  return appendLine(lines, `${WORKLOAD_USER.name}:x:${WORKLOAD_USER.gid}:`);
+}
+
+function appendLine(lines: string[], line: string): string {
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return [...lines, line, ''].join('\n');
 }
 
 export function editShadow(text: string): string {
@@ -163,6 +175,7 @@ export async function assembleRootfs(root: string, inputs: RootfsInputs): Promis
   }
   for (const l of SFTP_LINKS) await w.link(l, SFTP_SERVER);
   await w.write('/etc/passwd', editPasswd(await w.read('/etc/passwd')));
+  await w.write('/etc/group', editGroup(await w.read('/etc/group')));
   await w.write('/etc/shadow', editShadow(await w.read('/etc/shadow')));
   await chmod(await w.dir('/root', 0o700), 0o700);
   await chmod(await w.dir('/root/.ssh', 0o700), 0o700);
