@@ -21,8 +21,17 @@ export type ErrorKind =
   | 'interrupted'
   | 'internal';
 
+/**
+ * Why one sample failed, when a failure can be pinned on something that
+ * spares the rest of the run (recorded per sample; the run goes on):
+ *  - host_unreachable: the SSH connection to the platform's host was lost
+ */
+export type FailureCategory = 'host_unreachable';
+
 export interface BenchErrorOptions {
   hint?: string;
+  /** Set when the failure is confined to the samples that met it (see FailureCategory). */
+  category?: FailureCategory;
   cause?: unknown;
   /** Where in a file the problem is (scenario errors). */
   location?: { file: string; line: number; column: number; path: string };
@@ -32,6 +41,7 @@ export class BenchError extends Error {
   readonly kind: ErrorKind;
   readonly hint?: string;
   readonly location?: BenchErrorOptions['location'];
+  readonly category?: FailureCategory;
 
   constructor(kind: ErrorKind, message: string, options: BenchErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -39,6 +49,7 @@ export class BenchError extends Error {
     this.kind = kind;
     this.hint = options.hint;
     this.location = options.location;
+    if (options.category) this.category = options.category;
   }
 
   get isInfrastructure(): boolean {

@@ -59,7 +59,8 @@ export function stampSample(value: SampleValue, platform: Platform, step: Pick<P
     rep: rep ?? step.rep,
     warmup: step.warmup,
     timestamp: Date.now(),
-    metadata: bounded(from ? { ...value.metadata, ...from.facts } : value.metadata),
+    // Where the instance's load and readiness polls came from (the controller, or the helper on its host).
+    metadata: bounded(from ? { ...value.metadata, ...from.facts, load_from: from.loadSite?.where ?? 'controller' } : value.metadata),
   };
 }
 

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { describeValue, durationSchema, sizeSchema } from './units.js';
 import { parseGateKey, parsePercent } from './gate-key.js';
 import { capacitySchema } from './capacity.js';
+import { hostsSchema, platformHostSchema } from './hosts.js';
 import { decisionSchema } from './decision.js';
 import { LIMITS } from './limits.js';
 import { applyResources, resourcesSchema, type WithResources } from './resources.js';
@@ -84,6 +85,7 @@ export const dockerPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('docker'),
+    host: platformHostSchema,
     cpus: z.number().positive().max(LIMITS.maxCpus).optional().meta({ description: 'CPU quota (docker --cpus); fractions allowed (default: resources.cpus).' }),
     memory: containerMemory,
     network: z.enum(['host', 'bridge']).default('host'),
@@ -102,6 +104,7 @@ export const qemuPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('qemu'),
+    host: platformHostSchema,
     cpus: vcpus,
     memory: vmMemory,
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto').meta({
@@ -116,6 +119,7 @@ export const vagrantPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('vagrant'),
+    host: platformHostSchema,
     cpus: vcpus,
     memory: vmMemory,
     provider: z.enum(['libvirt']).default('libvirt').meta({
@@ -376,6 +380,7 @@ export const scenarioSchema = z
     name: slug('a scenario name', 'cpu-resnet'),
     description: z.string().optional(),
     workload: workloadSchema,
+    hosts: hostsSchema.optional(),
     platforms: z.array(platformSchema).min(1).meta({ description: 'The substrates to compare (at least one).' }),
     measurements: measurementsSchema,
     runner: runnerSchema.prefault({}),

@@ -5,6 +5,7 @@
  * which runs them in a refinement, because the loader also runs them on raw
  * data next to the schema's own checks.
  */
+import { hostReferenceIssues } from './hosts.js';
 import { resourceIssues } from './resources.js';
 
 export interface SemanticIssue {
@@ -42,6 +43,7 @@ export function scenarioSemanticIssues(raw: unknown): SemanticIssue[] {
   }
 
   issues.push(...resourceIssues(raw));
+  issues.push(...hostReferenceIssues(raw));
 
   const report = raw.report;
   if (isRecord(report) && typeof report.reference === 'string' && Array.isArray(raw.platforms)) {
