@@ -6,14 +6,26 @@ import { cleanupAllVmbenchVms } from '../platforms/qemu/gc.js';
 import { cleanupVagrant } from '../platforms/vagrant/cleanup.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
+import { gcHost } from './hosts/gc-host.js';
+import { collectHost, namedHosts, withHosts } from './hosts/host-flags.js';
 
 export function registerGc(program: Command, ctx: CliContext): void {
   program
     .command('gc')
     .description('remove leftovers of crashed or killed runs: vmbench containers, qemu processes, scratch disks, Vagrant environments and libvirt domains/volumes')
-    .addHelpText('after', '\nSafe while no `bench run` is in progress. Built artifacts are kept (see `bench images rm`).')
+    .option('--host <NAME[=URL]>', 'clean a remote host instead (NAME=ssh://user@host, or NAME from --scenario); repeatable', collectHost, [])
+    .option('--scenario <file>', 'where bare --host names are defined (its hosts:)')
+    .option('--run <id>', 'with --host: only what this run left there')
+    .addHelpText('after', '\nSafe while no `bench run` is in progress. Built artifacts are kept (see `bench images rm`).\nExample: bench gc --host kvm-box=ssh://bench@kvm-box.lan')
     .action(
-      action(async () => {
+      action(async (opts: { host: string[]; scenario?: string; run?: string }) => {
+        if (opts.host.length) {
+          const hosts = await namedHosts(opts.host, opts.scenario);
+          await withHosts(hosts, { cacheDir: ctx.cacheDir }, async (r) => {
+            for (const h of r.all()) process.stdout.write(`${await gcHost(h, opts.run ?? null)}\n`);
+          });
+          return 0;
+        }
         const docker = new Dockerode();
         const containers = await removeLabelled(docker, RUN_LABEL);
         const images = await removeLabelledImages(docker, RUN_LABEL); // snapshot commits, never the workload images

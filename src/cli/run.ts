@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BenchError } from '../errors.js';
 import { createPlatform } from '../platforms/factory.js';
+import { HostRegistry } from '../platforms/remote/remote-host.js';
+import { collectHost, hostFlags } from './hosts/host-flags.js';
 import { fairnessLines } from '../report/fairness-text.js';
 import { renderMarkdownSummary } from '../report/markdown-summary.js';
 import { renderTerminalSummary } from '../report/terminal-summary.js';
@@ -28,6 +30,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--full', 'also print the full metric table (every metric × platform) after the summary')
     .option('-v, --verbose', 'also show what platforms do (QEMU command lines, KVM probe, boot attempts)')
     .option('--allow-long', 'run a plan estimated at more than 24 h (refused otherwise: usually a typo)')
+    .option('--host <NAME=URL>', 'a host for platforms with host: NAME (adds to / replaces the URL in hosts:); repeatable, e.g. --host kvm-box=ssh://bench@10.0.0.5', collectHost, [])
     .addHelpText(
       'after',
       `
@@ -48,26 +51,28 @@ Examples:
   $ npx bench run scenarios/smoke.yaml
   $ npx bench run scenarios/cpu-resnet.yaml --results /tmp/results
   $ CI=1 npx bench run scenarios/smoke.yaml --json > run.json
+  $ npx bench run scenarios/remote-kvm.yaml --host kvm-box=ssh://bench@kvm-box.lan
+
+A platform with host: NAME runs on that host over SSH (Docker Engine API via
+\`docker system dial-stdio\`, QEMU over SSH); readiness polls and load come from a
+helper on that host. A lost connection fails the affected samples with
+host_unreachable, the run goes on, and bench run exits 3.
 
 Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM, host) · 130 interrupted`,
     )
     .action(
-      action(async (file: string, opts: { results: string; json?: boolean; full?: boolean; verbose?: boolean; allowLong?: boolean }) => {
+      action(async (file: string, opts: { results: string; json?: boolean; full?: boolean; verbose?: boolean; allowLong?: boolean; host: string[] }) => {
         const scenarioFile = resolve(file);
         const docker = new Dockerode();
-        const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir, allowLong: opts.allowLong });
+        const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir, allowLong: opts.allowLong, hosts: hostFlags(opts.host) });
         // Before anything is built or started: what each platform will get, and every difference.
         for (const line of fairnessLines(auditScenario(scenario, undefined, os.cpus().length))) {
           process.stderr.write(`${line.startsWith('unequal') ? paint(pc.yellow, `⚠ fairness: ${line}`) : `fairness: ${line}`}\n`);
         }
         const progress = progressListener();
-        const platforms = scenario.platforms.map((p) =>
-          createPlatform(p, {
-            docker,
-            cacheDir: ctx.cacheDir,
-            log: opts.verbose ? (l) => progress.listener({ type: 'info', message: l }) : undefined,
-          }),
-        );
+        const log = opts.verbose ? (l: string) => progress.listener({ type: 'info', message: l }) : undefined;
+        const hosts = new HostRegistry(scenario.hosts ?? {}, { cacheDir: ctx.cacheDir, log });
+        const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir, log, hosts }));
         const controller = new AbortController();
         let signals = 0;
         const onSignal = (sig: NodeJS.Signals) => {
@@ -88,6 +93,7 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
             resultsRoot: resolve(opts.results),
             docker,
             platforms,
+            hosts,
             signal: controller.signal,
             onEvent: progress.listener,
           });
@@ -115,8 +121,14 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
             process.stdout.write(reportLine);
             if (!opts.full) process.stdout.write(`full metric table: bench run --full${scenario.report.formats.includes('markdown') ? ', summary.md' : ''}${reportParts.includes('html') ? ', report.html' : ''}\n`);
           }
+          if (record.failures?.length) {
+            const by = [...new Set(record.failures.map((f) => f.category))].map((c) => `${record.failures!.filter((f) => f.category === c).length} ${c}`);
+            process.stderr.write(`${paint(pc.yellow, '⚠')} ${record.failures.length} step(s) failed and were left out (${by.join(', ')}): see failures in run.json\n`);
+            return 3;
+          }
           return 0;
         } finally {
+          hosts.close();
           progress.stop();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

@@ -86,6 +86,15 @@ export abstract class Platform<I extends Instance = Instance> {
     return this.hostFs.host;
   }
 
+  /**
+   * Why the connection to this platform's host was lost at or after
+   * `sinceMono` (performance.now()), or null: the runner files a step that
+   * failed meanwhile as host_unreachable. The local host is never lost.
+   */
+  hostLostSince(_sinceMono: number): string | null {
+    return null;
+  }
+
   /** Check the engine is usable and learn its versions; called once before a run. */
   abstract prepare(artifact: Artifact): Promise<PlatformFacts>;
 

@@ -100,6 +100,24 @@ export interface RunRecord {
   ratios: RatioRow[];
   warnings: string[];
   error: { kind: string; message: string } | null;
+  /**
+   * Steps whose samples failed for a reason that spared the rest of the run
+   * (see errors.ts FailureCategory); the run went on without them. Absent
+   * when none failed.
+   */
+  failures?: StepFailure[];
+}
+
+/** One step (a measurement on a platform, one round) whose samples were not taken. */
+export interface StepFailure {
+  measurement: string;
+  platform: string;
+  rep: number;
+  warmup: boolean;
+  category: string;
+  message: string;
+  /** Wall-clock ISO time of the failure. */
+  at: string;
 }
 
 export interface IdentityCheck {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
-import { asBenchError, BenchError, messageOf } from '../errors.js';
+import { asBenchError, BenchError, messageOf, type FailureCategory } from '../errors.js';
 import { calibrateHost } from '../measure/calibration.js';
 import { MEASUREMENTS, measurementNamed } from '../measure/registry.js';
 import type { Platform } from '../platforms/platform.js';
@@ -33,6 +33,8 @@ export interface RunContext {
   /** Elements of one batch of the model's input (batch × C × H × W). */
   inputElements: () => Promise<number>;
   platforms: Platform[];
+  /** The remote hosts the platforms run on (none: everything is local), fingerprinted into environment.hosts. */
+  hosts?: readonly { name: string; fingerprint(): Promise<Record<string, string | number | boolean | null>> }[];
   signal: AbortSignal;
   onEvent: RunListener;
 }
@@ -148,6 +150,11 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     environment.rootfsDigest = artifact.rootfsDigest;
     environment.artifactId = artifact.id;
 
+    for (const h of ctx.hosts ?? []) {
+      ctx.onEvent({ type: 'phase', message: `fingerprinting host ${h.name}` });
+      (environment.hosts ??= {})[h.name] = await h.fingerprint();
+      throwIfAborted();
+    }
     ctx.onEvent({ type: 'phase', message: 'preparing platforms' });
     for (const p of ctx.platforms) {
       environment.platforms[p.name] = { kind: p.kind, ...(await p.prepare(artifact)) };
@@ -177,6 +184,10 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
       record: recordSample,
       warn,
       info,
+      fail: (f) => {
+        (record.failures ??= []).push(f);
+        warn(`${f.platform}: ${f.measurement} rep ${f.rep} failed (${f.category}): ${f.message}; the run goes on without it`);
+      },
     };
     await runSteps(steps, services, ctx, (step, ms) => {
       byMeasurement[step.measurement] = (byMeasurement[step.measurement] ?? 0) + ms;
@@ -202,6 +213,17 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
   return { record, dir, samples };
 }
 
+/**
+ * Whether a step's failure is confined to its own samples: the error says so
+ * (a category), or the connection to the platform's host was lost while the
+ * step ran (an engine call then fails with whatever its transport says).
+ */
+export function failureCategory(err: unknown, platform: Pick<Platform, 'hostLostSince'>, sinceMono: number): FailureCategory | undefined {
+  const e = asBenchError(err);
+  if (e.kind === 'interrupted' || e.kind === 'mismatch' || e.kind === 'input') return undefined;
+  return e.category ?? (platform.hostLostSince(sinceMono) ? 'host_unreachable' : undefined);
+}
+
 /** The plan, step by step: each step's measurement on its platform, its group's instances stopped after the group's last step. */
 async function runSteps(steps: PlanStep[], run: RunServices, ctx: RunContext, done: (step: PlanStep, windowMs: number) => void): Promise<void> {
   const byName = new Map(ctx.platforms.map((p) => [p.name, p]));
@@ -219,6 +241,13 @@ async function runSteps(steps: PlanStep[], run: RunServices, ctx: RunContext, do
     const w0 = performance.now();
     try {
       await measurementNamed(step.measurement).run(stepContext(run, step, platform, group), ctx.scenario);
+    } catch (err) {
+      const category = ctx.signal.aborted ? undefined : failureCategory(err, platform, w0);
+      if (!category) throw err;
+      // Its instances may be gone with the connection: the steps that would ride on them launch their own.
+      groups.delete(host);
+      await group.close(run.session);
+      run.fail({ measurement: step.measurement, platform: platform.name, rep: step.rep, warmup: step.warmup, category, message: messageOf(err), at: new Date().toISOString() });
     } finally {
       const windowMs = performance.now() - w0;
       if (lastUse.get(host) === step.index) {

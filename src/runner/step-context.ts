@@ -1,6 +1,7 @@
 import type { SampleValue, SharedInstance, StepContext } from '../measure/measurement.js';
 import { measureColdStart, measureStartup, waitFailure } from '../measure/startup.js';
 import type { Instance, Platform } from '../platforms/platform.js';
+import type { StepFailure } from '../results/run-record.js';
 import type { Sample } from '../results/sample.js';
 import type { Artifact } from '../workload/artifact.js';
 import type { IdentityCollector } from './identity.js';
@@ -35,6 +36,8 @@ export interface RunServices {
   record: (sample: Sample, quiet: boolean) => void;
   warn: (message: string) => void;
   info: (message: string) => void;
+  /** A step whose samples failed for a confined reason (a failure category): recorded, and the run goes on. */
+  fail: (failure: StepFailure) => void;
 }
 
 /** Longest metadata text kept on a sample (an encoded latency histogram is < 1 KiB): a runaway message must not bloat the journal. */

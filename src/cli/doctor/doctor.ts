@@ -15,6 +15,8 @@ import {
   type CheckResult,
 } from './checks.js';
 import { action, paint } from '../output.js';
+import { hostChecks } from '../hosts/doctor-host.js';
+import { collectHost, namedHosts, withHosts } from '../hosts/host-flags.js';
 
 /** Boots the built kernel under KVM for real: /dev/kvm existing is not proof a guest runs. */
 async function kvmCheck(ctx: CliContext, docker: Dockerode): Promise<CheckResult> {
@@ -43,16 +45,28 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .description('check what this host can run: Docker, QEMU, KVM, build tools, Vagrant, GPU — each with a fix')
     .option('--json', 'print the checks as JSON')
     .option('--no-probe', 'skip the KVM probe boot (a few seconds)')
-    .addHelpText('after', '\nExit codes: 0 everything needed for `bench run` is present · 3 something required is missing.')
+    .option('--host <NAME[=URL]>', 'check a remote host instead (NAME=ssh://user@host, or NAME from --scenario); repeatable', collectHost, [])
+    .option('--scenario <file>', 'where bare --host names are defined (its hosts:)')
+    .addHelpText('after', '\nExample: bench doctor --host kvm-box=ssh://bench@kvm-box.lan\nExit codes: 0 everything needed for `bench run` is present · 3 something required is missing.')
     .action(
-      action(async (opts: { json?: boolean; probe: boolean }) => {
+      action(async (opts: { json?: boolean; probe: boolean; host: string[]; scenario?: string }) => {
         const docker = new Dockerode();
-        const checks = (
-          await Promise.all([dockerChecks(docker), qemuChecks(), buildToolChecks(), vagrantChecks(ctx.cacheDir), gpuChecks(), memoryFeatureChecks()])
-        ).flat();
-        if (opts.probe) checks.push(await kvmCheck(ctx, docker));
-        const order = ['containers', 'virtual machines', 'image build', 'vagrant', 'gpu', 'host'];
-        checks.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
+        let checks: CheckResult[];
+        if (opts.host.length) {
+          const named = await namedHosts(opts.host, opts.scenario);
+          checks = await withHosts(named, { cacheDir: ctx.cacheDir }, async (r) => {
+            const all: CheckResult[] = [];
+            for (const h of r.all()) all.push(...(await hostChecks(h, { probe: opts.probe, cacheDir: ctx.cacheDir, localDocker: docker })));
+            return all;
+          });
+        } else {
+          checks = (
+            await Promise.all([dockerChecks(docker), qemuChecks(), buildToolChecks(), vagrantChecks(ctx.cacheDir), gpuChecks(), memoryFeatureChecks()])
+          ).flat();
+          if (opts.probe) checks.push(await kvmCheck(ctx, docker));
+          const order = ['containers', 'virtual machines', 'image build', 'vagrant', 'gpu', 'host'];
+          checks.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
+        }
         if (opts.json) {
           process.stdout.write(JSON.stringify(checks, null, 2) + '\n');
         } else {

@@ -58,7 +58,7 @@ export interface AgentHello {
   epoch: number;
 }
 
-export interface AgentFacts {
+export type AgentFacts = {
   hostname: string;
   kernel: string;
   os: string;
@@ -69,7 +69,7 @@ export interface AgentFacts {
   node: string;
   user: string;
   home: string;
-}
+};
 
 export interface PollReply {
   /** The helper's performance.now() when the accepted answer arrived. */
