@@ -323,6 +323,8 @@ function allowedKeys(path: KeyPath, data: unknown): string[] | undefined {
       schema = (s.shape as Record<string, z.ZodType>)[seg];
     } else if (s instanceof z.ZodArray && typeof seg === 'number') {
       schema = s.element as z.ZodType;
+    } else if (s instanceof z.ZodRecord && typeof seg === 'string') {
+      schema = s.valueType as z.ZodType;
     } else {
       return undefined;
     }

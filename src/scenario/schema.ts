@@ -85,7 +85,6 @@ export const dockerPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('docker'),
-    host: platformHostSchema,
     cpus: z.number().positive().max(LIMITS.maxCpus).optional().meta({ description: 'CPU quota (docker --cpus); fractions allowed (default: resources.cpus).' }),
     memory: containerMemory,
     network: z.enum(['host', 'bridge']).default('host'),
@@ -97,6 +96,7 @@ export const dockerPlatformSchema = z
         description:
           'The OCI runtime the engine starts the container with: runc (default), crun, runsc (gVisor), or any runtime registered with the engine (e.g. kata-runtime on a KVM host). bench doctor lists them.',
       }),
+    host: platformHostSchema,
   })
   .meta({ description: 'The workload in a Docker container.' });
 
@@ -104,7 +104,6 @@ export const qemuPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('qemu'),
-    host: platformHostSchema,
     cpus: vcpus,
     memory: vmMemory,
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto').meta({
@@ -112,6 +111,7 @@ export const qemuPlatformSchema = z
     }),
     machine: z.enum(['auto', 'microvm', 'pc', 'q35']).default('auto'),
     boot_timeout: durationSchema({ positive: true }).prefault('120s'),
+    host: platformHostSchema,
   })
   .meta({ description: 'The workload in a QEMU virtual machine.' });
 
@@ -119,7 +119,6 @@ export const vagrantPlatformSchema = z
   .strictObject({
     name: platformName,
     kind: z.literal('vagrant'),
-    host: platformHostSchema,
     cpus: vcpus,
     memory: vmMemory,
     provider: z.enum(['libvirt']).default('libvirt').meta({
@@ -134,6 +133,7 @@ export const vagrantPlatformSchema = z
     tcg_tb_size: sizeSchema().prefault('64MiB').meta({
       description: 'TCG translation-cache cap (as the QEMU platform uses); 0 leaves QEMU\'s default. Ignored under KVM.',
     }),
+    host: platformHostSchema,
   })
   .meta({ description: 'The workload in a Vagrant-managed VM (provider libvirt) from a box built from the same artifact.' });
 
@@ -380,7 +380,6 @@ export const scenarioSchema = z
     name: slug('a scenario name', 'cpu-resnet'),
     description: z.string().optional(),
     workload: workloadSchema,
-    hosts: hostsSchema.optional(),
     platforms: z.array(platformSchema).min(1).meta({ description: 'The substrates to compare (at least one).' }),
     measurements: measurementsSchema,
     runner: runnerSchema.prefault({}),
@@ -389,6 +388,7 @@ export const scenarioSchema = z
     resources: resourcesSchema.optional(),
     decision: decisionSchema.optional(),
     capacity: capacitySchema.optional(),
+    hosts: hostsSchema.optional(),
   })
   .superRefine((value, ctx) => {
     for (const issue of scenarioSemanticIssues(value)) {

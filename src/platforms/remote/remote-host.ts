@@ -135,8 +135,8 @@ export class RemoteHost {
       conn = await SshConnection.connect(target);
     } catch (err) {
       const e = err instanceof BenchError ? err : new BenchError('infrastructure', messageOf(err), { cause: err });
-      // A refused host key is not a lost connection: it must stop the run, not a sample.
-      if (/host key check failed/.test(e.message)) throw e;
+      // A refused host key or key is not a lost connection: it must stop the run, not a sample.
+      if (/host key check failed|authentication methods failed/.test(e.message)) throw e;
       throw new BenchError('infrastructure', `host ${c.name}: ${e.message}`, { cause: err, hint: e.hint, category: 'host_unreachable' });
     }
     this.connections += 1;
