@@ -19,7 +19,8 @@ export interface PlatformContext {
 
 /** Maps a scenario's platform entry to the substrate that runs it, on the host it names. */
 export function createPlatform(config: PlatformConfig, ctx: PlatformContext): Platform {
-  const remote = config.host !== 'local' ? (ctx.hosts ?? missingHosts(config.host)).get(config.host) : null;
+  const host = config.host ?? 'local';
+  const remote = host !== 'local' ? (ctx.hosts ?? missingHosts(host)).get(host) : null;
   switch (config.kind) {
     case 'docker': {
       const docker = { cpus: config.cpus, memoryBytes: config.memory, network: config.network, runtime: config.runtime };

@@ -156,14 +156,20 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
     argvs.set(p, await readCmdline(p, '/proc', fs));
   }
 
+  // A host user that is neither root nor the container's uid may not read its processes' smaps
+  // (ptrace access): a remote host reached as an unprivileged docker-group user. The server is then
+  // read from inside (same kernel, same figures), and what only root could read is named as missing.
+  const restricted = await fs.readFile(`/proc/${pid}/smaps_rollup`).then(() => false, (e: unknown) => (e as { code?: string }).code === 'EACCES');
+  if (restricted) notes.push(`${fs.host === 'local' ? 'this user' : `the SSH user on ${fs.host}`} may not read the container's /proc/<pid>/smaps_rollup (not root): the server is read inside through docker exec, mapped file pages from the cgroup's mapped_file, and the containerd-shim's PSS is not counted`);
+
   // The workload server process: on the host's /proc, or (gVisor) inside the sandbox.
   let workload: WorkloadMemory;
   let workloadSource: string;
-  if (opts.workloadInside) {
+  if (opts.workloadInside || restricted) {
     const inside = await readServerMemoryInside((cmd) => execInContainer(docker, id, cmd), 'docker-exec');
     workload = inside.workload;
-    workloadSource = `/proc/${workload.pid}/smaps (summed) inside the sandbox, through docker exec`;
-    if (workload.rssBytes === workload.pssBytes) {
+    workloadSource = `/proc/${workload.pid}/smaps_rollup (or smaps, summed) inside the ${opts.workloadInside ? 'sandbox' : 'container'}, through docker exec`;
+    if (opts.workloadInside && workload.rssBytes === workload.pssBytes) {
       notes.push("the sandbox's kernel reports the server's PSS equal to its RSS (its own accounting: no page sharing), so memory_overhead compares two accountings and can be negative; memory_host is the host's figure");
     }
   } else {
@@ -192,7 +198,12 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
     if (p.pssFileBytes === null) pssFileMissing = true;
     else mappedFilePss += p.pssFileBytes;
   }
-  if (pssFileMissing) {
+  if (restricted) {
+    // The page cache is charged to whoever faulted it in first, so the cgroup's mapped_file can miss
+    // the binaries and model the server maps: its own Pss_File (read inside) is the better figure.
+    mappedFilePss = workload.pssFileBytes ?? cg.mappedFileBytes;
+    notes.push(workload.pssFileBytes === null ? 'mapped file pages counted as the cgroup mapped_file' : "mapped file pages counted as the server's own Pss_File (read inside; the container's other processes are not included)");
+  } else if (pssFileMissing) {
     notes.push('this kernel reports no Pss_File: mapped file pages counted as the cgroup mapped_file instead');
     mappedFilePss = cg.mappedFileBytes;
   }
@@ -268,7 +279,7 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
 
   const method = [
     `cgroup v${cg.version} ${loc.dir} (from /proc/${pid}/cgroup): ${cg.version === 1 ? 'memory.stat, memory.usage_in_bytes, memory.kmem.usage_in_bytes' : 'memory.stat, memory.current'} [${cg.source}]`,
-    `mappedFilePss = Σ Pss_File of /proc/{${pids.join(',')}}/smaps_rollup (cgroup.procs)`,
+    restricted ? `mappedFilePss = Pss_File of the server inside (host smaps not readable)` : `mappedFilePss = Σ Pss_File of /proc/{${pids.join(',')}}/smaps_rollup (cgroup.procs)`,
     `workload = ${workloadSource}`,
     `shim = ${SHIM_PREFIX} ${shimNote}`,
     `docker-proxy: ${proxyNote}`,

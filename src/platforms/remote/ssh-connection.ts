@@ -50,6 +50,8 @@ export class SshConnection {
   /** Why the connection ended, once it has (null while it is up). */
   lost: string | null = null;
   private readonly closeHandlers = new Set<(why: string) => void>();
+  /** Every channel open on this connection: ended with it, so no reader waits on a dead one (a kept-alive HTTP socket, QMP). */
+  private readonly channels = new Set<Duplex>();
 
   private constructor(
     private readonly client: Client,
@@ -62,6 +64,8 @@ export class SshConnection {
     const end = (why: string) => {
       if (this.lost !== null) return;
       this.lost = why;
+      for (const ch of this.channels) ch.destroy(new Error(`ssh connection lost: ${why}`));
+      this.channels.clear();
       for (const h of this.closeHandlers) h(why);
     };
     client.on('error', (err) => end(`connection error: ${messageOf(err)}`));
@@ -124,6 +128,15 @@ export class SshConnection {
     return () => this.closeHandlers.delete(handler);
   }
 
+  /** Track a channel until it closes. */
+  private track<T extends Duplex>(ch: T): T {
+    this.channels.add(ch);
+    ch.once('close', () => this.channels.delete(ch));
+    // A destroyed channel reports its error to whoever reads it; nobody reading must not crash the process.
+    ch.on('error', () => undefined);
+    return ch;
+  }
+
   private gone(what: string): BenchError {
     return new BenchError('infrastructure', `ssh ${this.label}: ${what}: ${this.lost ?? 'not connected'}`, { category: 'host_unreachable' });
   }
@@ -137,7 +150,7 @@ export class SshConnection {
   spawn(command: string): Promise<ClientChannel> {
     if (this.lost !== null) return Promise.reject(this.gone(`cannot run ${command.slice(0, 60)}`));
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, channel) => (err ? reject(this.fail(`cannot run ${command.slice(0, 60)}`, err)) : resolve(channel)));
+      this.client.exec(command, (err, channel) => (err ? reject(this.fail(`cannot run ${command.slice(0, 60)}`, err)) : resolve(this.track(channel))));
     });
   }
 
@@ -190,7 +203,7 @@ export class SshConnection {
   openUnix(path: string): Promise<Duplex> {
     if (this.lost !== null) return Promise.reject(this.gone(`cannot open ${path}`));
     return new Promise((resolve, reject) => {
-      this.client.openssh_forwardOutStreamLocal(path, (err, channel) => (err ? reject(this.fail(`cannot open unix socket ${path}`, err)) : resolve(channel)));
+      this.client.openssh_forwardOutStreamLocal(path, (err, channel) => (err ? reject(this.fail(`cannot open unix socket ${path}`, err)) : resolve(this.track(channel))));
     });
   }
 
@@ -198,7 +211,7 @@ export class SshConnection {
   openLoopback(port: number): Promise<Duplex> {
     if (this.lost !== null) return Promise.reject(this.gone(`cannot open 127.0.0.1:${port}`));
     return new Promise((resolve, reject) => {
-      this.client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, channel) => (err ? reject(this.fail(`cannot reach 127.0.0.1:${port} on the host`, err)) : resolve(channel)));
+      this.client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, channel) => (err ? reject(this.fail(`cannot reach 127.0.0.1:${port} on the host`, err)) : resolve(this.track(channel))));
     });
   }
 

@@ -26,9 +26,9 @@ export interface SshdFixture {
   dir: string;
   sshd: ChildProcess;
   log: () => string;
-  /** pids of the server's per-connection processes (to cut a connection from the server side). */
-  connectionPids(): number[];
-  /** Pids of every process the test user has. */
+  /** Cut every open connection from the server's side: SIGKILL its per-connection sshd processes (monitor and session). */
+  killConnections(): number[];
+  /** Pids of every live (non-zombie) process the test user has. */
   userPids(): number[];
   stop(): Promise<void>;
 }
@@ -49,9 +49,21 @@ const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['
 
 function pidsOfUser(user: string): number[] {
   try {
-    return run('ps', ['-o', 'pid=', '-u', user]).split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+    return run('ps', ['-o', 'pid=,stat=', '-u', user])
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([pid, stat]) => Number(pid) > 0 && !stat?.startsWith('Z')) // zombies wait for init to reap them
+      .map(([pid]) => Number(pid));
   } catch {
     return []; // ps exits 1 when the user has no process
+  }
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
   }
 }
 
@@ -132,7 +144,18 @@ export async function startSshd(): Promise<SshdFixture> {
     knownHostsPath,
     url: `ssh://${user}@127.0.0.1:${port}`,
     log: () => log,
-    connectionPids: () => childrenOf(sshd.pid!),
+    killConnections: () => {
+      const monitors = childrenOf(sshd.pid!);
+      const sessions = monitors.flatMap((m) => childrenOf(m).filter((c) => commOf(c) === 'sshd'));
+      for (const pid of [...sessions, ...monitors]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      return [...monitors, ...sessions];
+    },
     userPids: () => pidsOfUser(user),
     async stop() {
       if (sshd.exitCode === null) sshd.kill('SIGTERM');
