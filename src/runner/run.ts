@@ -205,7 +205,8 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
   } finally {
     await session?.stopLive();
     // Belt and braces: anything labelled or named with this run id goes too.
-    await Promise.allSettled(ctx.platforms.map((p) => p.cleanupRun(runId)));
+    const cleaned = await Promise.allSettled(ctx.platforms.map((p) => p.cleanupRun(runId)));
+    cleaned.forEach((c, i) => c.status === 'rejected' && warn(`cleanup of ${ctx.platforms[i]!.name}: ${messageOf(c.reason)} (bench gc removes what is left)`));
     record.finishedAt = new Date().toISOString();
     save();
     journal.close();

@@ -147,22 +147,42 @@ export class SshConnection {
   }
 
   /** A channel running `command` (a shell line: quote arguments with shellLine()). */
-  spawn(command: string): Promise<ClientChannel> {
+  spawn(command: string, setup?: (channel: ClientChannel) => void): Promise<ClientChannel> {
     if (this.lost !== null) return Promise.reject(this.gone(`cannot run ${command.slice(0, 60)}`));
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, channel) => (err ? reject(this.fail(`cannot run ${command.slice(0, 60)}`, err)) : resolve(this.track(channel))));
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(this.fail(`cannot run ${command.slice(0, 60)}`, err));
+        // Listeners go on here, synchronously: ssh2 can parse the exec reply, the output, exit-status and
+        // close from one TCP read, emitting them before an awaiting caller's continuation runs (seen under
+        // 20 concurrent execs: empty stdout and no exit code).
+        setup?.(channel);
+        resolve(this.track(channel));
+      });
     });
   }
 
   /** Run a command to its end; with timeoutMs the channel is closed when it takes longer (and this throws). */
   async exec(command: string, opts: { stdin?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
     const t0 = performance.now();
-    const channel = await this.spawn(command);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    let code: number | null = null;
+    let signal: string | null = null;
+    let closed: (() => void) | null = null;
+    let isClosed = false;
+    const channel = await this.spawn(command, (ch) => {
+      ch.on('data', (c: Buffer) => out.push(c));
+      ch.stderr.on('data', (c: Buffer) => err.push(c));
+      ch.on('exit', (c: number | null, s?: string) => {
+        code = c;
+        signal = s ?? null;
+      });
+      ch.on('close', () => {
+        isClosed = true;
+        closed?.();
+      });
+    });
     return new Promise<ExecResult>((resolve, reject) => {
-      let code: number | null = null;
-      let signal: string | null = null;
       const timer =
         opts.timeoutMs === undefined
           ? undefined
@@ -174,18 +194,13 @@ export class SshConnection {
         clearTimeout(timer);
         reject(this.gone(`lost while running ${command.slice(0, 60)}`));
       });
-      channel.on('data', (c: Buffer) => out.push(c));
-      channel.stderr.on('data', (c: Buffer) => err.push(c));
-      channel.on('exit', (c: number | null, s?: string) => {
-        code = c;
-        signal = s ?? null;
-      });
-      channel.on('close', () => {
+      closed = () => {
         clearTimeout(timer);
         offClose();
         resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), wallMs: performance.now() - t0 });
-      });
-      if (opts.stdin !== undefined) channel.end(opts.stdin);
+      };
+      if (isClosed) closed();
+      else if (opts.stdin !== undefined) channel.end(opts.stdin);
       else channel.end();
     });
   }

@@ -21,26 +21,28 @@ export interface RemoteChild {
 }
 
 /** Start argv on the host, tied to the connection (setpriv from util-linux; plain exec where it is missing). */
-export async function spawnTied(conn: SshConnection, argv: readonly string[], opts: { cwd?: string; pdeathsig: boolean }): Promise<RemoteChild> {
+export async function spawnTied(conn: SshConnection, argv: readonly string[], opts: { cwd?: string; pdeathsig: boolean; onData?: (c: Buffer) => void }): Promise<RemoteChild> {
   const tied = opts.pdeathsig ? ['setpriv', '--pdeathsig', 'KILL', '--', ...argv] : argv;
   const line = `${opts.cwd ? `cd ${shellLine([opts.cwd])} && ` : ''}exec ${shellLine(tied)}`;
-  const channel = await conn.spawn(line);
   let resolveDone!: () => void;
-  const child: RemoteChild = { channel, exited: false, exitInfo: null, stderr: '', done: new Promise<void>((r) => (resolveDone = r)) };
-  channel.stderr.on('data', (c: Buffer) => {
-    child.stderr += c.toString('utf8');
-    if (child.stderr.length > 16 * 1024) child.stderr = child.stderr.slice(-8 * 1024);
+  const child: Omit<RemoteChild, 'channel'> = { exited: false, exitInfo: null, stderr: '', done: new Promise<void>((r) => (resolveDone = r)) };
+  // Listeners attached as the channel opens (see SshConnection.spawn): a process that ends at once is still seen to.
+  const channel = await conn.spawn(line, (ch) => {
+    ch.stderr.on('data', (c: Buffer) => {
+      child.stderr += c.toString('utf8');
+      if (child.stderr.length > 16 * 1024) child.stderr = child.stderr.slice(-8 * 1024);
+    });
+    ch.on('data', opts.onData ?? (() => undefined));
+    ch.on('exit', (code: number | null, signal?: string) => {
+      child.exitInfo = signal ? `signal ${signal}` : `exit code ${code ?? '?'}`;
+    });
+    ch.on('close', () => {
+      child.exited = true;
+      child.exitInfo ??= conn.lost ? `ssh connection lost (${conn.lost})` : 'channel closed';
+      resolveDone();
+    });
   });
-  channel.on('data', () => undefined);
-  channel.on('exit', (code: number | null, signal?: string) => {
-    child.exitInfo = signal ? `signal ${signal}` : `exit code ${code ?? '?'}`;
-  });
-  channel.on('close', () => {
-    child.exited = true;
-    child.exitInfo ??= conn.lost ? `ssh connection lost (${conn.lost})` : 'channel closed';
-    resolveDone();
-  });
-  return child;
+  return Object.assign(child, { channel });
 }
 
 /** Wait up to ms for the child to end; true if it did. */
@@ -58,9 +60,7 @@ export async function waitChild(child: RemoteChild, ms: number): Promise<boolean
  */
 export async function mirrorFile(conn: SshConnection, remotePath: string, localPath: string, untilPid: number): Promise<{ stop(): void }> {
   const out = createWriteStream(localPath, { flags: 'a' });
-  const child = await spawnTied(conn, ['tail', '-c', '+1', `--pid=${untilPid}`, '-F', remotePath], { pdeathsig: true });
-  child.channel.removeAllListeners('data');
-  child.channel.on('data', (c: Buffer) => out.write(c));
+  const child = await spawnTied(conn, ['tail', '-c', '+1', `--pid=${untilPid}`, '-F', remotePath], { pdeathsig: true, onData: (c) => out.write(c) });
   void child.done.then(() => out.end());
   return {
     stop: () => {

@@ -53,7 +53,7 @@ async function removeRunDirs(host: RemoteHost, runId: string | null): Promise<st
   const conn = await host.connection();
   const runs = `${await host.workDir()}/runs`;
   const glob = runId === null ? `${shq(runs)}/*/*/` : `${shq(`${runs}/${runId}`)}/*/`;
-  const script = `for d in ${glob}; do [ -f "$d${MARKER_FILE}" ] || continue; d=\${d%/}; rm -rf "$d" && echo "$d"; done; for r in ${runId === null ? `${shq(runs)}/*/` : shq(`${runs}/${runId}`)}; do rmdir "$r" 2>/dev/null; done; true`;
+  const script = `for d in ${glob}; do [ -f "\${d}${MARKER_FILE}" ] || continue; d=\${d%/}; rm -rf "$d" && echo "$d"; done; for r in ${runId === null ? `${shq(runs)}/*/` : shq(`${runs}/${runId}`)}; do rmdir "$r" 2>/dev/null; done; true`;
   const removed = (await conn.exec(script, { timeoutMs: 120_000 })).stdout.split('\n').filter(Boolean);
   // QMP sockets moved to /tmp for a too-long instance path (remote-qemu-platform.ts qmpPathFor).
   const sockets = removed.map((d) => `/tmp/vmbench-qmp-${createHash('sha256').update(d).digest('hex').slice(0, 16)}.sock`);
