@@ -208,4 +208,25 @@ describe('remote host over SSH', () => {
 
     await expectNothingLeft(runId!);
   });
+
+  it('a controller killed mid-run (SIGKILL) leaves only what bench gc --host removes', async () => {
+    // memory settles 30 s with the container up: time to kill the controller while it runs there.
+    const file = scenario('remote-crash', ['{ name: container, kind: docker, cpus: 1, memory: 1GiB, host: box }'], '  memory: { settle: 30s }');
+    const run = bench(['run', file, '--results', join(tmp, 'results'), '--host', `box=${sshd.url}`]);
+    let runId: string | null = null;
+    await eventually(async () => {
+      runId ??= runIdOf(run.stderr());
+      return (runId !== null && (await containersOf(runId)) > 0) || run.child.exitCode !== null;
+    }, 120_000);
+    expect(runId !== null && (await containersOf(runId)) > 0, run.stderr().slice(-2000)).toBe(true);
+    run.child.kill('SIGKILL');
+    await run.done;
+    // The helper and every session of the SSH user end with the connection; the container stays (no one to stop it).
+    expect(await eventually(() => sshd.userPids().length === 0, 10_000)).toBe(true);
+    expect(await containersOf(runId!)).toBe(1);
+    const gc = await bench(['gc', '--host', `box=${sshd.url}`, '--scenario', file, '--run', runId!]).done;
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(gc.stdout + gc.stderr).toMatch(/box: removed 1 container\(s\)/);
+    await expectNothingLeft(runId!);
+  });
 });
