@@ -10,8 +10,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # ---------------------------------------------------------------- apt packages
 # Tools the harness drives: Docker Engine, QEMU, and what builds the one
 # root filesystem both substrates run (debootstrap → ext4 → qcow2, initramfs);
-# chromium (headless) is what the HTML report is tested in, DejaVu what charts are drawn with.
-packages=(docker.io qemu-system-x86 qemu-utils debootstrap e2fsprogs cpio busybox-static
+# chromium (headless) is what the HTML report is tested in, DejaVu what charts are drawn with;
+# openssh-server is the "remote host" of the remote-host tests (their own sshd on 127.0.0.1).
+packages=(openssh-server docker.io qemu-system-x86 qemu-utils debootstrap e2fsprogs cpio busybox-static
           dropbear-bin openssh-sftp-server openssh-client zstd xz-utils iproute2 procps file ca-certificates
           chromium fonts-dejavu-core crun runsc criu)
 missing=()
@@ -25,6 +26,8 @@ if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Installed here only for the tests, which start their own: the system sshd (0.0.0.0:22) stays off.
+  if [[ " ${missing[*]} " == *" openssh-server "* ]]; then systemctl disable --now ssh >/dev/null 2>&1 || true; fi
 fi
 
 # ---------------------------------------------------------------- an unprivileged user for QEMU

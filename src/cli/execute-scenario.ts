@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import Dockerode from 'dockerode';
 import { createPlatform } from '../platforms/factory.js';
+import { HostRegistry } from '../platforms/remote/remote-host.js';
 import type { RunListener } from '../runner/events.js';
 import type { Platform } from '../platforms/platform.js';
 import { executeRun, type RunOutcome } from '../runner/run.js';
@@ -33,6 +34,8 @@ export interface ScenarioRunOptions {
   resultsRoot: string;
   docker: Dockerode;
   platforms: Platform[];
+  /** The remote hosts the platforms run on (their fingerprints go into the environment). */
+  hosts?: HostRegistry;
   signal: AbortSignal;
   onEvent: RunListener;
   /** Continue this stored run (`bench run --resume`). */
@@ -53,6 +56,7 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
     projectDir: ctx.projectDir,
     vmbenchVersion: ctx.version,
     platforms: o.platforms,
+    hosts: o.hosts?.all().map((h) => ({ name: h.name, fingerprint: () => h.fingerprint() })),
     signal: o.signal,
     onEvent,
     cacheDir: ctx.cacheDir,
@@ -76,8 +80,12 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
  * schema), then refused early — before anything is built or started — when
  * this host cannot run it (the preflight, with the scenario location).
  */
-export async function loadRunnableScenario(file: string, docker: Dockerode, opts: { cacheDir: string; allowLong?: boolean }): Promise<Scenario> {
-  const loaded = await loadScenarioFile(file);
+export async function loadRunnableScenario(
+  file: string,
+  docker: Dockerode,
+  opts: { cacheDir: string; allowLong?: boolean; hosts?: readonly { name: string; url: string }[] },
+): Promise<Scenario> {
+  const loaded = await loadScenarioFile(file, { hosts: opts.hosts });
   refuseLongPlan(loaded, planEstimate(loaded, opts.cacheDir), opts.allowLong === true);
   const facts = await gatherHostFacts(loaded.scenario, docker);
   const refused = preflightError(loaded, facts);
@@ -92,11 +100,13 @@ async function runOnce(ctx: CliContext, scenarioFile: string, resultsRoot: strin
   const docker = new Dockerode();
   const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir });
   const progress = progressListener();
+  const hosts = new HostRegistry(scenario.hosts ?? {}, { cacheDir: ctx.cacheDir });
   try {
-    const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir, workload: scenario.workload }));
-    const outcome = await executeScenario(ctx, { scenario, scenarioFile, resultsRoot, docker, platforms, signal, onEvent: progress.listener });
+    const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir, workload: scenario.workload, hosts }));
+    const outcome = await executeScenario(ctx, { scenario, scenarioFile, resultsRoot, docker, platforms, hosts, signal, onEvent: progress.listener });
     return outcome.dir;
   } finally {
+    hosts.close();
     progress.stop();
   }
 }

@@ -11,7 +11,7 @@ import { upgradeV1Sample } from '../results/upgrade-v1.js';
 import {
   baselinePath,
   baselineProblems,
-  hostFingerprint,
+  measuredFingerprint,
   hostKey,
   hostKeyOf,
   scenarioNameOf,
@@ -63,7 +63,7 @@ export function readBaselineFile(file: string): BaselineFile {
 
 /** A run already read (by readRun) as a side of a comparison; `label` is what the user passed. */
 export function sideOfRun(label: string, run: StoredRun): GateSide {
-  const host = hostFingerprint(run.record.environment);
+  const host = measuredFingerprint(run.record.environment);
   return {
     label,
     kind: 'run',

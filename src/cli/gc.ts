@@ -7,6 +7,8 @@ import { removeRunLeftovers, scanLeftovers, type RunLeftovers } from '../platfor
 import { sweepDeadBuildScratch } from '../workload/build/build-lock.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
+import { gcHost } from './hosts/gc-host.js';
+import { collectHost, namedHosts, withHosts } from './hosts/host-flags.js';
 
 function describe(r: RunLeftovers): string {
   const parts = [
@@ -57,6 +59,8 @@ export function registerGc(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'list what would be removed, remove nothing')
     .option('--run <run-id>', 'only this run (also one without an owner marker)')
     .option('--unowned', 'also remove leftovers whose run has no owner marker (left by an older vmbench)')
+    .option('--host <NAME[=URL]>', 'clean a remote host instead (NAME=ssh://user@host, or NAME from --scenario); repeatable', collectHost, [])
+    .option('--scenario <file>', 'where bare --host names are defined (its hosts:)')
     .addHelpText(
       'after',
       `
@@ -70,12 +74,24 @@ checked), so it is safe while other runs are in progress; the start of every
 Examples:
   $ npx bench gc --dry-run
   $ npx bench gc
-  $ npx bench gc --run 20261201-101500-smoke-ab12`,
+  $ npx bench gc --run 20261201-101500-smoke-ab12
+  $ npx bench gc --host kvm-box=ssh://bench@kvm-box.lan --run 20261201-101500-smoke-ab12
+
+With --host, what runs left on that host (containers, QEMU, its run folders)
+is removed there; give --run there while other runs may use the host.`,
     )
     .action(
-      action(async (opts: { dryRun?: boolean; run?: string; unowned?: boolean }) => {
+      action(async (opts: { dryRun?: boolean; run?: string; unowned?: boolean; host: string[]; scenario?: string }) => {
         if (opts.run !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(opts.run)) {
           throw new BenchError('usage', `--run ${JSON.stringify(opts.run)}: not a run id`, { hint: 'run ids look like 20261201-101500-smoke-ab12 (see results/)' });
+        }
+        if (opts.host.length) {
+          if (opts.dryRun) throw new BenchError('usage', '--dry-run with --host: not supported yet; give --run <id> to limit what is removed');
+          const hosts = await namedHosts(opts.host, opts.scenario);
+          await withHosts(hosts, { cacheDir: ctx.cacheDir }, async (r) => {
+            for (const h of r.all()) process.stdout.write(`${await gcHost(h, opts.run ?? null)}\n`);
+          });
+          return 0;
         }
         const docker = new Dockerode();
         const { removed, kept, notes } = await collectDeadRuns(docker, ctx.cacheDir, { ...opts, log: (l) => process.stderr.write(`gc: ${l}\n`) });

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { BenchError, messageOf } from '../errors.js';
-import { hostKeyOf, scenarioNameOf } from '../gate/baseline.js';
+import { hostKeyOf, hostLabelOf, scenarioNameOf } from '../gate/baseline.js';
 import { DEFAULT_CHANGE_POINT_ALPHA } from '../gate/change-points.js';
 import { buildHistory, digestRun, HISTORY_HEADER, historyChartSpec, historyTableRows, metricFileName, type HistoryDigest } from '../gate/history.js';
 import { parsePercent } from '../scenario/gate-key.js';
@@ -18,6 +18,7 @@ import { action, paint } from './output.js';
 interface Flags {
   scenario?: string;
   host?: string;
+  allHosts?: boolean;
   out?: string;
   alpha: string;
   minChange: string;
@@ -35,6 +36,7 @@ export function registerHistory(program: Command, _ctx: CliContext): void {
     .argument('<results-dir>', 'directory holding results/<run-id>/ directories (e.g. results/)')
     .option('--scenario <name>', 'only runs of this scenario (default: the scenario of the latest run)')
     .option('--host <key>', 'only runs on this host key (default: the host of the latest run)')
+    .option('--all-hosts', 'every host the scenario ran on, one history per host (a fleet: nightly runs of several machines in one results/)')
     .option('--out <dir>', 'where charts go (default reports/history/<scenario>)')
     .option('--alpha <p>', 'significance of each change point', String(DEFAULT_CHANGE_POINT_ALPHA))
     .option('--min-change <pct>', 'smallest relative change of the mean reported as a change point', '5%')
@@ -55,11 +57,17 @@ gives one at least as strong with probability p < alpha and the mean moved by
 at least --min-change; then both halves are searched again. A slow drift shows up as a change point near its middle, even when no
 single night crossed the gate's threshold. Only completed runs are used.
 
+A run's host is the machine its platforms ran on: this one, or the remote
+host(s) of its hosts: section (runs driven from a laptop or a CI controller
+count for the machine they measured). --all-hosts keeps every host apart:
+one table, chart set (<out>/<host key>/) and Markdown section per host.
+
 Exit codes: 0 ok · 1 a worsening change point (with --fail-on-change) · 2 bad input
 
 Examples:
   $ npx bench history results/
-  $ npx bench history results/ --scenario smoke --markdown reports/history.md`,
+  $ npx bench history results/ --scenario smoke --markdown reports/history.md
+  $ npx bench history results/ --all-hosts --markdown reports/history.md`,
     )
     .action(
       action(async (dir: string, opts: Flags) => {
@@ -71,7 +79,7 @@ Examples:
         if (typeof minChange === 'string') throw new BenchError('usage', `--min-change: ${minChange}`);
 
         // Each run is reduced to its per-series medians as it is read, so a long history never holds every sample at once.
-        const completed: Array<{ digest: HistoryDigest; scenario: string; host: string }> = [];
+        const completed: Array<{ digest: HistoryDigest; scenario: string; host: string; label: string }> = [];
         for (const name of readdirSync(root).sort()) {
           if (!existsSync(join(root, name, 'run.json'))) continue;
           let run: StoredRun;
@@ -83,37 +91,42 @@ Examples:
           }
           if (run.record.status !== 'completed') continue;
           const r = run.record;
-          completed.push({ digest: digestRun({ runId: r.runId, startedAt: r.startedAt, samples: run.samples, summaries: r.summaries }), scenario: scenarioNameOf(r), host: hostKeyOf(r.environment) });
+          completed.push({ digest: digestRun({ runId: r.runId, startedAt: r.startedAt, samples: run.samples, summaries: r.summaries }), scenario: scenarioNameOf(r), host: hostKeyOf(r.environment), label: hostLabelOf(r.environment) });
         }
         if (completed.length === 0) throw new BenchError('input', `${dir} holds no completed run (results/<run-id>/run.json)`);
         const latest = [...completed].sort((a, b) => a.digest.startedAt.localeCompare(b.digest.startedAt)).at(-1)!;
         const scenario = opts.scenario ?? latest.scenario;
-        const host = opts.host ?? latest.host;
-        const chosen = completed.filter((r) => r.scenario === scenario && r.host === host);
-        const others = completed.length - chosen.length;
-        if (chosen.length === 0) throw new BenchError('input', `no completed run of scenario "${scenario}" on host ${host} in ${dir}`);
-        if (others > 0) process.stderr.write(`history: ${chosen.length} runs of "${scenario}" on host ${host}; ${others} other runs left out\n`);
+        const hosts = opts.allHosts ? [...new Set(completed.filter((r) => r.scenario === scenario).map((r) => r.host))] : [opts.host ?? latest.host];
+        const groups = hosts.map((host) => ({ host, runs: completed.filter((r) => r.scenario === scenario && r.host === host) }));
+        const used = groups.reduce((a, g) => a + g.runs.length, 0);
+        if (used === 0) throw new BenchError('input', `no completed run of scenario "${scenario}" on host ${hosts.join(', ')} in ${dir}`);
+        if (completed.length > used) process.stderr.write(`history: ${used} runs of "${scenario}" on ${groups.length} host(s); ${completed.length - used} other runs left out\n`);
+        const sections: string[] = [];
+        const json: unknown[] = [];
+        let worsening = 0;
+        for (const { host, runs: chosen } of groups) {
+          const label = chosen.at(-1)?.label ?? host;
+          if (groups.length > 1 && !opts.json) process.stdout.write(`${paint(pc.bold, `host ${label} — key ${host}, ${chosen.length} runs`)}\n`);
 
-        const series = buildHistory(
-          chosen.map((r) => r.digest),
-          { alpha, minRelativeChange: minChange, seed: Number(opts.seed) },
-        );
-        const rows = historyTableRows(series, formatValue);
+          const series = buildHistory(
+            chosen.map((r) => r.digest),
+            { alpha, minRelativeChange: minChange, seed: Number(opts.seed) },
+          );
+          const rows = historyTableRows(series, formatValue);
 
-        const charts: string[] = [];
-        const chartDir = resolve(opts.out ?? join('reports', 'history', scenario));
-        if (opts.charts) {
-          for (const metric of [...new Set(series.map((s) => s.metric))]) {
-            const spec = historyChartSpec(metric, series);
-            const base = join(chartDir, metricFileName(metric));
-            writeFileMkdir(`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n');
-            writeFileMkdir(`${base}.svg`, await renderVegaLiteSvg(spec));
-            charts.push(`${base}.svg`);
+          const charts: string[] = [];
+          const chartDir = resolve(opts.out ?? join('reports', 'history', scenario), groups.length > 1 ? host : '');
+          if (opts.charts) {
+            for (const metric of [...new Set(series.map((s) => s.metric))]) {
+              const spec = historyChartSpec(metric, series);
+              const base = join(chartDir, metricFileName(metric));
+              writeFileMkdir(`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n');
+              writeFileMkdir(`${base}.svg`, await renderVegaLiteSvg(spec));
+              charts.push(`${base}.svg`);
+            }
           }
-        }
-        if (opts.markdown) {
-          const md = [
-            `## vmbench history: ${scenario} (host ${host}, ${chosen.length} runs)`,
+          sections.push([
+            `## vmbench history: ${scenario} (host ${label}, key ${host}, ${chosen.length} runs)`,
             '',
             `| ${HISTORY_HEADER.join(' | ')} |`,
             `|${HISTORY_HEADER.map(() => '---').join('|')}|`,
@@ -121,22 +134,24 @@ Examples:
             '',
             `Change points: binary segmentation, permutation test (p < ${alpha}), at least ${(minChange * 100).toFixed(0)} % change of the mean.`,
             '',
-          ].join('\n');
-          writeFileMkdir(opts.markdown, md);
+          ].join('\n'));
+          const worse = series.flatMap((s) => s.changePoints.filter((c) => c.worse).map((c) => ({ ...c, metric: s.metric, platform: s.platform })));
+          worsening += worse.length;
+          if (opts.json) {
+            json.push({ scenario, host, label, runs: chosen.map((r) => r.digest.runId), series, charts });
+          } else {
+            process.stdout.write(textTable(HISTORY_HEADER, rows) + '\n\n');
+            if (charts.length > 0) process.stdout.write(`charts: ${charts.length} SVG + Vega-Lite specs in ${chartDir}\n`);
+            process.stdout.write(
+              worse.length > 0
+                ? paint(pc.red, `worsening change points: ${worse.map((c) => `${c.metric} on ${c.platform} at ${c.runId} (${(c.relativeChange * 100).toFixed(1)}%)`).join(', ')}`) + '\n'
+                : 'no worsening change point\n',
+            );
+          }
         }
-        const worse = series.flatMap((s) => s.changePoints.filter((c) => c.worse).map((c) => ({ ...c, metric: s.metric, platform: s.platform })));
-        if (opts.json) {
-          process.stdout.write(JSON.stringify({ scenario, host, runs: chosen.map((r) => r.digest.runId), series, charts }, null, 2) + '\n');
-        } else {
-          process.stdout.write(textTable(HISTORY_HEADER, rows) + '\n\n');
-          if (charts.length > 0) process.stdout.write(`charts: ${charts.length} SVG + Vega-Lite specs in ${chartDir}\n`);
-          process.stdout.write(
-            worse.length > 0
-              ? paint(pc.red, `worsening change points: ${worse.map((c) => `${c.metric} on ${c.platform} at ${c.runId} (${(c.relativeChange * 100).toFixed(1)}%)`).join(', ')}`) + '\n'
-              : 'no worsening change point\n',
-          );
-        }
-        return opts.failOnChange && worse.length > 0 ? 1 : 0;
+        if (opts.markdown) writeFileMkdir(opts.markdown, sections.join('\n'));
+        if (opts.json) process.stdout.write(JSON.stringify(opts.allHosts ? json : json[0], null, 2) + '\n');
+        return opts.failOnChange && worsening > 0 ? 1 : 0;
       }),
     );
 }

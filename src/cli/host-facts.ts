@@ -14,7 +14,7 @@ import type { Scenario } from '../scenario/schema.js';
  * on demand by its platform, so only its host resources are checked here.
  */
 export async function gatherHostFacts(scenario: Scenario, docker: Dockerode): Promise<HostFacts> {
-  const kinds = new Set(scenario.platforms.map((p) => p.kind));
+  const kinds = new Set(scenario.platforms.filter((p) => p.host === 'local').map((p) => p.kind));
   const engines: HostFacts['engines'] = {};
   if (kinds.has('docker')) {
     engines.docker = await docker.ping().then(

@@ -1,6 +1,7 @@
 import Dockerode from 'dockerode';
 import { BenchError } from '../errors.js';
 import { createPlatform } from '../platforms/factory.js';
+import { HostRegistry } from '../platforms/remote/remote-host.js';
 import { estimatePlan, LONG_RUN_MS, type PlanEstimate } from '../runner/estimate.js';
 import { buildPlan } from '../runner/plan.js';
 import { plannedMeasurements } from '../runner/run.js';
@@ -11,7 +12,9 @@ import { formatDuration } from '../scenario/units.js';
 export function planEstimate(loaded: LoadedScenario, cacheDir: string): PlanEstimate & { steps: number } {
   const s = loaded.scenario;
   const docker = new Dockerode();
-  const platforms = s.platforms.map((p) => createPlatform(p, { docker, cacheDir }));
+  // Constructing a remote host connects to nothing: only the platforms' capabilities are asked.
+  const hosts = new HostRegistry(s.hosts ?? {}, { cacheDir });
+  const platforms = s.platforms.map((p) => createPlatform(p, { docker, cacheDir, hosts }));
   const steps = buildPlan({ measurements: plannedMeasurements(s, platforms, () => undefined), order: s.runner.order, seed: s.runner.seed });
   return { ...estimatePlan(steps, s), steps: steps.length };
 }

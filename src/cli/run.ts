@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BenchError } from '../errors.js';
 import { createPlatform } from '../platforms/factory.js';
+import { HostRegistry } from '../platforms/remote/remote-host.js';
+import { collectHost, hostFlags } from './hosts/host-flags.js';
 import { fairnessLines } from '../report/fairness-text.js';
 import { renderMarkdownSummary } from '../report/markdown-summary.js';
 import { renderTerminalSummary } from '../report/terminal-summary.js';
@@ -32,6 +34,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--full', 'also print the full metric table (every metric × platform) after the summary')
     .option('-v, --verbose', 'also show what platforms do (QEMU command lines, KVM probe, boot attempts)')
     .option('--allow-long', 'run a plan estimated at more than 24 h (refused otherwise: usually a typo)')
+    .option('--host <NAME=URL>', 'a host for platforms with host: NAME (adds to / replaces the URL in hosts:); repeatable, e.g. --host kvm-box=ssh://bench@10.0.0.5', collectHost, [])
     .addHelpText(
       'after',
       `
@@ -52,6 +55,12 @@ Examples:
   $ npx bench run scenarios/smoke.yaml
   $ npx bench run scenarios/cpu-resnet.yaml --results /tmp/results
   $ CI=1 npx bench run scenarios/smoke.yaml --json > run.json
+  $ npx bench run scenarios/remote-kvm.yaml --host kvm-box=ssh://bench@kvm-box.lan
+
+A platform with host: NAME runs on that host over SSH (Docker Engine API via
+\`docker system dial-stdio\`, QEMU over SSH); readiness polls and load come from a
+helper on that host. A lost connection fails the affected samples with
+host_unreachable, the run goes on, and bench run exits 3.
 
   $ npx bench run --resume results/20261201-101500-smoke-ab12
 
@@ -64,7 +73,7 @@ Exit codes: 0 ok · 1 substrates disagree (identity proof) · 2 bad scenario/fla
 3 infrastructure failure (engine, VM, host), also when any step failed · 130 interrupted`,
     )
     .action(
-      action(async (file: string | undefined, opts: { results: string; json?: boolean; full?: boolean; verbose?: boolean; allowLong?: boolean; resume?: string }) => {
+      action(async (file: string | undefined, opts: { results: string; json?: boolean; full?: boolean; verbose?: boolean; allowLong?: boolean; resume?: string; host: string[] }) => {
         const docker = new Dockerode();
         const { scenario, scenarioFile, resume } = await scenarioOrResume(file, opts, docker, ctx);
         const swept = await collectDeadRuns(docker, ctx.cacheDir).catch(() => null);
@@ -74,14 +83,9 @@ Exit codes: 0 ok · 1 substrates disagree (identity proof) · 2 bad scenario/fla
           process.stderr.write(`${line.startsWith('unequal') ? paint(pc.yellow, `⚠ fairness: ${line}`) : `fairness: ${line}`}\n`);
         }
         const progress = progressListener();
-        const platforms = scenario.platforms.map((p) =>
-          createPlatform(p, {
-            docker,
-            cacheDir: ctx.cacheDir,
-            log: opts.verbose ? (l) => progress.listener({ type: 'info', message: l }) : undefined,
-            workload: scenario.workload,
-          }),
-        );
+        const log = opts.verbose ? (l: string) => progress.listener({ type: 'info', message: l }) : undefined;
+        const hosts = new HostRegistry(scenario.hosts ?? {}, { cacheDir: ctx.cacheDir, log });
+        const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir, log, workload: scenario.workload, hosts }));
         const controller = new AbortController();
         let signals = 0;
         const onSignal = (sig: NodeJS.Signals) => {
@@ -102,6 +106,7 @@ Exit codes: 0 ok · 1 substrates disagree (identity proof) · 2 bad scenario/fla
             resultsRoot: resolve(opts.results),
             docker,
             platforms,
+            hosts,
             signal: controller.signal,
             onEvent: progress.listener,
             resume,
@@ -137,6 +142,7 @@ Exit codes: 0 ok · 1 substrates disagree (identity proof) · 2 bad scenario/fla
           }
           return 0;
         } finally {
+          hosts.close();
           progress.stop();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
@@ -151,7 +157,7 @@ Exit codes: 0 ok · 1 substrates disagree (identity proof) · 2 bad scenario/fla
  */
 async function scenarioOrResume(
   file: string | undefined,
-  opts: { resume?: string; allowLong?: boolean },
+  opts: { resume?: string; allowLong?: boolean; host: string[] },
   docker: Dockerode,
   ctx: CliContext,
 ): Promise<{ scenario: Scenario; scenarioFile: string; resume?: StoredRun }> {
@@ -162,9 +168,11 @@ async function scenarioOrResume(
     if (!scenario || typeof scenario !== 'object' || !Array.isArray(scenario.platforms)) {
       throw new BenchError('input', `${join(stored.dir, 'run.json')}: no scenario recorded: it cannot be resumed`);
     }
+    // Its hosts are the ones it began with (--host merged then); a URL given again must not move it elsewhere.
+    if (opts.host.length) throw new BenchError('usage', '--host with --resume: a resumed run uses the hosts recorded in its run.json');
     return { scenario, scenarioFile: resolve(ctx.projectDir, stored.record.scenarioFile), resume: stored };
   }
   if (file === undefined) throw new BenchError('usage', 'missing scenario file', { hint: 'bench run scenarios/smoke.yaml, or bench run --resume results/<run-id>' });
   const scenarioFile = resolve(file);
-  return { scenario: await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir, allowLong: opts.allowLong }), scenarioFile };
+  return { scenario: await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir, allowLong: opts.allowLong, hosts: hostFlags(opts.host) }), scenarioFile };
 }

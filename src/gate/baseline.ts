@@ -77,8 +77,47 @@ export function hostKey(fp: HostFingerprint): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
-export function hostKeyOf(env: Pick<Environment, 'cpuModel' | 'cores' | 'memoryBytes' | 'os' | 'kernel'>): string {
-  return hostKey(hostFingerprint(env));
+type FingerprintFields = Pick<Environment, 'cpuModel' | 'cores' | 'memoryBytes' | 'os' | 'kernel'>;
+type RunEnvironment = FingerprintFields & Partial<Pick<Environment, 'hosts' | 'platforms'>>;
+
+/** The host names a run's platforms ran on ('local' for this machine), sorted. */
+export function measuredHostNames(env: RunEnvironment): string[] {
+  const names = new Set(Object.values(env.platforms ?? {}).map((p) => (typeof p.host === 'string' ? p.host : 'local')));
+  return [...(names.size ? names : new Set(['local']))].sort();
+}
+
+/**
+ * The machine a run measured: the controller's fingerprint, or — when its
+ * platforms ran on remote hosts — theirs (several hosts: their fields
+ * joined), so a baseline and a history stay per measured machine whichever
+ * controller drove the run.
+ */
+export function measuredFingerprint(env: RunEnvironment): HostFingerprint {
+  const parts = measuredHostNames(env).map((name): FingerprintFields => {
+    const h = name === 'local' ? undefined : env.hosts?.[name];
+    if (!h) return env;
+    return { cpuModel: String(h.cpuModel), cores: Number(h.cores), memoryBytes: Number(h.memoryBytes), os: String(h.os), kernel: String(h.kernel) };
+  });
+  if (parts.length === 1) return hostFingerprint(parts[0]!);
+  const fps = parts.map(hostFingerprint);
+  return {
+    cpuModel: fps.map((f) => f.cpuModel).join(' + '),
+    cores: fps.reduce((a, f) => a + f.cores, 0),
+    memoryGiB: fps.reduce((a, f) => a + f.memoryGiB, 0),
+    os: fps.map((f) => f.os).join(' + '),
+    kernel: fps.map((f) => f.kernel).join(' + '),
+  };
+}
+
+export function hostKeyOf(env: RunEnvironment): string {
+  return hostKey(measuredFingerprint(env));
+}
+
+/** A reader's name for the measured host(s): "local (vm)", "kvm-box (bench-01)". */
+export function hostLabelOf(env: RunEnvironment & { hostname?: string }): string {
+  return measuredHostNames(env)
+    .map((n) => `${n} (${n === 'local' ? (env.hostname ?? '?') : String(env.hosts?.[n]?.hostname ?? '?')})`)
+    .join(' + ');
 }
 
 /** Scenario name recorded in a run (run.json keeps the parsed scenario). */
@@ -111,7 +150,8 @@ export function baselineSourceProblems(runs: readonly BaselineSource[]): string[
 export function makeBaseline(runs: readonly BaselineSource[], noise: NoiseEntry[] | null, now = new Date()): BaselineFile {
   const sorted = [...runs].sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt));
   const newest = sorted[sorted.length - 1]!.record;
-  const host = hostFingerprint(newest.environment);
+  // The machine the runs measured (a remote host's fingerprint for a run driven from elsewhere), as compare keys it.
+  const host = measuredFingerprint(newest.environment);
   return {
     kind: 'vmbench-baseline',
     schemaVersion: BASELINE_SCHEMA_VERSION,

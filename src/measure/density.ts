@@ -1,12 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchError, messageOf } from '../errors.js';
-import { mergeEncoded, resolveTarget, runClosedLoop, runOpenLoop, totalErrors, type LoadResult } from '../loadgen/index.js';
+import { mergeEncoded, resolveTarget, totalErrors, type LoadResult } from '../loadgen/index.js';
+import { localFs, type HostFs } from '../platforms/host/host-fs.js';
 import { parseMeminfo } from '../platforms/host/proc-memory.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { DensityConfig } from '../scenario/schema.js';
 import { decideDensityStep, marginalMemory, type DensityLimits, type DensityPoint, type DensityStopReason } from './density-model.js';
+import { siteOf } from './load-site.js';
 import { measureStartup } from './startup.js';
 import { onceIf, type Measurement, type SampleValue } from './measurement.js';
 import { inferTarget } from './throughput.js';
@@ -122,8 +123,8 @@ export interface DensityResult {
   notes: string[];
 }
 
-export async function readHostMemAvailable(path = '/proc/meminfo'): Promise<number> {
-  const v = parseMeminfo(await readFile(path, 'utf8')).MemAvailable;
+export async function readHostMemAvailable(path = '/proc/meminfo', fs: HostFs = localFs): Promise<number> {
+  const v = parseMeminfo(await fs.readFile(path)).MemAvailable;
   if (v === undefined) throw new BenchError('infrastructure', `${path} has no MemAvailable`);
   return v;
 }
@@ -147,8 +148,8 @@ async function probeAll(instances: readonly Instance[], deps: DensityDeps, probe
         signal: deps.signal,
       };
       return probe.mode === 'open'
-        ? runOpenLoop({ ...common, rate: probe.ratePerInstance })
-        : runClosedLoop({ ...common, connections: probe.connectionsPerInstance });
+        ? siteOf(instance).openLoop({ ...common, rate: probe.ratePerInstance })
+        : siteOf(instance).closedLoop({ ...common, connections: probe.connectionsPerInstance });
     }),
   );
   const hist = mergeEncoded(results.map((r) => r.histogram));
@@ -190,7 +191,7 @@ export async function measureDensity(
   };
   const settleMs = opts.settleMs ?? DEFAULT_DENSITY_SETTLE_MS;
   const instanceId = opts.instanceId ?? ((n: number) => `${platform.name}-density-${n}`);
-  const readMemAvailable = opts.readMemAvailable ?? (() => readHostMemAvailable());
+  const readMemAvailable = opts.readMemAvailable ?? (() => readHostMemAvailable('/proc/meminfo', platform.hostFs));
   const signal = deps.signal;
   const memoryMethod: DensityMemoryMethod = platform.memoryReading ? 'platform-reading' : 'host-memavailable-delta';
 

@@ -2,7 +2,7 @@ import { BenchError, messageOf } from '../errors.js';
 import type { Instance } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import { ENDPOINTS } from '../workload/contract.js';
-import { probe } from './http-probe.js';
+import { siteOf } from './load-site.js';
 import { onceIf, type Measurement, type StepContext } from './measurement.js';
 
 /**
@@ -41,7 +41,7 @@ export function inUserNamespace(uidMap: string): boolean {
 async function getJson<T>(ctx: StepContext, instance: Instance, path: string, timeoutMs: number): Promise<T> {
   let res;
   try {
-    res = await probe({ url: instance.baseUrl + path, timeoutMs });
+    res = await siteOf(instance).probe({ url: instance.baseUrl + path, timeoutMs });
   } catch (cause) {
     throw new BenchError('infrastructure', `${ctx.platform.name}: GET ${path}: ${messageOf(cause)}`, { cause });
   }

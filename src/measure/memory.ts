@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchError, messageOf } from '../errors.js';
+import { localFs, type HostFs } from '../platforms/host/host-fs.js';
 import { parseThpMode } from '../platforms/host/proc-memory.js';
 import type { HostMemoryParts, MemoryReading, WorkloadMemory } from '../platforms/memory-reading.js';
 import type { Instance, Platform } from '../platforms/platform.js';
@@ -103,9 +103,9 @@ export interface KsmThpState {
   thpDefrag: string | null;
 }
 
-async function readOptional(path: string): Promise<string | null> {
+async function readOptional(path: string, fs: HostFs): Promise<string | null> {
   try {
-    return await readFile(path, 'utf8');
+    return await fs.readFile(path);
   } catch {
     return null;
   }
@@ -117,16 +117,16 @@ const num = (t: string | null): number | null => {
   return Number.isFinite(v) ? v : null;
 };
 
-/** Host KSM and THP state. `sysRoot` is for tests. */
-export async function readKsmThp(sysRoot = '/sys'): Promise<KsmThpState> {
+/** Host KSM and THP state (of the instance's host: `fs`). `sysRoot` is for tests. */
+export async function readKsmThp(sysRoot = '/sys', fs: HostFs = localFs): Promise<KsmThpState> {
   const ksm = `${sysRoot}/kernel/mm/ksm`;
   const thp = `${sysRoot}/kernel/mm/transparent_hugepage`;
   const [run, sharing, shared, enabled, defrag] = await Promise.all([
-    readOptional(`${ksm}/run`),
-    readOptional(`${ksm}/pages_sharing`),
-    readOptional(`${ksm}/pages_shared`),
-    readOptional(`${thp}/enabled`),
-    readOptional(`${thp}/defrag`),
+    readOptional(`${ksm}/run`, fs),
+    readOptional(`${ksm}/pages_sharing`, fs),
+    readOptional(`${ksm}/pages_shared`, fs),
+    readOptional(`${thp}/enabled`, fs),
+    readOptional(`${thp}/defrag`, fs),
   ]);
   return {
     ksmRun: num(run),
@@ -179,7 +179,7 @@ export async function measureMemory<I extends Instance>(
     }
   }
   const reading = await platform.memoryReading(instance);
-  const host = await readKsmThp();
+  const host = await readKsmThp('/sys', platform.hostFs);
   return {
     reading,
     overhead: memoryOverhead(reading.host, reading.workload),
@@ -236,6 +236,10 @@ export function emitMemory(ctx: StepContext, m: MemoryMeasurement, phase: Memory
 /** The idle reading again with KSM on: two full scans (≤ 60 s), then read; KSM is always put back. */
 async function readWithKsm(ctx: StepContext, instance: Instance): Promise<void> {
   let ksm;
+  if (ctx.platform.hostName !== 'local') {
+    ctx.warn(`${ctx.platform.name}: memory.ksm: not supported on a remote host (${ctx.platform.hostName}): switching KSM there needs root on it; only the reading without KSM was taken`);
+    return;
+  }
   try {
     ksm = await enableKsm();
   } catch (err) {

@@ -1,8 +1,9 @@
 import { messageOf } from '../errors.js';
-import { resolveTarget, runClosedLoop, runOpenLoop, totalErrors, type LoadResult } from '../loadgen/index.js';
+import { resolveTarget, totalErrors, type LoadResult } from '../loadgen/index.js';
 import type { Instance } from '../platforms/platform.js';
 import type { NeighborsConfig } from '../scenario/schema.js';
 import { onceIf, type Measurement, type SampleValue, type StepContext } from './measurement.js';
+import { siteOf } from './load-site.js';
 import { measureStartup, waitFailure } from './startup.js';
 import { inferTarget } from './throughput.js';
 
@@ -73,10 +74,10 @@ async function measureAt(ctx: StepContext, cfg: NeighborsConfig, victim: Instanc
   const windowMs = victimWindowMs(cfg.duration, rate);
   const target = (i: Instance) => resolveTarget(inferTarget(i, ctx.modelName, ctx.input));
   const busy = neighbors.map((n) =>
-    runClosedLoop({ target: target(n), connections: cfg.connections, durationMs: windowMs + cfg.warmup, warmupMs: cfg.warmup, timeoutMs: cfg.timeout, signal: ctx.signal }),
+    siteOf(n).closedLoop({ target: target(n), connections: cfg.connections, durationMs: windowMs + cfg.warmup, warmupMs: cfg.warmup, timeoutMs: cfg.timeout, signal: ctx.signal }),
   );
   // Let the neighbours get going before the victim's warm-up starts.
-  const victimRun = runOpenLoop({ target: target(victim), rate, durationMs: windowMs, warmupMs: cfg.warmup, timeoutMs: cfg.timeout, signal: ctx.signal });
+  const victimRun = siteOf(victim).openLoop({ target: target(victim), rate, durationMs: windowMs, warmupMs: cfg.warmup, timeoutMs: cfg.timeout, signal: ctx.signal });
   const [v, ...ns] = await Promise.all([victimRun, ...busy]);
   return {
     neighbors: neighbors.length,
@@ -96,9 +97,9 @@ export const neighborsMeasurement: Measurement = {
     const victim = await readyInstance(ctx, 'victim');
     const target = resolveTarget(inferTarget(victim, ctx.modelName, ctx.input));
     // One request first: its latency sizes the capacity window (seconds per inference under TCG).
-    const first = await runClosedLoop({ target, connections: 1, durationMs: cfg.timeout, maxRequests: 1, timeoutMs: cfg.timeout, signal: ctx.signal });
+    const first = await siteOf(victim).closedLoop({ target, connections: 1, durationMs: cfg.timeout, maxRequests: 1, timeoutMs: cfg.timeout, signal: ctx.signal });
     const oneMs = first.requests ? first.latencyMs.max : cfg.timeout;
-    const capacity = await runClosedLoop({
+    const capacity = await siteOf(victim).closedLoop({
       target,
       connections: 1,
       durationMs: Math.min(MAX_WINDOW_MS, Math.max(cfg.duration / 2, 5_000, 3 * oneMs)),

@@ -1,8 +1,9 @@
-import { resolveTarget, runClosedLoop, type LoadResult } from '../loadgen/index.js';
+import { resolveTarget, type LoadResult } from '../loadgen/index.js';
 import type { Instance } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { NetworkConfig } from '../scenario/schema.js';
 import { ENDPOINTS } from '../workload/contract.js';
+import { siteOf } from './load-site.js';
 import { onceIf, type Measurement } from './measurement.js';
 
 /** Longest an RTT measurement may run, whatever the request count. */
@@ -17,8 +18,8 @@ const MAX_DURATION_MS = 60_000;
 export async function measureNetworkRtt(instance: Instance, config: NetworkConfig, signal?: AbortSignal): Promise<LoadResult> {
   const target = resolveTarget({ url: instance.baseUrl + ENDPOINTS.live, method: 'GET' });
   const common = { target, connections: 1, timeoutMs: config.timeout, signal };
-  await runClosedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: 20 });
-  return runClosedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: config.requests });
+  await siteOf(instance).closedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: 20 });
+  return siteOf(instance).closedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: config.requests });
 }
 
 export function networkSampleValues(r: LoadResult): Array<Pick<Sample, 'metric' | 'value' | 'unit' | 'metadata'>> {

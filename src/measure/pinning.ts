@@ -1,7 +1,6 @@
-import os from 'node:os';
 import { messageOf } from '../errors.js';
-import { pinProcess } from '../platforms/host/pin.js';
 import type { Instance, Platform } from '../platforms/platform.js';
+import { siteOf } from './load-site.js';
 
 /**
  * Keeps the load generator and the instance under test on different CPUs
@@ -29,7 +28,9 @@ export function planPinning(hostCpus: number, instanceCpus: number): { instance:
 }
 
 export async function pinForLoad(platform: Platform, instance: Instance, instanceCpus: number): Promise<Pinning> {
-  const hostCpus = os.cpus().length;
+  // The generator's host is the instance's (the helper there, for an instance on another host).
+  const site = siteOf(instance);
+  const hostCpus = await site.hostCpus();
   const noop = async () => undefined;
   const plan = planPinning(hostCpus, instanceCpus);
   if (!plan) {
@@ -38,7 +39,7 @@ export async function pinForLoad(platform: Platform, instance: Instance, instanc
   if (!platform.pinCpus) return { pinned: false, detail: `not pinned: ${platform.kind} cannot pin CPUs`, restore: noop };
   try {
     await platform.pinCpus(instance, plan.instance);
-    await pinProcess(process.pid, plan.loadgen);
+    await site.pinGenerator(plan.loadgen);
   } catch (err) {
     return { pinned: false, detail: `not pinned: ${messageOf(err).split('\n')[0]}`, restore: noop };
   }
@@ -46,7 +47,7 @@ export async function pinForLoad(platform: Platform, instance: Instance, instanc
     pinned: true,
     detail: `instance on CPU ${plan.instance}${instance.facts.pinnedBy ? ` (${String(instance.facts.pinnedBy)})` : ''}, load generator on CPU ${plan.loadgen}`,
     restore: async () => {
-      await pinProcess(process.pid, cpuList(0, hostCpus - 1)).catch(() => undefined);
+      await site.pinGenerator(cpuList(0, hostCpus - 1)).catch(() => undefined);
     },
   };
 }

@@ -1,7 +1,8 @@
 import { BenchError, messageOf } from '../errors.js';
 import type { Instance } from '../platforms/platform.js';
 import { ENDPOINTS } from '../workload/contract.js';
-import { pollUntil, probe, type PollResult } from './http-probe.js';
+import type { SitePollResult } from '../platforms/load-site.js';
+import { siteOf } from './load-site.js';
 import type { Measurement, StepContext } from './measurement.js';
 import { watchForDeath } from './death-watch.js';
 import { phaseSampleValues } from './phases.js';
@@ -18,10 +19,9 @@ export interface ReadinessOptions {
  * Startup: launch() call → first HTTP 200 from GET /v2/health/ready.
  * Returns milliseconds measured on the monotonic clock and records `ready`.
  */
-export async function measureStartup(instance: Instance, o: ReadinessOptions): Promise<{ ms: number; poll: PollResult }> {
-  const poll = await pollUntil(
-    () => probe({ url: instance.baseUrl + ENDPOINTS.ready, timeoutMs: o.requestTimeoutMs }),
-    (r) => r.status === 200,
+export async function measureStartup(instance: Instance, o: ReadinessOptions): Promise<{ ms: number; poll: SitePollResult }> {
+  const poll = await siteOf(instance).pollUntilOk(
+    { url: instance.baseUrl + ENDPOINTS.ready, timeoutMs: o.requestTimeoutMs },
     { intervalMs: o.intervalMs, deadline: instance.lifecycle.launch + o.timeoutMs, signal: o.signal, check: o.check },
   );
   instance.lifecycle.ready = poll.at;
@@ -42,19 +42,18 @@ export async function measureColdStart(
   modelName: string,
   input: Buffer,
   o: ReadinessOptions,
-): Promise<{ ms: number; poll: PollResult }> {
+): Promise<{ ms: number; poll: SitePollResult }> {
   const deadline = instance.lifecycle.launch + o.timeoutMs;
-  const poll = await pollUntil(
-    () =>
-      probe({
-        url: instance.baseUrl + ENDPOINTS.infer(modelName),
-        method: 'POST',
-        body: input,
-        headers: { 'content-type': 'application/octet-stream' },
-        timeoutMs: Math.max(o.requestTimeoutMs, deadline - performance.now()),
-        connectTimeoutMs: o.requestTimeoutMs,
-      }),
-    (r) => r.status === 200,
+  // A POST that reached the model may take what is left of the deadline (each site computes it per attempt).
+  const poll = await siteOf(instance).pollUntilOk(
+    {
+      url: instance.baseUrl + ENDPOINTS.infer(modelName),
+      method: 'POST',
+      body: input,
+      headers: { 'content-type': 'application/octet-stream' },
+      timeoutMs: Math.max(o.requestTimeoutMs, deadline - performance.now()),
+      connectTimeoutMs: o.requestTimeoutMs,
+    },
     { intervalMs: o.intervalMs, deadline, signal: o.signal, check: o.check },
   );
   instance.lifecycle.firstInference = poll.at;
@@ -87,9 +86,12 @@ export async function whileAlive<T>(platform: StepContext['platform'], instance:
 }
 
 /** What a launch-timed sample records beside its value. */
-function launchMetadata(ctx: StepContext, instance: Instance, attempts: number, digest: string) {
+function launchMetadata(ctx: StepContext, instance: Instance, poll: SitePollResult, digest: string) {
   const lc = instance.lifecycle;
+  const attempts = poll.attempts;
   return {
+    poll_from: siteOf(instance).where,
+    ...(poll.clockUncertaintyMs !== undefined ? { clock_uncertainty_ms: Number(poll.clockUncertaintyMs.toFixed(3)) } : {}),
     created_ms: lc.created === undefined ? null : lc.created - lc.launch,
     started_ms: lc.started === undefined ? null : lc.started - lc.launch,
     poll_attempts: attempts,
@@ -111,7 +113,7 @@ export const startupMeasurement: Measurement = {
       throw waitFailure(ctx, `${ctx.platform.name}: startup rep ${ctx.rep}: no readiness within ${timeoutMs} ms`, cause);
     });
     const digest = await ctx.digestInside(instance);
-    ctx.emit({ metric: 'startup', value: measured.ms, unit: 'ms', metadata: launchMetadata(ctx, instance, measured.poll.attempts, digest) }, instance);
+    ctx.emit({ metric: 'startup', value: measured.ms, unit: 'ms', metadata: launchMetadata(ctx, instance, measured.poll, digest) }, instance);
     if (ctx.platform.startupPhases) {
       for (const v of phaseSampleValues(await ctx.platform.startupPhases(instance))) ctx.emit({ ...v, quiet: true });
     }
@@ -132,6 +134,6 @@ export const coldStartMeasurement: Measurement = {
     });
     ctx.noteFirstInference(instance, measured.ms, measured.poll.response.body);
     const digest = await ctx.digestInside(instance);
-    ctx.emit({ metric: 'cold_start', value: measured.ms, unit: 'ms', metadata: launchMetadata(ctx, instance, measured.poll.attempts, digest) }, instance);
+    ctx.emit({ metric: 'cold_start', value: measured.ms, unit: 'ms', metadata: launchMetadata(ctx, instance, measured.poll, digest) }, instance);
   },
 };

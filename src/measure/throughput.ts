@@ -1,10 +1,11 @@
-import { findMaxSustainableRate, resolveTarget, runClosedLoop, runOpenLoop, totalErrors, type LoadResult, type MaxRateResult, type TargetSpec } from '../loadgen/index.js';
+import { resolveTarget, totalErrors, type LoadResult, type MaxRateResult, type TargetSpec } from '../loadgen/index.js';
 import type { Instance } from '../platforms/platform.js';
 import { metricLabel, type Sample, type SampleParams } from '../results/sample.js';
 import type { ThroughputConfig } from '../scenario/schema.js';
 import { ENDPOINTS } from '../workload/contract.js';
 import { onceIf, type Measurement, type SampleValue, type StepContext } from './measurement.js';
 import { emitMemory, measureMemory, type MemoryMeasurement } from './memory.js';
+import { siteOf } from './load-site.js';
 import { pinForLoad } from './pinning.js';
 
 /** One load level: a closed-loop connection count or an open-loop arrival rate. */
@@ -43,8 +44,8 @@ export function runLoadLevel(
   const target = resolveTarget(inferTarget(instance, modelName, input));
   const common = { target, durationMs: config.duration, warmupMs: config.warmup, timeoutMs: config.timeout, signal };
   return level.rate !== undefined
-    ? runOpenLoop({ ...common, rate: level.rate })
-    : runClosedLoop({ ...common, connections: level.connections ?? 1 });
+    ? siteOf(instance).openLoop({ ...common, rate: level.rate })
+    : siteOf(instance).closedLoop({ ...common, connections: level.connections ?? 1 });
 }
 
 /** The run's fixed input as a raw float32 inference request (raw output back). */
@@ -71,7 +72,7 @@ export function searchMaxRate(
   signal?: AbortSignal,
 ): Promise<MaxRateResult> {
   const start = Math.max(0.5, bestSeenReqPerSec / 2);
-  return findMaxSustainableRate({
+  return siteOf(instance).maxRate({
     target: inferTarget(instance, modelName, input),
     sloP99Ms: config.slo_p99,
     startRate: start,

@@ -4,6 +4,8 @@ import { BenchError, type FailureCategory } from '../errors.js';
 import type { PlatformKind } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
 import type { GpuReading } from './gpu-reading.js';
+import { localFs, type HostFs } from './host/host-fs.js';
+import type { LoadSite } from './load-site.js';
 import type { MemoryReading } from './memory-reading.js';
 import type { Snapshot, SnapshotVariant } from './snapshot.js';
 import type { PhaseTimeline } from './timeline.js';
@@ -61,6 +63,8 @@ export interface Instance {
   readonly lifecycle: Lifecycle;
   /** Facts about how it ran (accelerator, machine type, network mode, container id, pid…). */
   readonly facts: Record<string, string | number | boolean>;
+  /** Where its readiness polls and load come from; absent: the controller (an instance on another host brings that host's helper). */
+  readonly loadSite?: LoadSite;
 }
 
 /** What became of an instance that stopped serving (Platform.postMortem). */
@@ -78,7 +82,27 @@ export abstract class Platform<I extends Instance = Instance> {
   abstract readonly kind: PlatformKind;
   /** CPUs each instance gets (a container's quota, a VM's vCPUs). */
   abstract readonly cpus: number;
+  /**
+   * The files of the host the instances run on (its /proc and /sys): this
+   * machine's, or — for a platform on a remote host — that host's, read
+   * through the helper there. Host-side readings go through it.
+   */
+  hostFs: HostFs = localFs;
   constructor(readonly name: string) {}
+
+  /** The host the instances run on: 'local' or the scenario's host name. */
+  get hostName(): string {
+    return this.hostFs.host;
+  }
+
+  /**
+   * Why the connection to this platform's host was lost at or after
+   * `sinceMono` (performance.now()), or null: the runner files a step that
+   * failed meanwhile as host_unreachable. The local host is never lost.
+   */
+  hostLostSince(_sinceMono: number): string | null {
+    return null;
+  }
 
   /** Check the engine is usable and learn its versions; called once before a run. */
   abstract prepare(artifact: Artifact): Promise<PlatformFacts>;
@@ -152,11 +176,12 @@ export abstract class Platform<I extends Instance = Instance> {
   /**
    * The kernel of the host the instances run on: its release and this boot's
    * id (/proc/sys/kernel/random/boot_id), to tell whether an instance shares
-   * it. The local host here; a platform on another host reads that host's.
+   * it. Read through hostFs: a platform on another host reads that host's.
    */
   async hostKernel(): Promise<{ release: string; bootId: string | null }> {
-    const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
-    return { release: release(), bootId: bootId || null };
+    const read = (p: string) => this.hostFs.readFile(p).then((t) => t.trim(), () => '');
+    const [release, bootId] = await Promise.all([read('/proc/sys/kernel/osrelease'), read('/proc/sys/kernel/random/boot_id')]);
+    return { release: release || 'unknown', bootId: bootId || null };
   }
 
   async launch(spec: InstanceSpec): Promise<I> {

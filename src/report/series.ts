@@ -37,17 +37,24 @@ export function seriesOf(runs: readonly StoredRun[]): Series[] {
   const several = runs.length > 1;
   const raw = runs.flatMap((run, runIndex) =>
     platformsOf(run).map(({ platform, kind }) => {
-      const accel = run.record.environment.platforms?.[platform]?.accel;
+      const facts = run.record.environment.platforms?.[platform];
+      const accel = facts?.accel;
+      // A platform on a remote host (hosts:) is named with it: the same name on two machines is two series.
+      const host = typeof facts?.host === 'string' ? facts.host : 'local';
       return {
-        label: `${several ? `${run.record.runId} · ${platform}` : platform}${accel === 'tcg' ? ' [TCG]' : ''}`,
+        label: `${several ? `${run.record.runId} · ${platform}` : platform}${host === 'local' ? '' : `@${host}`}${accel === 'tcg' ? ' [TCG]' : ''}`,
         runIndex,
         runId: run.record.runId,
         platform,
         kind,
         accel: typeof accel === 'string' ? accel : null,
+        host,
       };
     }),
   );
+  // Runs of several hosts (a fleet's nights): each host's series together, in the order hosts first appear.
+  const hostOrder = [...new Set(raw.map((s) => s.host))];
+  if (hostOrder.length > 1) raw.sort((a, b) => hostOrder.indexOf(a.host) - hostOrder.indexOf(b.host));
   // The same run passed twice would give equal labels: number the repeats.
   const seen = new Map<string, number>();
   for (const s of raw) {
@@ -56,7 +63,7 @@ export function seriesOf(runs: readonly StoredRun[]): Series[] {
     if (k > 0) s.label = `${s.label} (${k + 1})`;
   }
   const colors = paletteFor(raw.map((s) => s.kind));
-  return raw.map((s, i) => ({ ...s, color: colors[i]! }));
+  return raw.map(({ host: _host, ...s }, i) => ({ ...s, color: colors[i]! }));
 }
 
 /** Measured (non-warm-up) samples of one metric series (its display name, parameters included) on one series. */

@@ -15,6 +15,13 @@ export interface Environment {
   git: { commit: string | null; dirty: boolean | null };
   bootId: string | null;
   platforms: Record<string, Record<string, string | number | boolean | null>>;
+  /**
+   * The fingerprint of each remote host a platform ran on (its kernel, CPU,
+   * memory, OS, host key, the controller ↔ host round trip), by the
+   * scenario's host name; the fields above are the controller's. Absent when
+   * everything ran here.
+   */
+  hosts?: Record<string, Record<string, string | number | boolean | null>>;
   rootfsDigest: string | null;
   artifactId: string | null;
 }

@@ -40,6 +40,8 @@ export interface RunContext {
   /** Elements of one batch of the model's input (batch × C × H × W). */
   inputElements: () => Promise<number>;
   platforms: Platform[];
+  /** The remote hosts the platforms run on (none: everything is local), fingerprinted into environment.hosts. */
+  hosts?: readonly { name: string; fingerprint(): Promise<Record<string, string | number | boolean | null>> }[];
   signal: AbortSignal;
   onEvent: RunListener;
   /** Where the run's owner marker goes (<cacheDir>/owners): what a SIGKILL leaves is then found by `bench gc`. */
@@ -181,6 +183,11 @@ export async function executeRun(ctx: RunContext, newId = newRunId(ctx.scenario.
     environment.rootfsDigest = artifact.rootfsDigest;
     environment.artifactId = artifact.id;
 
+    for (const h of ctx.hosts ?? []) {
+      ctx.onEvent({ type: 'phase', message: `fingerprinting host ${h.name}` });
+      (environment.hosts ??= {})[h.name] = await h.fingerprint();
+      throwIfAborted();
+    }
     ctx.onEvent({ type: 'phase', message: 'preparing platforms' });
     for (const p of ctx.platforms) {
       environment.platforms[p.name] = { kind: p.kind, ...(await p.prepare(artifact)) };

@@ -1,5 +1,5 @@
 import { BenchError, messageOf } from '../errors.js';
-import { probe } from '../measure/http-probe.js';
+import { siteOf } from '../measure/load-site.js';
 import { freePort } from '../platforms/host/ports.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { Snapshot, SnapshotVariant } from '../platforms/snapshot.js';
@@ -73,7 +73,7 @@ export class RunSession {
   async digestInside(platform: Platform, instance: Instance): Promise<string> {
     let info: ServerInfo | null = null;
     try {
-      const res = await probe({ url: instance.baseUrl + ENDPOINTS.info, timeoutMs: 5_000 });
+      const res = await siteOf(instance).probe({ url: instance.baseUrl + ENDPOINTS.info, timeoutMs: 5_000 });
       if (res.status === 200) info = JSON.parse(res.body.toString()) as ServerInfo;
     } catch {
       // reported below as an unknown digest

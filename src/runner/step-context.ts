@@ -71,7 +71,8 @@ export function stampSample(
     timestamp: Date.now(),
     ...(step.index === undefined ? {} : { step: step.index }),
     ...(segment === undefined ? {} : { segment }),
-    metadata: bounded(from ? { ...value.metadata, ...from.facts } : value.metadata),
+    // Where the instance's load and readiness polls came from (the controller, or the helper on its host).
+    metadata: bounded(from ? { ...value.metadata, ...from.facts, load_from: from.loadSite?.where ?? 'controller' } : value.metadata),
   };
 }
 

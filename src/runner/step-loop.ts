@@ -70,7 +70,7 @@ export async function runSteps(
     } catch (err) {
       if (ctx.signal.aborted) stop = err;
       else {
-        failure = await categorise(err, platform, group.instances);
+        failure = await categorise(err, platform, group.instances, w0);
         if (STOPS_THE_RUN.has(failure.category)) stop = err instanceof BenchError ? err : new BenchError('infrastructure', failure.message, { cause: err, category: failure.category });
       }
     }
@@ -86,10 +86,21 @@ export async function runSteps(
   }
 }
 
-/** The category of a step's error, sharpened by what became of its instances. */
-async function categorise(err: unknown, platform: Platform, instances: ReadonlySet<Instance>): Promise<NonNullable<StepOutcome['failure']>> {
+/**
+ * The category of a step's error from the error alone — except that when the
+ * connection to the platform's host was lost while the step ran, it is
+ * host_unreachable (an engine call then fails with whatever its transport
+ * says), unless the error stops the run anyway.
+ */
+export function stepCategory(err: unknown, platform: Pick<Platform, 'hostLostSince'>, sinceMono: number): FailureCategory {
   const category = failureCategoryOf(err);
+  return !STOPS_THE_RUN.has(category) && platform.hostLostSince(sinceMono) ? 'host_unreachable' : category;
+}
+
+/** The category of a step's error, sharpened by what became of its instances. */
+async function categorise(err: unknown, platform: Platform, instances: ReadonlySet<Instance>, sinceMono: number): Promise<NonNullable<StepOutcome['failure']>> {
   const message = messageOf(err);
+  const category = stepCategory(err, platform, sinceMono);
   if (!REFINABLE.has(category)) return { category, message };
   const died = (await firstPostMortem(platform, instances)) ?? (await platform.health?.().catch(() => null)) ?? null;
   return died ? { category: died.category, message: `${message} — ${died.detail}` } : { category, message };

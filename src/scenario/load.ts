@@ -11,6 +11,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Documen
 import { z } from 'zod';
 import { BenchError, messageOf } from '../errors.js';
 import { isBuiltinModel, PLATFORM_KINDS, platformSchema, scenarioSchema, scenarioSemanticIssues, type Scenario } from './schema.js';
+import { mergeCliHosts } from './hosts.js';
 import { describeValue } from './units.js';
 
 export type KeyPath = readonly (string | number)[];
@@ -28,6 +29,8 @@ export interface ScenarioIssue {
 export interface ParseScenarioOptions {
   /** Check that a workload.model path names an existing file (loadScenario does). Default false. */
   checkFiles?: boolean;
+  /** Hosts from the command line (`--host NAME=URL`, already checked by parseHostFlag): merged into hosts: before validation. */
+  hosts?: readonly { name: string; url: string }[];
 }
 
 const SCHEMA_HINT =
@@ -47,7 +50,7 @@ export async function loadScenario(file: string): Promise<Scenario> {
 }
 
 /** loadScenario, keeping the positions of the keys. */
-export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
+export async function loadScenarioFile(file: string, options: Pick<ParseScenarioOptions, 'hosts'> = {}): Promise<LoadedScenario> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -59,7 +62,7 @@ export async function loadScenarioFile(file: string): Promise<LoadedScenario> {
       hint: 'Scenario files live in scenarios/, e.g. scenarios/smoke.yaml.',
     });
   }
-  return parseScenarioLocated(text, file, { checkFiles: true });
+  return parseScenarioLocated(text, file, { checkFiles: true, hosts: options.hosts });
 }
 
 /**
@@ -114,6 +117,10 @@ export function parseScenarioLocated(text: string, file: string, options: ParseS
         message: 'expected a mapping with name, workload, platforms and measurements, got an empty file',
       },
     ]);
+  }
+
+  if (options.hosts?.length && isPlainObject(raw)) {
+    (raw as Record<string, unknown>).hosts = mergeCliHosts((raw as Record<string, unknown>).hosts, options.hosts);
   }
 
   const issues: ScenarioIssue[] = [];
@@ -320,6 +327,8 @@ function allowedKeys(path: KeyPath, data: unknown): string[] | undefined {
       schema = (s.shape as Record<string, z.ZodType>)[seg];
     } else if (s instanceof z.ZodArray && typeof seg === 'number') {
       schema = s.element as z.ZodType;
+    } else if (s instanceof z.ZodRecord && typeof seg === 'string') {
+      schema = s.valueType as z.ZodType;
     } else {
       return undefined;
     }

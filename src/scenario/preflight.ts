@@ -40,6 +40,8 @@ export function preflightIssues(loaded: LoadedScenario, host: HostFacts): { inpu
   const add = (to: ScenarioIssue[], path: KeyPath, message: string) =>
     to.push({ file, ...loaded.locate(path), path: formatPath(path), message });
   s.platforms.forEach((p, i) => {
+    // A platform on another host is held against that host when it is prepared, not against this one.
+    if (p.host !== 'local') return;
     if (p.cpus > host.cpus) add(input, ['platforms', i, 'cpus'], `expected at most ${host.cpus} CPUs (all this host has), got ${p.cpus}`);
     if (p.memory > host.memoryBytes) {
       add(input, ['platforms', i, 'memory'], `expected at most ${formatBytes(host.memoryBytes)} (all this host has), got ${formatBytes(p.memory)}`);

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { describeValue, durationSchema, sizeSchema } from './units.js';
 import { parseGateKey, parsePercent } from './gate-key.js';
 import { capacitySchema } from './capacity.js';
+import { hostsSchema, platformHostSchema } from './hosts.js';
 import { decisionSchema } from './decision.js';
 import { LIMITS } from './limits.js';
 import { applyResources, resourcesSchema, type WithResources } from './resources.js';
@@ -99,6 +100,7 @@ export const dockerPlatformSchema = z
           'The OCI runtime the engine starts the container with: runc (default), crun, runsc (gVisor), or any runtime registered with the engine (e.g. kata-runtime on a KVM host). bench doctor lists them.',
       }),
     gpus: dockerGpusSchema,
+    host: platformHostSchema,
   })
   .meta({ description: 'The workload in a Docker container.' });
 
@@ -114,6 +116,7 @@ export const qemuPlatformSchema = z
     machine: z.enum(['auto', 'microvm', 'pc', 'q35']).default('auto'),
     boot_timeout: durationSchema({ positive: true }).prefault('120s'),
     vfio: qemuVfioSchema,
+    host: platformHostSchema,
   })
   .meta({ description: 'The workload in a QEMU virtual machine.' });
 
@@ -136,6 +139,7 @@ export const vagrantPlatformSchema = z
       description: 'TCG translation-cache cap (as the QEMU platform uses); 0 leaves QEMU\'s default. Ignored under KVM.',
     }),
     pci: vagrantPciSchema,
+    host: platformHostSchema,
   })
   .meta({ description: 'The workload in a Vagrant-managed VM (provider libvirt) from a box built from the same artifact.' });
 
@@ -391,6 +395,7 @@ export const scenarioSchema = z
     resources: resourcesSchema.optional(),
     decision: decisionSchema.optional(),
     capacity: capacitySchema.optional(),
+    hosts: hostsSchema.optional(),
   })
   .superRefine((value, ctx) => {
     for (const issue of scenarioSemanticIssues(value)) {

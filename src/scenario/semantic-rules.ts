@@ -6,6 +6,7 @@
  * data next to the schema's own checks.
  */
 import { gpuSemanticIssues } from './gpu.js';
+import { hostReferenceIssues } from './hosts.js';
 import { resourceIssues } from './resources.js';
 
 export interface SemanticIssue {
@@ -44,6 +45,7 @@ export function scenarioSemanticIssues(raw: unknown): SemanticIssue[] {
 
   issues.push(...resourceIssues(raw));
   issues.push(...gpuSemanticIssues(raw));
+  issues.push(...hostReferenceIssues(raw));
 
   const report = raw.report;
   if (isRecord(report) && typeof report.reference === 'string' && Array.isArray(raw.platforms)) {

@@ -7,7 +7,9 @@ import {
   hostFingerprint,
   hostKey,
   hostKeyOf,
+  hostLabelOf,
   makeBaseline,
+  measuredHostNames,
   upgradeBaseline,
   type BaselineFileV1,
 } from '../../src/gate/baseline.js';
@@ -26,6 +28,26 @@ describe('baselines', () => {
     expect(hostKeyOf({ ...env, cores: 4 })).not.toBe(key);
     expect(hostKeyOf({ ...env, memoryBytes: env.memoryBytes + 1000 })).toBe(key); // rounded to GiB
     expect(hostDifferences(hostFingerprint(env), hostFingerprint({ ...env, cores: 4 }))).toEqual(['cores: 2 → 4']);
+  });
+
+  it('host key of a run driven from elsewhere: the remote host it measured, not the controller', () => {
+    const controller = { hostname: 'laptop', cpuModel: 'Apple M9', cores: 8, memoryBytes: 16 * 2 ** 30, os: 'Debian 12', kernel: '6.1.0' };
+    const box = { hostname: 'bench-01', cpuModel: 'AMD EPYC', cores: 64, memoryBytes: 256 * 2 ** 30, os: 'Ubuntu 24.04', kernel: '6.8.0' };
+    const remote = { ...controller, hosts: { kvm: box }, platforms: { vm: { host: 'kvm' }, c: { host: 'kvm' } } };
+    expect(measuredHostNames(remote)).toEqual(['kvm']);
+    expect(hostKeyOf(remote)).toBe(hostKeyOf(box));
+    expect(hostKeyOf(remote)).not.toBe(hostKeyOf(controller));
+    // The same box driven from another controller keeps its key: a baseline stays with the measured machine.
+    expect(hostKeyOf({ ...remote, cpuModel: 'Intel Xeon', cores: 2 })).toBe(hostKeyOf(box));
+    expect(hostLabelOf(remote)).toBe('kvm (bench-01)');
+    // Platforms on this machine (no host, or host local) keep the controller's key.
+    expect(hostKeyOf({ ...controller, platforms: { c: { runtime: 'runc' } } })).toBe(hostKeyOf(controller));
+    expect(hostLabelOf({ ...controller, platforms: { c: { host: 'local' } } })).toBe('local (laptop)');
+    // Split over two machines: a key of its own, different from either.
+    const split = { ...remote, platforms: { vm: { host: 'kvm' }, c: { host: 'local' } } };
+    expect(measuredHostNames(split)).toEqual(['kvm', 'local']);
+    expect([hostKeyOf(box), hostKeyOf(controller)]).not.toContain(hostKeyOf(split));
+    expect(hostLabelOf(split)).toBe('kvm (bench-01) + local (laptop)');
   });
 
   it('made from a recorded run: warm-ups and metadata dropped, keyed by host and scenario', () => {

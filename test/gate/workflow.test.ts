@@ -21,7 +21,7 @@ interface Step {
 const wf = parse(text, { uniqueKeys: true }) as {
   name: string;
   on: { schedule: Array<{ cron: string }>; workflow_dispatch: unknown };
-  jobs: Record<string, { 'runs-on': unknown; steps: Step[]; env?: Record<string, string> }>;
+  jobs: Record<string, { 'runs-on': unknown; steps: Step[]; env?: Record<string, string>; needs?: string; strategy?: { matrix?: { runner?: unknown } }; concurrency?: { group?: string } }>;
 };
 const job = Object.values(wf.jobs)[0]!;
 const steps = job.steps;
@@ -85,5 +85,19 @@ describe('.github/workflows/nightly.yml', () => {
     expect(verdict.run).toMatch(/1\)[^\n]*exit 1/);
     expect(verdict.run).toMatch(/"3"[\s\S]*exit 3/);
     expect(verdict.run).toMatch(/Infrastructure failure/);
+  });
+
+  it('is a matrix over runner labels, each host gated on its own, and a fleet history grouped by host', () => {
+    const gate = wf.jobs.gate!;
+    expect(Array.isArray(gate.strategy?.matrix?.runner)).toBe(true);
+    expect(JSON.stringify(gate['runs-on'])).toContain('${{ matrix.runner }}');
+    expect(gate.concurrency?.group).toContain('${{ matrix.runner }}');
+    const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'))!;
+    expect(String(upload.with?.name)).toContain('${{ matrix.runner }}');
+    const fleet = wf.jobs.fleet!;
+    expect(fleet.needs).toBe('gate');
+    const download = fleet.steps.find((s) => s.uses?.startsWith('actions/download-artifact@'))!;
+    expect(String(download.with?.pattern)).toMatch(/^vmbench-nightly-\$\{\{ github.run_id \}\}-\*$/);
+    expect(fleet.steps.map((s) => s.run ?? '').join('\n')).toMatch(/npx bench history results\/ --all-hosts/);
   });
 });

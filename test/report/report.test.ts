@@ -69,6 +69,20 @@ describe('chart specs (pure, snapshot-tested)', () => {
     }
   });
 
+  it('runs of several hosts: a remote platform is named with its host, and each host\'s series are together', () => {
+    const [a, b, c] = load(SMOKE, SMOKE, SMOKE);
+    const onBox = (r: StoredRun, runId: string): StoredRun => {
+      const platforms = Object.fromEntries(Object.entries(r.record.environment.platforms).map(([k, v]) => [k, { ...v, host: 'kvm-box' }]));
+      return { ...r, record: { ...r.record, runId, environment: { ...r.record.environment, platforms } } };
+    };
+    const runs = [a!, onBox(b!, 'R2'), { ...c!, record: { ...c!.record, runId: 'R3' } }];
+    const labels = seriesOf(runs).map((s) => s.label);
+    const id = a!.record.runId;
+    expect(labels).toEqual([`${id} · container`, `${id} · vm [TCG]`, 'R3 · container', 'R3 · vm [TCG]', 'R2 · container@kvm-box', 'R2 · vm@kvm-box [TCG]']);
+    // One run on this machine only: labels as before.
+    expect(seriesOf([a!]).map((s) => s.label)).toEqual(['container', 'vm [TCG]']);
+  });
+
   it('a chart without data is not produced and is listed as not measured', () => {
     const runs = load(NETWORK);
     const series = seriesOf(runs);

@@ -80,7 +80,7 @@ describe('the reference scenario', () => {
       description: 'ResNet-50 on CPU, Docker container vs QEMU VM',
       workload: { model: 'resnet50', batch: 1, threads: 2, device: 'cpu', seed: 0 },
       platforms: [
-        { name: 'container', kind: 'docker', cpus: 2, memory: 2 * GiB, network: 'host', runtime: 'runc' },
+        { name: 'container', kind: 'docker', cpus: 2, memory: 2 * GiB, network: 'host', runtime: 'runc', host: 'local' },
         {
           name: 'vm',
           kind: 'qemu',
@@ -89,6 +89,7 @@ describe('the reference scenario', () => {
           accel: 'auto',
           machine: 'auto',
           boot_timeout: 120_000,
+          host: 'local',
         },
       ],
       measurements: {
@@ -121,7 +122,7 @@ describe('the reference scenario', () => {
   it('fills defaults for a minimal file', () => {
     const s = parseScenario(BASE, FILE);
     expect(s.workload).toEqual({ model: 'resnet18', batch: 1, threads: 1, device: 'cpu', seed: 0 });
-    expect(s.platforms[0]).toEqual({ name: 'c', kind: 'docker', cpus: 1, memory: GiB, network: 'host', runtime: 'runc' });
+    expect(s.platforms[0]).toEqual({ name: 'c', kind: 'docker', cpus: 1, memory: GiB, network: 'host', runtime: 'runc', host: 'local' });
     expect(s.measurements).toEqual({ startup: { repetitions: 2, warmup: 1, timeout: 180_000 } });
     expect(s.runner).toEqual({ order: 'interleaved', seed: 1, poll_interval: 10 });
     expect(s.report).toEqual({ formats: ['json', 'markdown', 'html', 'decision', 'charts', 'exports'] });
@@ -146,6 +147,7 @@ describe('the reference scenario', () => {
       accel: 'auto',
       boot_timeout: 300_000,
       tcg_tb_size: 64 * 2 ** 20,
+      host: 'local',
     });
     expect(s.measurements.throughput).toEqual({
       mode: 'open',
@@ -188,8 +190,8 @@ describe('shipped scenarios', () => {
     const s = await loadScenario('scenarios/smoke.yaml');
     expect(s.workload).toMatchObject({ model: 'resnet18', threads: 2 });
     expect(s.platforms).toEqual([
-      { name: 'container', kind: 'docker', cpus: 2, memory: GiB, network: 'host', runtime: 'runc' },
-      { name: 'vm', kind: 'qemu', cpus: 1, memory: GiB, accel: 'auto', machine: 'auto', boot_timeout: 120_000 },
+      { name: 'container', kind: 'docker', cpus: 2, memory: GiB, network: 'host', runtime: 'runc', host: 'local' },
+      { name: 'vm', kind: 'qemu', cpus: 1, memory: GiB, accel: 'auto', machine: 'auto', boot_timeout: 120_000, host: 'local' },
     ]);
     expect(s.measurements).toEqual({
       startup: { repetitions: 2, warmup: 0, timeout: 300_000 },
@@ -533,7 +535,7 @@ describe('malformed scenarios', () => {
   it('a typo in a platform\'s kind names the unknown key and the key it probably meant', () => {
     const err = errorOf(lines((l) => (l[5] = '    kimd: docker')));
     const msgs = err.message.split('\n');
-    expect(msgs).toContain(`${FILE}:6:5: platforms[0].kimd: unknown key "kimd" (did you mean "kind"?); expected one of: name, kind, cpus, memory, network, runtime, gpus, accel, machine, boot_timeout, vfio, provider, tcg_tb_size, pci`);
+    expect(msgs).toContain(`${FILE}:6:5: platforms[0].kimd: unknown key "kimd" (did you mean "kind"?); expected one of: name, kind, cpus, memory, network, runtime, gpus, host, accel, machine, boot_timeout, vfio, provider, tcg_tb_size, pci`);
     expect(msgs.some((m) => m.includes('platforms[0].kind: missing required key "kind"'))).toBe(true);
   });
 

@@ -21,6 +21,8 @@ import {
   type CheckResult,
 } from './checks.js';
 import { action, paint } from '../output.js';
+import { hostChecks } from '../hosts/doctor-host.js';
+import { collectHost, namedHosts, withHosts } from '../hosts/host-flags.js';
 
 /** Boots the built kernel under KVM for real: /dev/kvm existing is not proof a guest runs. */
 async function kvmCheck(ctx: CliContext, docker: Dockerode): Promise<CheckResult> {
@@ -72,8 +74,9 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .description('check what this host can run: Docker, QEMU, KVM, build tools, Vagrant, GPU — each with a fix')
     .option('--json', 'print the checks as JSON')
     .option('--no-probe', 'skip the KVM probe boot (a few seconds)')
-    .option('--scenario <file>', "also check what this scenario needs (a GPU scenario's problems fail, as `bench run` reports them)")
+    .option('--scenario <file>', "also check what this scenario needs (a GPU scenario's problems fail, as `bench run` reports them); with --host, where bare host names are defined (its hosts:)")
     .option('--bind-vfio <pci-address>', 'hand this GPU (and every function of its IOMMU group) to vfio-pci for VM passthrough — it leaves the host driver; vmbench never does this unasked')
+    .option('--host <NAME[=URL]>', 'check a remote host instead (NAME=ssh://user@host, or NAME from --scenario); repeatable', collectHost, [])
     .addHelpText(
       'after',
       `
@@ -81,23 +84,34 @@ Examples:
   $ npx bench doctor
   $ npx bench doctor --scenario scenarios/gpu-resnet.yaml
   $ npx bench doctor --bind-vfio 0000:65:00.0
+  $ npx bench doctor --host kvm-box=ssh://bench@kvm-box.lan
 
 Exit codes: 0 everything needed for \`bench run\` is present · 3 something required is missing.`,
     )
     .action(
-      action(async (opts: { json?: boolean; probe: boolean; scenario?: string; bindVfio?: string }) => {
+      action(async (opts: { json?: boolean; probe: boolean; scenario?: string; bindVfio?: string; host: string[] }) => {
         const docker = new Dockerode();
-        if (opts.bindVfio) {
-          if (process.getuid?.() !== 0) throw new BenchError('unsupported', '--bind-vfio writes to /sys: run it as root');
-          const r = await bindToVfio('/', opts.bindVfio, runHostCommand);
-          process.stderr.write(`bound ${opts.bindVfio} to vfio-pci:\n${r.done.map((c) => `  ${c}`).join('\n')}\n`);
+        let checks: CheckResult[];
+        if (opts.host.length) {
+          const named = await namedHosts(opts.host, opts.scenario);
+          checks = await withHosts(named, { cacheDir: ctx.cacheDir }, async (r) => {
+            const all: CheckResult[] = [];
+            for (const h of r.all()) all.push(...(await hostChecks(h, { probe: opts.probe, cacheDir: ctx.cacheDir, localDocker: docker })));
+            return all;
+          });
+        } else {
+          if (opts.bindVfio) {
+            if (process.getuid?.() !== 0) throw new BenchError('unsupported', '--bind-vfio writes to /sys: run it as root');
+            const r = await bindToVfio('/', opts.bindVfio, runHostCommand);
+            process.stderr.write(`bound ${opts.bindVfio} to vfio-pci:\n${r.done.map((c) => `  ${c}`).join('\n')}\n`);
+          }
+          checks = (
+            await Promise.all([dockerChecks(docker), qemuChecks(), buildToolChecks(), vagrantChecks(ctx.cacheDir), gpuChecks(docker, opts.scenario), memoryFeatureChecks()])
+          ).flat();
+          if (opts.probe) checks.push(await kvmCheck(ctx, docker));
+          const order = ['containers', 'virtual machines', 'image build', 'vagrant', 'gpu', 'host'];
+          checks.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
         }
-        const checks = (
-          await Promise.all([dockerChecks(docker), qemuChecks(), buildToolChecks(), vagrantChecks(ctx.cacheDir), gpuChecks(docker, opts.scenario), memoryFeatureChecks()])
-        ).flat();
-        if (opts.probe) checks.push(await kvmCheck(ctx, docker));
-        const order = ['containers', 'virtual machines', 'image build', 'vagrant', 'gpu', 'host'];
-        checks.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
         if (opts.json) {
           process.stdout.write(JSON.stringify(checks, null, 2) + '\n');
         } else {

@@ -4,6 +4,7 @@ import type { Artifact } from '../../workload/artifact.js';
 import type { MemoryReading } from '../memory-reading.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PostMortem } from '../platform.js';
 import type { Snapshot, SnapshotVariant } from '../snapshot.js';
+import type { DockerRemote } from '../remote/docker-remote.js';
 import type { PhaseTimeline } from '../timeline.js';
 import { checkpointContainer, checkpointFailure, checkpointSupport, removeCheckpoints, removeRunCheckpoints, startFromCheckpoint } from './checkpoint.js';
 import { commitContainer, removeCommit } from './commit-snapshot.js';
@@ -27,7 +28,12 @@ export interface DockerInstance extends Instance {
   readonly containerId: string;
 }
 
-/** The workload in a Docker container, driven through the Engine API (dockerode). */
+/**
+ * The workload in a Docker container, driven through the Engine API
+ * (dockerode). With `remote`, the engine is another host's (reached over SSH,
+ * remote/docker-remote.ts): ports, host files, load and epoch stamps are then
+ * that host's.
+ */
 export class DockerPlatform extends Platform<DockerInstance> {
   readonly kind = 'docker' as const;
   get cpus(): number {
@@ -46,12 +52,15 @@ export class DockerPlatform extends Platform<DockerInstance> {
     /** GPUs for the workload (device: gpu), and how the host's GPU facts are read (tests pass fixtures). */
     private readonly gpuRequest?: ContainerGpuRequest,
     private readonly gpuHost: () => Promise<DockerGpuHost> = async () => detectDockerGpuHost(await dockerInfoForGpu(docker), { run: runHostCommand }),
+    private readonly remote?: DockerRemote,
   ) {
     super(name);
+    if (remote) this.hostFs = remote.fs;
   }
 
   async prepare(artifact: Artifact): Promise<PlatformFacts> {
     const version = await engineVersion(this.docker);
+    const onHost = this.remote ? await this.remote.syncImage(artifact.docker.image) : {};
     try {
       await this.docker.getImage(artifact.docker.image).inspect();
     } catch (cause) {
@@ -84,12 +93,22 @@ export class DockerPlatform extends Platform<DockerInstance> {
       security: CONTAINER_SECURITY,
       ...runtime,
       ...this.gpuFacts,
+      ...(this.remote ? { host: this.remote.name, engineTransport: 'ssh: docker system dial-stdio', ...onHost } : {}),
     };
   }
 
   protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<DockerInstance> {
     if (!this.image) throw new BenchError('internal', 'DockerPlatform.launch before prepare');
-    return this.startContainer(this.image, spec, lifecycle);
+    return this.startContainer(this.image, await this.onHost(spec), lifecycle);
+  }
+
+  override hostLostSince(sinceMono: number): string | null {
+    return this.remote?.lostSince(sinceMono) ?? null;
+  }
+
+  /** On a remote host the server's port must be free there, not here. */
+  private async onHost(spec: InstanceSpec): Promise<InstanceSpec> {
+    return this.remote ? { ...spec, port: await this.remote.freePort() } : spec;
   }
 
   /** create + start, marking both on the lifecycle; a container that fails to start is removed. */
@@ -118,7 +137,9 @@ export class DockerPlatform extends Platform<DockerInstance> {
       baseUrl: `http://127.0.0.1:${spec.port}`,
       lifecycle,
       containerId: container.id,
+      ...(this.remote ? { loadSite: this.remote.site } : {}),
       facts: {
+        ...(this.remote ? { host: this.remote.name } : {}),
         containerId: container.id.slice(0, 12),
         network: this.config.network,
         runtime: this.runtime?.runtime ?? this.config.runtime ?? 'runc',
@@ -160,7 +181,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
    * gofer are what the host sees.
    */
   override async memoryReading(instance: DockerInstance): Promise<MemoryReading> {
-    return readDockerMemory(this.docker, instance.containerId, { workloadInside: this.runtime?.gvisor === true });
+    return readDockerMemory(this.docker, instance.containerId, { workloadInside: this.runtime?.gvisor === true, fs: this.hostFs });
   }
 
   /** GPU memory of the container's processes and the utilisation of their GPUs (host nvidia-smi): see gpu-reading.ts. */
@@ -170,7 +191,9 @@ export class DockerPlatform extends Platform<DockerInstance> {
 
   /** Server phase lines from the container's logs (host clock, ±1 ms): see log-phases.ts. */
   override async startupPhases(instance: DockerInstance): Promise<PhaseTimeline> {
-    return dockerStartupPhases(this.docker, instance.containerId, instance.lifecycle);
+    // The server's epoch stamps are its host's clock: on a remote host, shift launchEpochMs onto it.
+    const offset = this.remote ? await this.remote.wallOffsetMs() : 0;
+    return dockerStartupPhases(this.docker, instance.containerId, offset ? { ...instance.lifecycle, launchEpochMs: instance.lifecycle.launchEpochMs + offset } : instance.lifecycle);
   }
 
   /** Changes the running container's cpuset (docker update --cpuset-cpus). */
@@ -208,7 +231,10 @@ export class DockerPlatform extends Platform<DockerInstance> {
       platformName: this.name, runId: instance.runId, instanceId: instance.id, containerId: instance.containerId,
       baseImage: this.image, network: this.config.network, port: Number(new URL(instance.baseUrl).port),
     };
-    const support = await checkpointSupport(this.docker, { name: this.runtime.runtime, gvisor: this.runtime.gvisor });
+    // A checkpoint lives in a directory on the engine's host: not done for a remote host (commit still works through the API).
+    const support = this.remote
+      ? { attempt: false, reason: `no memory checkpoint on a remote host (${this.remote.name}): its checkpoint directory is not this machine's`, facts: {} }
+      : await checkpointSupport(this.docker, { name: this.runtime.runtime, gvisor: this.runtime.gvisor });
     let reason = support.reason;
     if (support.attempt) {
       try {
@@ -227,7 +253,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
     if (variant.handle.checkpointDir !== undefined) {
       return this.startContainer(image, { ...spec, port: Number(variant.handle.port) }, lifecycle, { restoredFrom: 'checkpoint' }, (c) => startFromCheckpoint(c, variant.handle));
     }
-    return this.startContainer(image, spec, lifecycle, { image: image.slice(0, 19) });
+    return this.startContainer(image, await this.onHost(spec), lifecycle, { image: image.slice(0, 19) });
   }
 
   override async removeSnapshot(snapshot: Snapshot): Promise<void> {

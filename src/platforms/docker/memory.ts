@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type Dockerode from 'dockerode';
 import { BenchError, messageOf } from '../../errors.js';
@@ -15,6 +14,7 @@ import {
   readProcessMemory,
   resolveMemoryCgroup,
 } from '../host/proc-memory.js';
+import { localFs, type HostFs } from '../host/host-fs.js';
 import { readServerMemoryInside } from '../linux-guest/guest-memory.js';
 import type { MemoryReading, ProcessMemory, WorkloadMemory } from '../memory-reading.js';
 import { execInContainer } from './exec.js';
@@ -38,17 +38,17 @@ import { execInContainer } from './exec.js';
 
 const SHIM_PREFIX = 'containerd-shim';
 
-async function readText(path: string): Promise<string> {
+async function readText(path: string, fs: HostFs): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await fs.readFile(path);
   } catch (cause) {
     throw new BenchError('infrastructure', `memory reading: cannot read ${path}: ${messageOf(cause)}`, { cause });
   }
 }
 
-async function readOptionalNumber(path: string): Promise<number | null> {
+async function readOptionalNumber(path: string, fs: HostFs): Promise<number | null> {
   try {
-    const v = Number((await readFile(path, 'utf8')).trim());
+    const v = Number((await fs.readFile(path)).trim());
     return Number.isFinite(v) ? v : null;
   } catch {
     return null;
@@ -84,15 +84,15 @@ export function isDockerProxyFor(argv: string[], hostPorts: number[], containerI
   return containerIps.length === 0 || cip === undefined || containerIps.includes(cip);
 }
 
-async function readCgroup(dir: string, version: 1 | 2): Promise<CgroupMemory> {
-  const stat = parseMemoryStat(await readText(`${dir}/memory.stat`));
+async function readCgroup(dir: string, version: 1 | 2, fs: HostFs): Promise<CgroupMemory> {
+  const stat = parseMemoryStat(await readText(`${dir}/memory.stat`, fs));
   try {
     if (version === 1) {
-      const usage = await readOptionalNumber(`${dir}/memory.usage_in_bytes`);
+      const usage = await readOptionalNumber(`${dir}/memory.usage_in_bytes`, fs);
       if (usage === null) throw new BenchError('infrastructure', `no ${dir}/memory.usage_in_bytes`);
-      return cgroupV1Memory(stat, usage, await readOptionalNumber(`${dir}/memory.kmem.usage_in_bytes`));
+      return cgroupV1Memory(stat, usage, await readOptionalNumber(`${dir}/memory.kmem.usage_in_bytes`, fs));
     }
-    const current = await readOptionalNumber(`${dir}/memory.current`);
+    const current = await readOptionalNumber(`${dir}/memory.current`, fs);
     if (current === null) throw new BenchError('infrastructure', `no ${dir}/memory.current (memory controller not enabled there?)`);
     return cgroupV2Memory(stat, current);
   } catch (cause) {
@@ -108,6 +108,8 @@ export interface DockerMemoryOptions {
    * sandbox's own host processes (sentry, gofer) in the reading.
    */
   workloadInside?: boolean;
+  /** The files of the host the engine runs on (default this machine's). */
+  fs?: HostFs;
 }
 
 /** gVisor's host processes, by argv[0]: the sentry (the sandbox's kernel) and the gofer (its file server). */
@@ -120,6 +122,7 @@ export function gvisorRole(argv: string[] | null): 'sentry' | 'gofer' | null {
 
 export async function readDockerMemory(docker: Dockerode, containerId: string, opts: DockerMemoryOptions = {}): Promise<MemoryReading> {
   const notes: string[] = [];
+  const fs = opts.fs ?? localFs;
   let info: Dockerode.ContainerInspectInfo;
   try {
     info = await docker.getContainer(containerId).inspect();
@@ -133,41 +136,47 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
   const id = info.Id;
 
   // The memory cgroup, from the main process's own cgroup membership.
-  const procCgroup = await readText(`/proc/${pid}/cgroup`);
-  const mountinfo = await readText('/proc/self/mountinfo');
+  const procCgroup = await readText(`/proc/${pid}/cgroup`, fs);
+  const mountinfo = await readText('/proc/self/mountinfo', fs);
   const loc = resolveMemoryCgroup(procCgroup, mountinfo);
   if (!loc) {
     throw new BenchError('infrastructure', `memory reading: no memory cgroup found for pid ${pid} (/proc/${pid}/cgroup: ${procCgroup.trim().replace(/\n/g, ' | ')})`);
   }
   if (!loc.cgroupPath.includes(id)) notes.push(`cgroup path ${loc.cgroupPath} does not name container ${id.slice(0, 12)}`);
-  const cg = await readCgroup(loc.dir, loc.version);
+  const cg = await readCgroup(loc.dir, loc.version, fs);
 
   // Every process in the container.
-  const procsText = await readText(`${loc.dir}/cgroup.procs`);
+  const procsText = await readText(`${loc.dir}/cgroup.procs`, fs);
   const pids = procsText.split('\n').filter((l) => /^[0-9]+$/.test(l.trim())).map(Number);
   const procs: ProcessMemory[] = [];
   const argvs = new Map<number, string[] | null>();
   for (const p of pids) {
-    const m = await readProcessMemory(p);
+    const m = await readProcessMemory(p, '/proc', fs);
     if (m) procs.push(m);
-    argvs.set(p, await readCmdline(p));
+    argvs.set(p, await readCmdline(p, '/proc', fs));
   }
+
+  // A host user that is neither root nor the container's uid may not read its processes' smaps
+  // (ptrace access): a remote host reached as an unprivileged docker-group user. The server is then
+  // read from inside (same kernel, same figures), and what only root could read is named as missing.
+  const restricted = await fs.readFile(`/proc/${pid}/smaps_rollup`).then(() => false, (e: unknown) => (e as { code?: string }).code === 'EACCES');
+  if (restricted) notes.push(`${fs.host === 'local' ? 'this user' : `the SSH user on ${fs.host}`} may not read the container's /proc/<pid>/smaps_rollup (not root): the server is read inside through docker exec, mapped file pages from the cgroup's mapped_file, and the containerd-shim's PSS is not counted`);
 
   // The workload server process: on the host's /proc, or (gVisor) inside the sandbox.
   let workload: WorkloadMemory;
   let workloadSource: string;
-  if (opts.workloadInside) {
+  if (opts.workloadInside || restricted) {
     const inside = await readServerMemoryInside((cmd) => execInContainer(docker, id, cmd), 'docker-exec');
     workload = inside.workload;
-    workloadSource = `/proc/${workload.pid}/smaps (summed) inside the sandbox, through docker exec`;
-    if (workload.rssBytes === workload.pssBytes) {
+    workloadSource = `/proc/${workload.pid}/smaps_rollup (or smaps, summed) inside the ${opts.workloadInside ? 'sandbox' : 'container'}, through docker exec`;
+    if (opts.workloadInside && workload.rssBytes === workload.pssBytes) {
       notes.push("the sandbox's kernel reports the server's PSS equal to its RSS (its own accounting: no page sharing), so memory_overhead compares two accountings and can be negative; memory_host is the host's figure");
     }
   } else {
     const serverPid = [pid, ...pids].find((p) => (argvs.get(p) ?? []).includes(GUEST_SERVER)) ?? null;
     let workloadProc = procs.find((p) => p.pid === (serverPid ?? pid)) ?? null;
     if (serverPid === null) notes.push(`no process in the container runs ${GUEST_SERVER}; the main pid ${pid} stands for the workload`);
-    if (!workloadProc) workloadProc = await readProcessMemory(pid);
+    if (!workloadProc) workloadProc = await readProcessMemory(pid, '/proc', fs);
     if (!workloadProc) throw new BenchError('infrastructure', `memory reading: cannot read /proc/${pid}/smaps_rollup (container exited?)`);
     workload = { ...workloadProc, seenFrom: 'host' };
     workloadSource = `/proc/${workload.pid}/smaps_rollup on the host (${describeArgv(argvs.get(workload.pid) ?? null, 60)})`;
@@ -189,7 +198,12 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
     if (p.pssFileBytes === null) pssFileMissing = true;
     else mappedFilePss += p.pssFileBytes;
   }
-  if (pssFileMissing) {
+  if (restricted) {
+    // The page cache is charged to whoever faulted it in first, so the cgroup's mapped_file can miss
+    // the binaries and model the server maps: its own Pss_File (read inside) is the better figure.
+    mappedFilePss = workload.pssFileBytes ?? cg.mappedFileBytes;
+    notes.push(workload.pssFileBytes === null ? 'mapped file pages counted as the cgroup mapped_file' : "mapped file pages counted as the server's own Pss_File (read inside; the container's other processes are not included)");
+  } else if (pssFileMissing) {
     notes.push('this kernel reports no Pss_File: mapped file pages counted as the cgroup mapped_file instead');
     mappedFilePss = cg.mappedFileBytes;
   }
@@ -200,12 +214,12 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
   const scanAll = async () => {
     if (allArgv) return allArgv;
     allArgv = new Map();
-    for (const p of await listPids()) allArgv.set(p, await readCmdline(p));
+    for (const p of await listPids('/proc', fs)) allArgv.set(p, await readCmdline(p, '/proc', fs));
     return allArgv;
   };
   let shimPid: number | null = null;
-  const ppid = await readPpid(pid);
-  if (ppid && isShim(await readCmdline(ppid))) shimPid = ppid;
+  const ppid = await readPpid(pid, '/proc', fs);
+  if (ppid && isShim(await readCmdline(ppid, '/proc', fs))) shimPid = ppid;
   else {
     for (const [p, argv] of await scanAll()) {
       if (isShim(argv) && argv && argAfter(argv, '-id') === id) shimPid = p;
@@ -215,7 +229,7 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
   let shimPss = 0;
   let shimNote = 'none found';
   if (shimPid) {
-    const m = await readProcessMemory(shimPid);
+    const m = await readProcessMemory(shimPid, '/proc', fs);
     if (m) {
       hostProcs.push(m);
       shimPss = m.pssBytes;
@@ -235,7 +249,7 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
     const found: number[] = [];
     for (const [p, argv] of await scanAll()) {
       if (argv && isDockerProxyFor(argv, hostPorts, ips)) {
-        const m = await readProcessMemory(p);
+        const m = await readProcessMemory(p, '/proc', fs);
         if (m) {
           hostProcs.push(m);
           proxyPss += m.pssBytes;
@@ -265,7 +279,7 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
 
   const method = [
     `cgroup v${cg.version} ${loc.dir} (from /proc/${pid}/cgroup): ${cg.version === 1 ? 'memory.stat, memory.usage_in_bytes, memory.kmem.usage_in_bytes' : 'memory.stat, memory.current'} [${cg.source}]`,
-    `mappedFilePss = Σ Pss_File of /proc/{${pids.join(',')}}/smaps_rollup (cgroup.procs)`,
+    restricted ? `mappedFilePss = Pss_File of the server inside (host smaps not readable)` : `mappedFilePss = Σ Pss_File of /proc/{${pids.join(',')}}/smaps_rollup (cgroup.procs)`,
     `workload = ${workloadSource}`,
     `shim = ${SHIM_PREFIX} ${shimNote}`,
     `docker-proxy: ${proxyNote}`,

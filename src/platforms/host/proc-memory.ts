@@ -1,5 +1,5 @@
 import { BenchError } from '../../errors.js';
-import { readdir, readFile } from 'node:fs/promises';
+import { localFs, type HostFs } from './host-fs.js';
 import { posix } from 'node:path';
 import type { ProcessMemory } from '../memory-reading.js';
 
@@ -297,9 +297,9 @@ export function parseThpMode(text: string): string | null {
 // /proc readers (host)
 
 /** argv of a process; null when it is gone or unreadable. */
-export async function readCmdline(pid: number, procRoot = '/proc'): Promise<string[] | null> {
+export async function readCmdline(pid: number, procRoot = '/proc', fs: HostFs = localFs): Promise<string[] | null> {
   try {
-    const raw = await readFile(`${procRoot}/${pid}/cmdline`, 'utf8');
+    const raw = await fs.readFile(`${procRoot}/${pid}/cmdline`);
     const argv = raw.split('\0');
     if (argv.length && argv[argv.length - 1] === '') argv.pop();
     return argv;
@@ -309,9 +309,9 @@ export async function readCmdline(pid: number, procRoot = '/proc'): Promise<stri
 }
 
 /** Parent pid from /proc/<pid>/status; null when the process is gone. */
-export async function readPpid(pid: number, procRoot = '/proc'): Promise<number | null> {
+export async function readPpid(pid: number, procRoot = '/proc', fs: HostFs = localFs): Promise<number | null> {
   try {
-    const m = /^PPid:\s+([0-9]+)/m.exec(await readFile(`${procRoot}/${pid}/status`, 'utf8'));
+    const m = /^PPid:\s+([0-9]+)/m.exec(await fs.readFile(`${procRoot}/${pid}/status`));
     return m ? Number(m[1]) : null;
   } catch {
     return null;
@@ -319,8 +319,8 @@ export async function readPpid(pid: number, procRoot = '/proc'): Promise<number 
 }
 
 /** Every numeric entry of /proc. */
-export async function listPids(procRoot = '/proc'): Promise<number[]> {
-  return (await readdir(procRoot)).filter((e) => /^[0-9]+$/.test(e)).map(Number);
+export async function listPids(procRoot = '/proc', fs: HostFs = localFs): Promise<number[]> {
+  return (await fs.readdir(procRoot)).filter((e) => /^[0-9]+$/.test(e)).map(Number);
 }
 
 /** argv shortened to one line for the record. */
@@ -331,10 +331,10 @@ export function describeArgv(argv: string[] | null, max = 160): string {
 }
 
 /** smaps_rollup of a host process as ProcessMemory; null when it is gone (or has no mappings). */
-export async function readProcessMemory(pid: number, procRoot = '/proc'): Promise<ProcessMemory | null> {
+export async function readProcessMemory(pid: number, procRoot = '/proc', fs: HostFs = localFs): Promise<ProcessMemory | null> {
   let text: string;
   try {
-    text = await readFile(`${procRoot}/${pid}/smaps_rollup`, 'utf8');
+    text = await fs.readFile(`${procRoot}/${pid}/smaps_rollup`);
   } catch {
     return null;
   }
@@ -344,5 +344,5 @@ export async function readProcessMemory(pid: number, procRoot = '/proc'): Promis
   } catch {
     return null;
   }
-  return processMemoryFrom(pid, describeArgv(await readCmdline(pid, procRoot)), rollup);
+  return processMemoryFrom(pid, describeArgv(await readCmdline(pid, procRoot, fs)), rollup);
 }

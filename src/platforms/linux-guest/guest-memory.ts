@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { BenchError, messageOf } from '../../errors.js';
 import { GUEST_SERVER } from '../../workload/contract.js';
 import { describeArgv, parseMeminfo, parseSmapsRollup, processMemoryFrom } from '../host/proc-memory.js';
@@ -49,12 +50,12 @@ export function findServerPid(procs: Map<number, string[]>, script = GUEST_SERVE
 
 /** The guest server's smaps_rollup figures and the guest's /proc/meminfo, over SSH. */
 export async function readGuestServerMemory(
-  target: { port: number; privateKeyPath: string },
+  target: { port: number; privateKeyPath: string; sock?: () => Promise<Duplex> },
   timeoutMs: number,
 ): Promise<{ workload: WorkloadMemory; meminfo: Record<string, number> }> {
   let ssh: SshSession | null = null;
   try {
-    ssh = await connectSsh({ port: target.port, privateKeyPath: target.privateKeyPath, timeoutMs });
+    ssh = await connectSsh({ port: target.port, privateKeyPath: target.privateKeyPath, timeoutMs, sock: target.sock });
     const session = ssh;
     return await readServerMemoryInside((cmd) => session.exec(cmd, { timeoutMs }), 'guest-ssh');
   } catch (err) {

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import { BenchError, messageOf } from '../../errors.js';
 
@@ -117,6 +118,12 @@ export interface SshConnectOptions {
   /** Cap on one attempt's handshake (default 3000 ms). */
   attemptTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Opens the transport for one attempt instead of a TCP connection from
+   * here: a guest on a remote host is 127.0.0.1:port THERE, reached through
+   * the host's SSH connection (remote/ssh-connection.ts openLoopback).
+   */
+  sock?: () => Promise<Duplex>;
 }
 
 export interface SshExecResult {
@@ -233,6 +240,7 @@ export async function connectSsh(opts: SshConnectOptions): Promise<SshSession> {
         readyTimeout: Math.max(200, Math.min(attemptCap, remaining)),
         hostVerifier: () => true,
         keepaliveInterval: 0,
+        ...(opts.sock ? { sock: await opts.sock() } : {}),
       });
       return new SshSession(ssh, opts.port, performance.now() - t0, attempts);
     } catch (err) {

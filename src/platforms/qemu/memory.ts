@@ -1,4 +1,6 @@
+import type { Duplex } from 'node:stream';
 import { BenchError } from '../../errors.js';
+import type { HostFs } from '../host/host-fs.js';
 import { GUEST_SERVER } from '../../workload/contract.js';
 import { readProcessMemory } from '../host/proc-memory.js';
 import { readGuestServerMemory } from '../linux-guest/guest-memory.js';
@@ -21,12 +23,20 @@ import type { QemuInstance } from './instance.js';
 /** The part of a QemuInstance the reader needs. */
 export type QemuMemoryTarget = Pick<QemuInstance, 'pid' | 'sshPort' | 'privateKeyPath' | 'facts'>;
 
-export async function readQemuMemory(instance: QemuMemoryTarget, opts: { sshTimeoutMs?: number } = {}): Promise<MemoryReading> {
+export interface QemuMemoryOptions {
+  sshTimeoutMs?: number;
+  /** The files of QEMU's host (default this machine's). */
+  fs?: HostFs;
+  /** How to reach the guest's sshd (default TCP to 127.0.0.1:sshPort from here). */
+  guestSock?: () => Promise<Duplex>;
+}
+
+export async function readQemuMemory(instance: QemuMemoryTarget, opts: QemuMemoryOptions = {}): Promise<MemoryReading> {
   const notes: string[] = [];
   const timeoutMs = opts.sshTimeoutMs ?? 30_000;
-  const { workload, meminfo } = await readGuestServerMemory({ port: instance.sshPort, privateKeyPath: instance.privateKeyPath }, timeoutMs);
+  const { workload, meminfo } = await readGuestServerMemory({ port: instance.sshPort, privateKeyPath: instance.privateKeyPath, sock: opts.guestSock }, timeoutMs);
 
-  const qemu = await readProcessMemory(instance.pid);
+  const qemu = await readProcessMemory(instance.pid, '/proc', opts.fs);
   if (!qemu) throw new BenchError('infrastructure', `memory reading: cannot read /proc/${instance.pid}/smaps_rollup (qemu gone?)`);
 
   const info: Record<string, number> = {
@@ -46,7 +56,7 @@ export async function readQemuMemory(instance: QemuMemoryTarget, opts: { sshTime
   return {
     kind: 'qemu',
     method: [
-      `host /proc/${instance.pid}/smaps_rollup (qemu): Pss counted`,
+      `${opts.fs && opts.fs.host !== 'local' ? `host ${opts.fs.host}` : 'host'} /proc/${instance.pid}/smaps_rollup (qemu): Pss counted`,
       `workload = guest /proc/${workload.pid}/smaps_rollup over ssh 127.0.0.1:${instance.sshPort} (pid found by argv containing ${GUEST_SERVER} in guest /proc/*/cmdline)`,
       'guest /proc/meminfo for context',
       'host page cache of the disk image not attributed',

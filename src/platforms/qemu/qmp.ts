@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { BenchError, messageOf } from '../../errors.js';
 
 /**
@@ -16,7 +17,7 @@ export class QmpClient {
   private closedErr: Error | null = null;
   readonly events: { event: string; data?: unknown }[] = [];
 
-  private constructor(private readonly sock: Socket) {
+  private constructor(private readonly sock: Duplex) {
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => this.onData(chunk));
     sock.on('error', (err) => this.fail(err));
@@ -26,7 +27,11 @@ export class QmpClient {
 
   /** Connect once (no retry) and negotiate capabilities. */
   static async connect(path: string, timeoutMs = 2000): Promise<QmpClient> {
-    const sock = connect({ path });
+    return QmpClient.over(connect({ path }), timeoutMs);
+  }
+
+  /** Negotiate on an already open stream to the QMP socket (e.g. one forwarded over SSH from another host). */
+  static async over(sock: Duplex, timeoutMs = 2000): Promise<QmpClient> {
     const client = new QmpClient(sock);
     const timer = setTimeout(() => sock.destroy(new BenchError('infrastructure', `QMP handshake timed out after ${timeoutMs} ms`)), timeoutMs);
     try {

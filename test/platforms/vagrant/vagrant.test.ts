@@ -151,7 +151,7 @@ describe('Vagrant paths and factory', () => {
     try {
       writeFileSync(join(dir, 'x'), '');
       const p = createPlatform(
-        { name: 'vg', kind: 'vagrant', cpus: 1, memory: 512 * 2 ** 20, provider: 'libvirt', accel: 'tcg', boot_timeout: 60_000, tcg_tb_size: 64 * 2 ** 20 },
+        { name: 'vg', kind: 'vagrant', cpus: 1, memory: 512 * 2 ** 20, provider: 'libvirt', accel: 'tcg', boot_timeout: 60_000, tcg_tb_size: 64 * 2 ** 20, host: 'local' },
         { docker: {} as never, cacheDir: dir },
       );
       expect(p).toBeInstanceOf(VagrantPlatform);
