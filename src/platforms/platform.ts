@@ -104,6 +104,13 @@ export abstract class Platform<I extends Instance = Instance> {
    */
   execRoundTripMs?(instance: I, count: number): Promise<number[]>;
 
+  /**
+   * Optional: the contents of a file inside a running instance, read the way
+   * the harness reaches it (docker exec; SSH into a VM) — e.g. the rootfs
+   * digest of an image workload, whose server knows nothing of vmbench.
+   */
+  readFileInside?(instance: I, path: string): Promise<string>;
+
   /** Optional: restrict a running instance to these host CPUs (taskset list syntax, e.g. "0-1"). */
   pinCpus?(instance: I, cpus: string): Promise<void>;
 

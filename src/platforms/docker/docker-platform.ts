@@ -12,6 +12,9 @@ import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledIm
 import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
 import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
+import { execInContainer } from './exec.js';
+import { imageContainerOptions } from './image-workload.js';
+import { IMAGE_BUSYBOX, IMAGE_SHELL, type ImageLaunch } from '../../workload/image-workload.js';
 
 export type { DockerPlatformConfig } from './create-options.js';
 
@@ -27,6 +30,8 @@ export class DockerPlatform extends Platform<DockerInstance> {
     return this.config.cpus;
   }
   private image?: string;
+  /** An image workload's launch (its server's port, stop signal); undefined for the built-in server. */
+  private imageLaunch?: ImageLaunch;
   private runtime?: RuntimeFacts & { gvisor: boolean };
 
   constructor(
@@ -48,6 +53,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
       });
     }
     this.image = artifact.docker.image;
+    this.imageLaunch = artifact.image?.launch;
     const name = this.config.runtime ?? 'runc';
     const runtimes = await engineRuntimes(this.docker);
     const registered = runtimes.get(name);
@@ -84,7 +90,8 @@ export class DockerPlatform extends Platform<DockerInstance> {
   ): Promise<DockerInstance> {
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(containerCreateOptions(image, this.name, this.config, spec));
+      const options = containerCreateOptions(image, this.name, this.config, spec);
+      container = await this.docker.createContainer(this.imageLaunch ? imageContainerOptions(options, this.imageLaunch, this.config, spec) : options);
       this.mark(lifecycle, 'created');
       await start(container);
       this.mark(lifecycle, 'started');
@@ -133,7 +140,15 @@ export class DockerPlatform extends Platform<DockerInstance> {
    * gofer are what the host sees.
    */
   override async memoryReading(instance: DockerInstance): Promise<MemoryReading> {
-    return readDockerMemory(this.docker, instance.containerId, { workloadInside: this.runtime?.gvisor === true });
+    return readDockerMemory(this.docker, instance.containerId, { workloadInside: this.runtime?.gvisor === true, shell: this.imageLaunch ? IMAGE_SHELL : undefined });
+  }
+
+  /** A file inside the running container, read with a cat that is there whatever the image has (docker exec). */
+  override async readFileInside(instance: DockerInstance, path: string): Promise<string> {
+    const cat = this.imageLaunch ? [IMAGE_BUSYBOX, 'cat', path] : ['cat', path];
+    const r = await execInContainer(this.docker, instance.containerId, cat, 10_000);
+    if (r.code !== 0) throw new BenchError('infrastructure', `docker exec ${cat.join(' ')} in ${instance.containerId.slice(0, 12)} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`);
+    return r.stdout;
   }
 
   /** Server phase lines from the container's logs (host clock, ±1 ms): see log-phases.ts. */

@@ -108,6 +108,8 @@ export interface DockerMemoryOptions {
    * sandbox's own host processes (sentry, gofer) in the reading.
    */
   workloadInside?: boolean;
+  /** The shell the in-sandbox reading runs with (an image workload may have none of its own: its bundled busybox). */
+  shell?: string;
 }
 
 /** gVisor's host processes, by argv[0]: the sentry (the sandbox's kernel) and the gofer (its file server). */
@@ -157,7 +159,7 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
   let workload: WorkloadMemory;
   let workloadSource: string;
   if (opts.workloadInside) {
-    const inside = await readServerMemoryInside((cmd) => execInContainer(docker, id, cmd), 'docker-exec');
+    const inside = await readServerMemoryInside((cmd) => execInContainer(docker, id, cmd, 30_000, opts.shell), 'docker-exec');
     workload = inside.workload;
     workloadSource = `/proc/${workload.pid}/smaps (summed) inside the sandbox, through docker exec`;
     if (workload.rssBytes === workload.pssBytes) {

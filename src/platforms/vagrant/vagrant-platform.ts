@@ -119,6 +119,12 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
 
   /** Private libvirtd + pool (setup script when needed), the box built and added, the accelerator resolved. */
   async prepare(artifact: Artifact): Promise<PlatformFacts> {
+    if (artifact.image) {
+      // The box's Vagrantfile and kernel command line are the built-in server's (port 8080, its init).
+      throw new BenchError('unsupported', `vagrant platform ${this.name}: Vagrant boxes of image workloads are not built yet`, {
+        hint: 'measure the image on kind: docker and kind: qemu (the same disk QEMU boots)',
+      });
+    }
     this.artifact = artifact;
     this.paths = await ensureVagrantHost(this.cacheDir, (l) => this.log(l));
     await assertVmArtifactFiles(artifact);
