@@ -8,6 +8,7 @@ import type { Sample } from '../results/sample.js';
 import type { DensityConfig } from '../scenario/schema.js';
 import { decideDensityStep, marginalMemory, type DensityLimits, type DensityPoint, type DensityStopReason } from './density-model.js';
 import { measureStartup } from './startup.js';
+import type { HttpRequestSpec } from '../workload/server-protocol.js';
 import { onceIf, type Measurement, type SampleValue } from './measurement.js';
 import { inferTarget } from './throughput.js';
 
@@ -51,9 +52,10 @@ export interface DensityDeps {
   stop(instance: Instance): Promise<void>;
   readyTimeoutMs: number;
   pollIntervalMs: number;
-  modelName: string;
-  /** The raw float32 request body for the infer endpoint. */
-  input: Buffer;
+  /** The run's inference request, as the load generator sends it. */
+  request: HttpRequestSpec;
+  /** GET path answering 200 once an instance is ready. */
+  readyPath: string;
   signal?: AbortSignal;
   /** Called with each measured point, as soon as it exists. */
   onStep?: (step: DensityPoint) => void;
@@ -129,7 +131,7 @@ export async function readHostMemAvailable(path = '/proc/meminfo'): Promise<numb
 }
 
 function probeTarget(instance: Instance, deps: DensityDeps) {
-  return resolveTarget(inferTarget(instance, deps.modelName, deps.input));
+  return resolveTarget(inferTarget(instance, deps.request));
 }
 
 /** The probe's part of a density point. */
@@ -238,7 +240,7 @@ export async function measureDensity(
       let launchToReadyMs: number;
       try {
         launchToReadyMs = (
-          await measureStartup(instance, {
+          await measureStartup(instance, { readyPath: deps.readyPath }, {
             intervalMs: deps.pollIntervalMs,
             requestTimeoutMs: 200,
             timeoutMs: deps.readyTimeoutMs,
@@ -381,8 +383,8 @@ export const densityMeasurement: Measurement = {
         verify: async (instance) => void (await ctx.digestInside(instance)),
         readyTimeoutMs: ctx.readyTimeoutMs,
         pollIntervalMs: ctx.pollIntervalMs,
-        modelName: ctx.modelName,
-        input: ctx.input,
+        request: ctx.protocol.load,
+        readyPath: ctx.protocol.readyPath,
         signal: ctx.signal,
         onStep: (p) => ctx.info(`density ${platform.name}: ${p.instances} instance(s), p99 ${p.p99Ms == null ? '—' : `${p.p99Ms.toFixed(1)} ms`}, ${(p.hostMemoryBytes / MiB).toFixed(0)} MiB`),
       },

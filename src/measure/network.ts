@@ -2,20 +2,20 @@ import { resolveTarget, runClosedLoop, type LoadResult } from '../loadgen/index.
 import type { Instance } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { NetworkConfig } from '../scenario/schema.js';
-import { ENDPOINTS } from '../workload/contract.js';
 import { onceIf, type Measurement } from './measurement.js';
 
 /** Longest an RTT measurement may run, whatever the request count. */
 const MAX_DURATION_MS = 60_000;
 
 /**
- * Network RTT: `requests` sequential GET /v2/health/live on one keep-alive
+ * Network RTT: `requests` sequential GETs of the server's no-inference path
+ * (/v2/health/live for a v2 server) on one keep-alive
  * connection (no inference, so the network path dominates: host networking,
  * docker-proxy on a bridge, QEMU user-net port forwarding) after 20 unrecorded
  * warm-up requests.
  */
-export async function measureNetworkRtt(instance: Instance, config: NetworkConfig, signal?: AbortSignal): Promise<LoadResult> {
-  const target = resolveTarget({ url: instance.baseUrl + ENDPOINTS.live, method: 'GET' });
+export async function measureNetworkRtt(instance: Instance, livePath: string, config: NetworkConfig, signal?: AbortSignal): Promise<LoadResult> {
+  const target = resolveTarget({ url: instance.baseUrl + livePath, method: 'GET' });
   const common = { target, connections: 1, timeoutMs: config.timeout, signal };
   await runClosedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: 20 });
   return runClosedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: config.requests });
@@ -47,7 +47,7 @@ export const networkMeasurement: Measurement = {
   async run(ctx, s) {
     const cfg = s.measurements.network!;
     const instance = await ctx.readyInstance();
-    const rtt = await measureNetworkRtt(instance, cfg, ctx.signal);
+    const rtt = await measureNetworkRtt(instance, ctx.protocol.livePath, cfg, ctx.signal);
     for (const v of networkSampleValues(rtt)) ctx.emit(v, instance);
     if (rtt.requests < cfg.requests) {
       ctx.warn(`${ctx.platform.name}: network RTT: ${rtt.requests} of ${cfg.requests} requests answered (${rtt.timeouts} timeouts)`);

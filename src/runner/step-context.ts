@@ -76,7 +76,7 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
     if (!step.identity || run.identity.has(platform.name)) return;
     let body = group.shared?.instance === instance ? group.shared.firstInference?.body : undefined;
     if (!body) {
-      const r = await measureColdStart(instance, session.modelName, session.input, {
+      const r = await measureColdStart(instance, session.protocol.infer, {
         intervalMs: session.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: run.readyTimeoutMs, signal: session.signal,
       }).catch((cause: unknown) => {
         throw waitFailure(ctx, `${platform.name}: identity check: no inference answer within ${run.readyTimeoutMs} ms`, cause);
@@ -91,8 +91,7 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
     rep: step.rep,
     warmup: step.warmup,
     artifact: run.artifact,
-    modelName: session.modelName,
-    input: session.input,
+    protocol: session.protocol,
     threads: session.threads,
     pollIntervalMs: session.pollIntervalMs,
     signal: session.signal,
@@ -109,7 +108,7 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
     readyInstance: async () => {
       if (ctx.shared) return ctx.shared.instance;
       const instance = await ctx.launch();
-      await measureStartup(instance, {
+      await measureStartup(instance, session.protocol, {
         intervalMs: session.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: run.readyTimeoutMs, signal: session.signal,
       }).catch((cause: unknown) => {
         throw waitFailure(ctx, `${platform.name}: ${step.measurement}: not ready within ${run.readyTimeoutMs} ms`, cause);
