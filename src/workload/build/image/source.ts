@@ -1,10 +1,11 @@
 import type Dockerode from 'dockerode';
 import { createHash } from 'node:crypto';
+import { execa } from 'execa';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { BenchError, messageOf } from '../../../errors.js';
+import { BenchError } from '../../../errors.js';
 import type { ImageSource } from '../../image-workload.js';
 import { dockerError } from '../docker-image.js';
 import { runCommand } from '../exec.js';
@@ -83,12 +84,24 @@ function checkPlatform(ref: string, c: ImageConfigFile): void {
   }
 }
 
-/** One member of a tar, read without unpacking the rest. */
+/**
+ * One member of a tar, read without unpacking the rest. `docker save` names
+ * members `manifest.json`; an archive re-made with `tar -C dir .` names them
+ * `./manifest.json`: both are tried, and a member in neither is an error
+ * (not an empty file).
+ */
 async function tarMember(archive: string, member: string, ref: string): Promise<Buffer> {
-  const out = await runCommand('sh', ['-c', 'tar -xOf "$1" "$2" | base64 -w0', 'tar', archive, member], { what: `reading ${member} from ${archive}` }).catch((err: unknown) => {
-    throw badImage(ref, `cannot read ${member} from the archive (${messageOf(err).split('\n')[0]})`, err);
-  });
-  return Buffer.from(out, 'base64');
+  let first: unknown;
+  for (const name of [member, `./${member}`]) {
+    try {
+      const res = await execa('tar', ['-xOf', archive, name], { encoding: 'buffer', stdin: 'ignore' });
+      return Buffer.from(res.stdout);
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  const stderr = Buffer.from((first as { stderr?: Uint8Array }).stderr ?? new Uint8Array()).toString().trim().split('\n')[0];
+  throw badImage(ref, `cannot read ${member} from the archive${stderr ? ` (${stderr})` : ''}`, first);
 }
 
 function saveEntry(ref: string, text: string): SaveManifestEntry {
