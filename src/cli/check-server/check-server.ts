@@ -93,12 +93,38 @@ Exit codes: 0 every check passed · 1 a check failed · 2 bad flags · 3 the eng
         if (/^https?:\/\//.test(target)) {
           const url = new URL(target);
           if (url.protocol !== 'http:' || url.hostname !== '127.0.0.1') throw new BenchError('usage', `${target}: only http://127.0.0.1:PORT is ever checked (the harness sends nothing anywhere else)`);
-          const result = await checkServer({ baseUrl: `http://127.0.0.1:${url.port || 80}`, modelName: flags.model ?? null, request: request(flags.model ?? null), timeoutMs: Math.min(timeoutMs, 60_000) });
+          const baseUrl = `http://127.0.0.1:${url.port || 80}`;
+          await untilReady(baseUrl, timeoutMs, flags.timeout);
+          const result = await checkServer({ baseUrl, modelName: flags.model ?? null, request: request(flags.model ?? null), timeoutMs: Math.min(timeoutMs, 60_000) });
           return print(target, result, flags.json === true);
         }
         return checkImage(ctx, target, flags, timeoutMs, request);
       }),
     );
+}
+
+/**
+ * A server just started (`docker run … && bench check-server URL`) may not
+ * accept connections yet, or still be loading its model: wait, as for an
+ * image, until GET /v2/health/ready answers 200 (or the timeout passes,
+ * then check anyway), so each check judges the protocol, not the start-up
+ * race.
+ */
+async function untilReady(baseUrl: string, timeoutMs: number, timeoutFlag: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${baseUrl}${V2_PATHS.ready}`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = messageOf(err);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.stderr.write(`check-server: ${V2_PATHS.ready} did not answer 200 within ${timeoutFlag} (last: ${last}); checking anyway\n`);
 }
 
 async function checkImage(ctx: CliContext, target: string, flags: CheckServerFlags, timeoutMs: number, request: (m: string | null) => HttpRequestSpec | undefined): Promise<number> {
