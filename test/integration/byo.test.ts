@@ -164,4 +164,44 @@ describe('bring your own server (real Docker Engine)', () => {
     expect(decision).toMatch(/8 of 8 checks passed/);
     expect(await leftovers(since)).toEqual([]);
   });
+
+  it('protocol: none measures a server unchecked with its own readiness path and request file, and says so', async () => {
+    const since = Date.now();
+    const scenario = join(tmp, 'byo-none.yaml');
+    const reports = join(tmp, 'reports-none');
+    const results = join(tmp, 'results-none');
+    const body = { id: 'fixed', inputs: [{ name: 'input', shape: [1, 256], datatype: 'FP32', data: Array.from({ length: 256 }, (_, i) => (i % 7) / 7) }] };
+    writeFileSync(join(tmp, 'request.json'), JSON.stringify(body));
+    writeFileSync(
+      scenario,
+      [
+        'name: byo-unchecked',
+        'workload:',
+        `  image: ${image}`,
+        '  protocol: none',
+        '  readiness: /v2/health/ready',
+        '  live: /v2/health/live',
+        '  request: { path: /v2/models/dense/infer, body: request.json }',
+        'resources: { cpus: 1, memory: 1GiB }',
+        'platforms:',
+        '  - { name: container, kind: docker, network: bridge }',
+        'measurements:',
+        '  cold_start: { repetitions: 1, timeout: 120s }',
+        '  network: { requests: 50 }',
+        `report: { formats: [json, decision], out: ${reports} }`,
+        '',
+      ].join('\n'),
+    );
+    const r = await bench(['run', scenario, '--results', results]);
+    expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stderr).toContain('not checked against the Open Inference Protocol');
+    const [runId] = readdirSync(results);
+    const run = JSON.parse(readFileSync(join(results, runId!, 'run.json'), 'utf8')) as RunRecord;
+    expect(run.server).toMatchObject({ protocol: 'none', checked: false, passed: null, checks: [], readyPath: '/v2/health/ready', livePath: '/v2/health/live' });
+    expect(run.server?.request).toMatchObject({ method: 'POST', path: '/v2/models/dense/infer', source: 'file', bytes: Buffer.byteLength(JSON.stringify(body)) });
+    expect(run.summaries.find((s) => s.metric === 'cold_start')?.summary?.n).toBe(1);
+    expect(run.summaries.find((s) => s.metric === 'network_rtt_p50')?.summary?.median).toBeGreaterThan(0);
+    expect(readFileSync(join(reports, 'decision.md'), 'utf8')).toContain('**not checked** against the Open Inference Protocol');
+    expect(await leftovers(since)).toEqual([]);
+  });
 });
