@@ -142,21 +142,32 @@ export async function makeRuns(o: MakeOptions): Promise<PowerManifest> {
   };
 
   let quotas = o.quotas;
-  let planned = o.aaRuns + o.levels.length * o.runsPerLevel + (quotas ? 0 : 1);
+  let planned = o.aaRuns + o.levels.length * o.runsPerLevel + (quotas ? 0 : 2);
   let aaMade = 0;
   if (!quotas) {
-    // Probe: one A/A run (it counts as one) and one run at half the quota.
-    const aa = await one(baseCpus, 'aa', 'A/A 1 (probe reference)', planned);
+    // Probe: two A/A runs (they count as A/A runs) alternating with two runs at half the quota
+    // (A H A H), so one slow moment of a shared host does not decide the quotas alone.
     const half = Number((baseCpus / 2).toFixed(2));
-    const probe = aa?.ok ? await one(half, 'probe', 'probe at half the quota', planned) : null;
-    if (!aa?.ok || !probe?.ok) throw new Error('the probe runs failed: cannot derive the quotas (pass --quotas to skip the probe)');
-    aaMade = 1;
-    const mA = runMedians([{ runId: '', samples: readRun(aa.dir!).samples }], o.metric)[0]!;
-    const mH = runMedians([{ runId: '', samples: readRun(probe.dir!).samples }], o.metric)[0]!;
+    const refs: Made[] = [];
+    const halves: Made[] = [];
+    for (let k = 1; k <= 2; k++) {
+      const aa = await one(baseCpus, 'aa', `A/A ${k} (probe reference ${k}/2)`, planned);
+      const probe = aa?.ok ? await one(half, 'probe', `probe at half the quota ${k}/2`, planned) : null;
+      if (!aa?.ok || !probe?.ok) throw new Error('the probe runs failed: cannot derive the quotas (pass --quotas to skip the probe)');
+      refs.push(aa);
+      halves.push(probe);
+    }
+    aaMade = 2;
+    const medianOf = (runs: Made[]) => {
+      const ms = runs.map((r) => runMedians([{ runId: '', samples: readRun(r.dir!).samples }], o.metric)[0]!).sort((a, b) => a - b);
+      return (ms[0]! + ms[ms.length - 1]!) / 2;
+    };
+    const mA = medianOf(refs);
+    const mH = medianOf(halves);
     const f = mH / mA - 1;
-    if (!(f > 0.02)) throw new Error(`halving the quota changed ${o.metric} by ${(f * 100).toFixed(1)} %: a quota cannot inject a known slowdown here (pass --quotas)`);
+    if (!(f > 0.02)) throw new Error(`halving the quota changed ${o.metric} by ${(f * 100).toFixed(1)} % (mean of two alternating pairs): a quota cannot inject a known slowdown here (pass --quotas)`);
     quotas = o.levels.map((d) => Math.max(0.1, Number((baseCpus / (1 + d / f)).toFixed(2))));
-    manifest.derivation = `probe: ${o.metric} median ${mA.toFixed(1)} at cpus ${baseCpus}, ${mH.toFixed(1)} at cpus ${half} → f = ${f.toFixed(3)}; quota for a change δ = ${baseCpus} / (1 + δ/f)`;
+    manifest.derivation = `probe (2 alternating pairs): ${o.metric} median ${mA.toFixed(1)} at cpus ${baseCpus}, ${mH.toFixed(1)} at cpus ${half} → f = ${f.toFixed(3)}; quota for a change δ = ${baseCpus} / (1 + δ/f)`;
   } else {
     manifest.derivation = '--quotas given';
   }

@@ -2,7 +2,7 @@
 # The regression gate's false-alarm rate and power, measured on this host (issue 15):
 #
 #  1. make:   real runs of scenarios/gate-smoke.yaml (docker only, 127.0.0.1 only) — A/A runs at its
-#             CPU quota and runs at lower quotas derived (one probe run at half the quota) to slow the
+#             CPU quota and runs at lower quotas derived (two probe runs at half the quota, alternating with A/A runs) to slow the
 #             cold start by ≈ 5 %, 10 %, 20 %, alternating in time — into DIR/runs/;
 #  2. replay: for each design (K baseline runs vs C current runs), the gate's false-alarm rate on A/A
 #             comparisons and its detection rate for synthetic +5/10/20 % changes injected into real

@@ -12,7 +12,7 @@
  *
  * make   — real runs of a docker-only scenario (`node dist/cli/main.js run`): A/A runs at the
  *          scenario's CPU quota and runs at lower quotas chosen to slow the cold start by the
- *          --levels (one probe run at half the quota measures how; --quotas skips it), alternating
+ *          --levels (two probe runs at half the quota, alternating with A/A runs, measure how; --quotas skips it), alternating
  *          in time; bounded by --max-minutes (stops starting runs, keeps what it made) and
  *          --run-timeout per run; progress on stderr; everything under --out (see
  *          bench/gate-power-runs.ts). 127.0.0.1 only: the harness's own containers.

@@ -27,6 +27,17 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# ---------------------------------------------------------------- an unprivileged user for QEMU
+# The harness starts every QEMU as this user (never root; the kvm group for /dev/kvm): see
+# src/platforms/qemu/run-as.ts. Without it (or without root) QEMU runs as the harness's user.
+if [[ $(id -u) -eq 0 ]] && ! id -u vmbench-qemu >/dev/null 2>&1; then
+  log "creating the system user vmbench-qemu (QEMU runs as it)"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vmbench-qemu
+fi
+if getent group kvm >/dev/null && id -u vmbench-qemu >/dev/null 2>&1 && ! id -nG vmbench-qemu | grep -qw kvm; then
+  usermod -a -G kvm vmbench-qemu
+fi
+
 # ---------------------------------------------------------------- npm
 # onnxruntime-node's install script would try to fetch CUDA libraries; its CPU
 # binaries ship in the tarball, so skip it.
@@ -41,6 +52,11 @@ if [[ ! -f dist/cli/main.js || -n "$(find src scripts/emit-schema.mjs tsconfig*.
   log "building (tsc)"
   npm run --silent build
 fi
+
+# ---------------------------------------------------------------- GPU probe (optional)
+# Only where a CUDA toolkit's nvcc exists (it says so and exits 0 otherwise);
+# a failed build never fails the setup: GPU detection then uses nvidia-smi alone.
+./scripts/build-gpu-probe.sh || log "GPU probe not built (see above); bench doctor reports GPUs from nvidia-smi alone"
 
 # ---------------------------------------------------------------- docker engine
 # The OCI runtimes beside runc (crun, gVisor's runsc), registered before dockerd (re)loads its config.

@@ -21,9 +21,29 @@ export type ErrorKind =
   | 'interrupted'
   | 'internal';
 
+/**
+ * Why one step of a run failed (PerfKit style: CI tells a flake from a
+ * regression by it). The run records it on the step's failure, continues with
+ * the rest where it can, and the summary counts each category.
+ */
+export type FailureCategory =
+  | 'boot_timeout' // the instance never became ready (or never answered) within the timeout
+  | 'instance_died' // the instance exited or vanished while measured
+  | 'oom_killed' // the kernel's OOM killer ended it (the memory limit was too small)
+  | 'engine_unavailable' // the Docker Engine (or libvirt) could not be reached
+  | 'port_conflict' // a port the instance needed was taken
+  | 'disk_full' // results, scratch disks or snapshots could not be written (ENOSPC)
+  | 'host_unreachable' // the remote host's connection was lost
+  | 'mismatch' // the substrates did not run the same artifact / compute the same answer
+  | 'interrupted' // SIGINT/SIGTERM
+  | 'infrastructure' // any other failure of an engine, a VM or the host
+  | 'internal'; // a bug in vmbench
+
 export interface BenchErrorOptions {
   hint?: string;
   cause?: unknown;
+  /** The failure's category when the code that throws knows it better than its kind says. */
+  category?: FailureCategory;
   /** Where in a file the problem is (scenario errors). */
   location?: { file: string; line: number; column: number; path: string };
 }
@@ -32,6 +52,7 @@ export class BenchError extends Error {
   readonly kind: ErrorKind;
   readonly hint?: string;
   readonly location?: BenchErrorOptions['location'];
+  readonly category?: FailureCategory;
 
   constructor(kind: ErrorKind, message: string, options: BenchErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -39,6 +60,7 @@ export class BenchError extends Error {
     this.kind = kind;
     this.hint = options.hint;
     this.location = options.location;
+    this.category = options.category;
   }
 
   get isInfrastructure(): boolean {
@@ -77,4 +99,28 @@ export function exitCodeFor(err: unknown): number {
 /** Message of any thrown value, for logs. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Messages by which engines say they are gone (dockerode over a unix socket or TCP; libvirt). */
+const ENGINE_GONE = /connect (ENOENT|ECONNREFUSED) .*docker\.sock|Cannot connect to the Docker daemon|socket hang up.*docker|failed to connect to the hypervisor/i;
+
+/**
+ * The failure category of any thrown value: the one the error carries, else
+ * what its system-call code or message says (ENOSPC → disk_full, EADDRINUSE →
+ * port_conflict, a refused engine socket → engine_unavailable), else its kind.
+ */
+export function failureCategoryOf(err: unknown): FailureCategory {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof BenchError && e.category) return e.category;
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return 'disk_full';
+    if (code === 'EADDRINUSE') return 'port_conflict';
+    const text = messageOf(e);
+    if (/\bENOSPC\b|no space left on device/i.test(text)) return 'disk_full';
+    if (/\bEADDRINUSE\b|address already in use|port is already allocated|could not set up host forwarding rule/i.test(text)) return 'port_conflict';
+    if (ENGINE_GONE.test(text) || (code === 'ECONNREFUSED' && /docker|\.sock/.test(text))) return 'engine_unavailable';
+  }
+  const kind = asBenchError(err).kind;
+  if (kind === 'interrupted' || kind === 'mismatch' || kind === 'internal') return kind;
+  return 'infrastructure';
 }

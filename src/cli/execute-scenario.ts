@@ -4,6 +4,7 @@ import { createPlatform } from '../platforms/factory.js';
 import type { RunListener } from '../runner/events.js';
 import type { Platform } from '../platforms/platform.js';
 import { executeRun, type RunOutcome } from '../runner/run.js';
+import type { StoredRun } from '../results/read-run.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
 import { buildArtifact, type ProgressFn } from '../workload/build/build.js';
@@ -12,11 +13,22 @@ import { classifyImageRef } from '../workload/build/image/source.js';
 import { modelInputElements } from '../workload/model-input.js';
 import { BenchError } from '../errors.js';
 import { loadScenarioFile } from '../scenario/load.js';
-import { preflightError } from '../scenario/preflight.js';
+import { fallbackNotice, preflightError } from '../scenario/preflight.js';
 import type { CliContext } from './context.js';
 import { gatherHostFacts } from './host-facts.js';
 import { planEstimate, refuseLongPlan } from './plan-length.js';
 import { progressListener } from './progress.js';
+import type { GpuArtifactOptions } from '../workload/build/gpu-artifact.js';
+
+/** What the GPU artifact must carry for this scenario (workload.gpu, and whether a VM will drive the GPU). */
+export function gpuArtifactOptions(s: Scenario): GpuArtifactOptions {
+  return {
+    providersDir: s.workload.gpu?.providers,
+    guestDriverDir: s.workload.gpu?.guest_driver,
+    needsGuestDriver: s.platforms.some((p) => p.kind === 'qemu' || p.kind === 'vagrant'),
+    allowMissing: s.workload.fallback === 'cpu',
+  };
+}
 
 export interface ScenarioRunOptions {
   scenario: Scenario;
@@ -26,6 +38,8 @@ export interface ScenarioRunOptions {
   platforms: Platform[];
   signal: AbortSignal;
   onEvent: RunListener;
+  /** Continue this stored run (`bench run --resume`). */
+  resume?: StoredRun;
 }
 
 /**
@@ -44,6 +58,8 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
     platforms: o.platforms,
     signal: o.signal,
     onEvent,
+    cacheDir: ctx.cacheDir,
+    resume: o.resume,
     artifact: () => buildScenarioArtifact(ctx, scenario, docker, (ev) => onEvent({ type: 'build', ...ev })),
     inputElements: () => {
       const { model, seed, batch } = scenario.workload;
@@ -78,6 +94,7 @@ export function buildScenarioArtifact(ctx: CliContext, scenario: Scenario, docke
     seed: w.seed,
     docker,
     vagrantBox: scenario.platforms.some((p) => p.kind === 'vagrant'),
+    ...(w.device === 'gpu' ? { gpu: gpuArtifactOptions(scenario) } : {}),
     onProgress,
   });
 }
@@ -90,13 +107,11 @@ export function buildScenarioArtifact(ctx: CliContext, scenario: Scenario, docke
 export async function loadRunnableScenario(file: string, docker: Dockerode, opts: { cacheDir: string; allowLong?: boolean }): Promise<Scenario> {
   const loaded = await loadScenarioFile(file);
   refuseLongPlan(loaded, planEstimate(loaded, opts.cacheDir), opts.allowLong === true);
-  const refused = preflightError(loaded, await gatherHostFacts(loaded.scenario, docker));
+  const facts = await gatherHostFacts(loaded.scenario, docker);
+  const refused = preflightError(loaded, facts);
   if (refused) throw refused;
-  if (loaded.scenario.workload.device === 'gpu') {
-    throw new BenchError('unsupported', 'workload.device: gpu is not supported by this build yet (container GPU access and VFIO passthrough come with the GPU issue)', {
-      hint: 'use device: cpu, e.g. scenarios/cpu-resnet.yaml',
-    });
-  }
+  const notice = fallbackNotice(loaded, facts);
+  if (notice) process.stderr.write(`warning: ${notice}\n`);
   return loaded.scenario;
 }
 
@@ -106,7 +121,7 @@ async function runOnce(ctx: CliContext, scenarioFile: string, resultsRoot: strin
   const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir });
   const progress = progressListener();
   try {
-    const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir }));
+    const platforms = scenario.platforms.map((p) => createPlatform(p, { docker, cacheDir: ctx.cacheDir, workload: scenario.workload }));
     const outcome = await executeScenario(ctx, { scenario, scenarioFile, resultsRoot, docker, platforms, signal, onEvent: progress.listener });
     return outcome.dir;
   } finally {

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import type Dockerode from 'dockerode';
 import { messageOf } from '../errors.js';
-import { detectGpu } from '../platforms/host/gpu.js';
+import { gatherGpuFindings } from './doctor/gpu-gather.js';
+import { gpuProblems, gpuWantsOf } from './doctor/gpu-readiness.js';
 import { findQemuTools } from '../platforms/qemu/tools.js';
 import type { HostFacts } from '../scenario/preflight.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -33,8 +34,8 @@ export async function gatherHostFacts(scenario: Scenario, docker: Dockerode): Pr
     if (info) facts.dockerRuntimes = Object.keys(info.Runtimes ?? {});
   }
   if (scenario.workload.device === 'gpu') {
-    const gpu = await detectGpu();
-    facts.gpu = gpu.present ? null : `${gpu.detail}; IOMMU groups: ${gpu.iommuGroups}`;
+    const wants = gpuWantsOf(scenario);
+    facts.gpu = gpuProblems(await gatherGpuFindings(wants, { docker: engines.docker === null ? docker : null }), wants);
   }
   return facts;
 }

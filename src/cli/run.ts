@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BenchError } from '../errors.js';
@@ -10,7 +10,10 @@ import { renderMarkdownSummary } from '../report/markdown-summary.js';
 import { renderTerminalSummary } from '../report/terminal-summary.js';
 import { renderSummaryTable } from '../report/terminal-table.js';
 import { auditScenario } from '../results/fairness-inputs.js';
-import { readRun } from '../results/read-run.js';
+import { failureLine, standingFailures } from '../results/failure.js';
+import { readRun, type StoredRun } from '../results/read-run.js';
+import type { Scenario } from '../scenario/schema.js';
+import { collectDeadRuns } from './gc.js';
 import { executeScenario, loadRunnableScenario } from './execute-scenario.js';
 import { action, paint } from './output.js';
 import { progressListener } from './progress.js';
@@ -22,7 +25,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description('run a scenario: build the artifact, start it as a container and as a VM, measure, write results')
-    .argument('<scenario>', 'scenario YAML file, e.g. scenarios/smoke.yaml')
+    .argument('[scenario]', 'scenario YAML file, e.g. scenarios/smoke.yaml (not with --resume)')
+    .option('--resume <run-dir>', 'continue an interrupted or failed run in its own directory: same plan and seed, completed steps skipped')
     .option('--results <dir>', 'where results/<run-id>/ is written', 'results')
     .option('--json', 'print run.json to stdout at the end instead of the summary')
     .option('--full', 'also print the full metric table (every metric × platform) after the summary')
@@ -49,13 +53,22 @@ Examples:
   $ npx bench run scenarios/cpu-resnet.yaml --results /tmp/results
   $ CI=1 npx bench run scenarios/smoke.yaml --json > run.json
 
-Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM, host) · 130 interrupted`,
+  $ npx bench run --resume results/20261201-101500-smoke-ab12
+
+A step that fails (an instance that never gets ready, dies, is OOM-killed, the
+engine gone, a port taken …) is recorded with its category in run.json and the
+run goes on; --resume retries the steps that did not complete. The start of
+every run removes what dead runs left (see \`bench gc\`).
+
+Exit codes: 0 ok · 1 substrates disagree (identity proof) · 2 bad scenario/flags ·
+3 infrastructure failure (engine, VM, host), also when any step failed · 130 interrupted`,
     )
     .action(
-      action(async (file: string, opts: { results: string; json?: boolean; full?: boolean; verbose?: boolean; allowLong?: boolean }) => {
-        const scenarioFile = resolve(file);
+      action(async (file: string | undefined, opts: { results: string; json?: boolean; full?: boolean; verbose?: boolean; allowLong?: boolean; resume?: string }) => {
         const docker = new Dockerode();
-        const scenario = await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir, allowLong: opts.allowLong });
+        const { scenario, scenarioFile, resume } = await scenarioOrResume(file, opts, docker, ctx);
+        const swept = await collectDeadRuns(docker, ctx.cacheDir).catch(() => null);
+        if (swept?.removed.length) process.stderr.write(`gc: removed what ${swept.removed.length} dead run(s) left (${swept.removed.map((r) => r.runId).join(', ')})\n`);
         // Before anything is built or started: what each platform will get, and every difference.
         for (const line of fairnessLines(auditScenario(scenario, undefined, os.cpus().length))) {
           process.stderr.write(`${line.startsWith('unequal') ? paint(pc.yellow, `⚠ fairness: ${line}`) : `fairness: ${line}`}\n`);
@@ -66,6 +79,7 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
             docker,
             cacheDir: ctx.cacheDir,
             log: opts.verbose ? (l) => progress.listener({ type: 'info', message: l }) : undefined,
+            workload: scenario.workload,
           }),
         );
         const controller = new AbortController();
@@ -90,9 +104,11 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
             platforms,
             signal: controller.signal,
             onEvent: progress.listener,
+            resume,
           });
           progress.stop();
           const { record, dir } = outcome;
+          const failed = standingFailures(record.failures ?? [], record.completed ?? {});
           if (scenario.report.formats.includes('markdown')) {
             writeFileSync(join(dir, 'summary.md'), renderMarkdownSummary(record));
           }
@@ -115,6 +131,10 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
             process.stdout.write(reportLine);
             if (!opts.full) process.stdout.write(`full metric table: bench run --full${scenario.report.formats.includes('markdown') ? ', summary.md' : ''}${reportParts.includes('html') ? ', report.html' : ''}\n`);
           }
+          if (failed.length) {
+            process.stderr.write(paint(pc.yellow, `⚠ ${failureLine(failed)} (see failures in run.json; \`bench run --resume ${relative(process.cwd(), dir) || dir}\` retries them)\n`));
+            return 3;
+          }
           return 0;
         } finally {
           progress.stop();
@@ -123,4 +143,28 @@ Exit codes: 0 ok · 2 bad scenario/flags · 3 infrastructure failure (engine, VM
         }
       }),
     );
+}
+
+/**
+ * The scenario to run: the file named, or with --resume the one stored in the
+ * run's run.json (exactly what the run began with; the file may have changed since).
+ */
+async function scenarioOrResume(
+  file: string | undefined,
+  opts: { resume?: string; allowLong?: boolean },
+  docker: Dockerode,
+  ctx: CliContext,
+): Promise<{ scenario: Scenario; scenarioFile: string; resume?: StoredRun }> {
+  if (opts.resume !== undefined) {
+    if (file !== undefined) throw new BenchError('usage', `give either a scenario or --resume, not both (got ${file} and --resume ${opts.resume})`);
+    const stored = readRun(opts.resume, { every: true });
+    const scenario = stored.record.scenario as Scenario | null;
+    if (!scenario || typeof scenario !== 'object' || !Array.isArray(scenario.platforms)) {
+      throw new BenchError('input', `${join(stored.dir, 'run.json')}: no scenario recorded: it cannot be resumed`);
+    }
+    return { scenario, scenarioFile: resolve(ctx.projectDir, stored.record.scenarioFile), resume: stored };
+  }
+  if (file === undefined) throw new BenchError('usage', 'missing scenario file', { hint: 'bench run scenarios/smoke.yaml, or bench run --resume results/<run-id>' });
+  const scenarioFile = resolve(file);
+  return { scenario: await loadRunnableScenario(scenarioFile, docker, { cacheDir: ctx.cacheDir, allowLong: opts.allowLong }), scenarioFile };
 }

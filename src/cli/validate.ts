@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { loadScenarioFile } from '../scenario/load.js';
-import { preflightError } from '../scenario/preflight.js';
+import { fallbackNotice, preflightError } from '../scenario/preflight.js';
 import { gatherHostFacts } from './host-facts.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
@@ -39,8 +39,11 @@ Editors autocomplete with schemas/scenario.schema.json.`,
           const estimate = planEstimate(loaded, ctx.cacheDir);
           refuseLongPlan(loaded, estimate, opts.allowLong === true);
           if (docker) {
-            const refused = preflightError(loaded, await gatherHostFacts(scenario, docker));
+            const facts = await gatherHostFacts(scenario, docker);
+            const refused = preflightError(loaded, facts);
             if (refused) throw refused;
+            const notice = fallbackNotice(loaded, facts);
+            if (notice) process.stderr.write(`warning: ${notice}\n`);
           }
           if (opts.print) process.stdout.write(JSON.stringify(scenario, null, 2) + '\n');
           else

@@ -14,7 +14,7 @@ import { parseGateKey, parsePercent } from '../scenario/gate-key.js';
 export type Direction = 'lower' | 'higher';
 
 /** Metrics where higher is better; everything else is a time, size or overhead. */
-const HIGHER_IS_BETTER: readonly string[] = ['throughput', 'max_rate', 'density_max_instances'];
+const HIGHER_IS_BETTER: readonly string[] = ['throughput', 'max_rate', 'density_max_instances', 'batch_throughput'];
 
 /** Which way is better for a metric (its base name, without parameters). */
 export function metricDirection(metric: string): Direction {
@@ -25,9 +25,10 @@ export function metricDirection(metric: string): Direction {
  * Metrics that describe the harness or the host rather than the workload:
  * shown, but a change never fails the gate unless a threshold names them
  * explicitly (harness_exec_rtt is the harness's own docker exec / SSH cost;
- * memory_page_cache is reclaimable cache, not counted as overhead).
+ * memory_page_cache is reclaimable cache, not counted as overhead;
+ * gpu_utilization is neither good nor bad by itself).
  */
-export const INFORMATIONAL_METRICS: readonly string[] = ['harness_exec_rtt', 'memory_page_cache'];
+export const INFORMATIONAL_METRICS: readonly string[] = ['harness_exec_rtt', 'memory_page_cache', 'gpu_utilization'];
 
 /** Default thresholds, first matching family wins. Documented in `bench compare --help` and the README. */
 export const DEFAULT_THRESHOLDS: ReadonlyArray<{ pattern: string; threshold: number; why: string }> = [

@@ -25,7 +25,8 @@ export type MeasurementName =
   | 'density'
   | 'snapshot'
   | 'isolation'
-  | 'neighbors';
+  | 'neighbors'
+  | 'gpu';
 
 /** A measured value before the runner stamps it with platform, kind, rep, warmup and time. */
 export interface SampleValue {

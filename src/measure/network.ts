@@ -48,6 +48,7 @@ export const networkMeasurement: Measurement = {
     const cfg = s.measurements.network!;
     const instance = await ctx.readyInstance();
     const rtt = await measureNetworkRtt(instance, ctx.protocol.livePath, cfg, ctx.signal);
+    ctx.throwIfAborted(); // an interrupted loop answers 0 requests: that is an unfinished step, not a measured one
     for (const v of networkSampleValues(rtt)) ctx.emit(v, instance);
     if (rtt.requests < cfg.requests) {
       ctx.warn(`${ctx.platform.name}: network RTT: ${rtt.requests} of ${cfg.requests} requests answered (${rtt.timeouts} timeouts)`);

@@ -44,7 +44,7 @@ export async function pinForLoad(platform: Platform, instance: Instance, instanc
   }
   return {
     pinned: true,
-    detail: `instance on CPU ${plan.instance}, load generator on CPU ${plan.loadgen}`,
+    detail: `instance on CPU ${plan.instance}${instance.facts.pinnedBy ? ` (${String(instance.facts.pinnedBy)})` : ''}, load generator on CPU ${plan.loadgen}`,
     restore: async () => {
       await pinProcess(process.pid, cpuList(0, hostCpus - 1)).catch(() => undefined);
     },

@@ -10,6 +10,7 @@ import { networkMeasurement } from './network.js';
 import { snapshotMeasurement } from './snapshot.js';
 import { coldStartMeasurement, startupMeasurement } from './startup.js';
 import { throughputMeasurement } from './throughput.js';
+import { gpuMeasurement } from './gpu.js';
 
 /**
  * Every measurement, in the order the plan takes them: a new measurement is
@@ -26,6 +27,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
   networkMeasurement,
   isolationMeasurement,
   throughputMeasurement,
+  gpuMeasurement,
   densityMeasurement,
   neighborsMeasurement,
   snapshotMeasurement,

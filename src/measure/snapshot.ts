@@ -3,7 +3,7 @@ import type { Instance } from '../platforms/platform.js';
 import type { Snapshot, SnapshotVariant } from '../platforms/snapshot.js';
 import type { Sample } from '../results/sample.js';
 import { onceIf, type Measurement, type SampleValue, type StepContext } from './measurement.js';
-import { measureColdStart, waitFailure } from './startup.js';
+import { measureColdStart, waitFailure, whileAlive } from './startup.js';
 
 /**
  * Snapshot/restore start: the "snapshot/rollback speed" row of the comparison.
@@ -87,7 +87,9 @@ async function answeredInstance(ctx: StepContext, timeoutMs: number): Promise<{ 
 async function restoreOne(ctx: StepContext, snapshot: Snapshot, variant: SnapshotVariant, timeoutMs: number, notes: string[]): Promise<RestoreMeasurement> {
   const restored = await ctx.restore(snapshot, variant, `restored-${variant.name}`);
   try {
-    const r = await measureColdStart(restored, ctx.protocol.infer, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 1000, timeoutMs, signal: ctx.signal }).catch(
+    const r = await whileAlive(ctx.platform, restored, (check) =>
+      measureColdStart(restored, ctx.protocol.infer, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 1000, timeoutMs, signal: ctx.signal, check }),
+    ).catch(
       (cause: unknown) => {
         throw waitFailure(ctx, `${ctx.platform.name}: snapshot ${variant.name}: the restored instance did not answer within ${timeoutMs} ms`, cause);
       },

@@ -3,6 +3,7 @@ import type { Instance } from '../platforms/platform.js';
 import { builtinProtocol, V2_PATHS, type HttpRequestSpec, type ServerProtocol } from '../workload/server-protocol.js';
 import { pollUntil, probe, type PollResult } from './http-probe.js';
 import type { Measurement, StepContext } from './measurement.js';
+import { watchForDeath } from './death-watch.js';
 import { phaseSampleValues } from './phases.js';
 
 export interface ReadinessOptions {
@@ -82,12 +83,23 @@ export function waitFailure(ctx: Pick<StepContext, 'signal'>, what: string, caus
   if (ctx.signal.aborted) return new BenchError('interrupted', 'run interrupted', { cause });
   return new BenchError('infrastructure', `${what} (${messageOf(cause)})`, {
     cause,
+    category: 'boot_timeout', // refined to instance_died / oom_killed by the run's post-mortem of the instance
     hint: 'raise the timeout in the scenario, run with --verbose, or look at `bench doctor`',
   });
 }
 
-function pollOptions(ctx: StepContext, timeoutMs: number): ReadinessOptions {
-  return { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 200, timeoutMs, signal: ctx.signal };
+function pollOptions(ctx: StepContext, timeoutMs: number, check?: () => void): ReadinessOptions {
+  return { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 200, timeoutMs, signal: ctx.signal, check };
+}
+
+/** A wait on an instance that ends at once if the instance dies (death-watch.ts). */
+export async function whileAlive<T>(platform: StepContext['platform'], instance: Instance, wait: (check: () => void) => Promise<T>): Promise<T> {
+  const watch = watchForDeath(platform, instance);
+  try {
+    return await wait(watch.check);
+  } finally {
+    watch.stop();
+  }
 }
 
 /** What a launch-timed sample records beside its value. */
@@ -111,7 +123,7 @@ export const startupMeasurement: Measurement = {
   async run(ctx, s) {
     const timeoutMs = s.measurements.startup!.timeout;
     const instance = await ctx.launch();
-    const measured = await measureStartup(instance, ctx.protocol, pollOptions(ctx, timeoutMs)).catch((cause: unknown) => {
+    const measured = await whileAlive(ctx.platform, instance, (check) => measureStartup(instance, ctx.protocol, pollOptions(ctx, timeoutMs, check))).catch((cause: unknown) => {
       throw waitFailure(ctx, `${ctx.platform.name}: startup rep ${ctx.rep}: no readiness within ${timeoutMs} ms`, cause);
     });
     const digest = await ctx.digestInside(instance);
@@ -131,7 +143,7 @@ export const coldStartMeasurement: Measurement = {
   async run(ctx, s) {
     const timeoutMs = s.measurements.cold_start!.timeout;
     const instance = await ctx.launch();
-    const measured = await measureColdStart(instance, ctx.protocol.infer, pollOptions(ctx, timeoutMs)).catch((cause: unknown) => {
+    const measured = await whileAlive(ctx.platform, instance, (check) => measureColdStart(instance, ctx.protocol.infer, pollOptions(ctx, timeoutMs, check))).catch((cause: unknown) => {
       throw waitFailure(ctx, `${ctx.platform.name}: cold_start rep ${ctx.rep}: no inference answer within ${timeoutMs} ms`, cause);
     });
     ctx.noteFirstInference(instance, measured.ms, measured.poll.response.body);

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { Artifact } from '../workload/artifact.js';
 import { ENDPOINTS } from '../workload/contract.js';
 import type { MemoryReading } from './memory-reading.js';
-import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from './platform.js';
+import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PostMortem } from './platform.js';
 
 /**
  * A stand-in substrate for unit tests of the runner (order, journaling,
@@ -16,6 +16,8 @@ export interface FakePlatformOptions {
   readyAfterMs?: number;
   /** Make launch number N (0-based) throw. */
   failLaunchAt?: number;
+  /** Launch number N (0-based) starts, then dies before it is ready (its server closes): postMortem() says instance_died. */
+  dieAtLaunch?: number;
   /** Added to every output value (to provoke an output mismatch). */
   outputOffset?: number;
   /** Digest the instance reports from "inside" (default: the artifact's). */
@@ -42,6 +44,8 @@ export class FakePlatform extends Platform<FakeInstance> {
   readonly launched: string[] = [];
   /** Instances currently running. */
   readonly running = new Set<string>();
+  /** Instances that died (dieAtLaunch). */
+  private readonly died = new Set<string>();
 
   constructor(name: string, private readonly options: FakePlatformOptions = {}) {
     super(name);
@@ -55,6 +59,7 @@ export class FakePlatform extends Platform<FakeInstance> {
   }
 
   protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<FakeInstance> {
+    const n = this.launches;
     if (this.launches++ === this.options.failLaunchAt) throw new BenchError('infrastructure', `fake launch ${spec.instanceId} failed on purpose`);
     const readyAt = performance.now() + (this.options.readyAfterMs ?? 5);
     const json = (res: http.ServerResponse, status: number, v: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
@@ -98,7 +103,16 @@ export class FakePlatform extends Platform<FakeInstance> {
     this.mark(lifecycle, 'started');
     this.launched.push(spec.instanceId);
     this.running.add(spec.instanceId);
+    if (n === this.options.dieAtLaunch) {
+      server.closeAllConnections();
+      server.close();
+      this.died.add(spec.instanceId);
+    }
     return { id: spec.instanceId, runId: spec.runId, platformName: this.name, kind: 'fake', baseUrl: `http://127.0.0.1:${spec.port}`, lifecycle, facts: {}, server };
+  }
+
+  override async postMortem(instance: FakeInstance): Promise<PostMortem | null> {
+    return this.died.has(instance.id) ? { category: 'instance_died', detail: `fake instance ${instance.id} died on purpose` } : null;
   }
 
   protected async doStop(instance: FakeInstance): Promise<void> {

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
-import { BenchError } from '../errors.js';
+import { BenchError, type FailureCategory } from '../errors.js';
 import type { PlatformKind } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
+import type { GpuReading } from './gpu-reading.js';
 import type { MemoryReading } from './memory-reading.js';
 import type { Snapshot, SnapshotVariant } from './snapshot.js';
 import type { PhaseTimeline } from './timeline.js';
@@ -62,6 +63,12 @@ export interface Instance {
   readonly facts: Record<string, string | number | boolean>;
 }
 
+/** What became of an instance that stopped serving (Platform.postMortem). */
+export interface PostMortem {
+  category: Extract<FailureCategory, 'instance_died' | 'oom_killed' | 'port_conflict' | 'engine_unavailable' | 'host_unreachable'>;
+  detail: string;
+}
+
 export interface PlatformFacts {
   /** Everything worth recording about this platform for the environment fingerprint. */
   [key: string]: string | number | boolean | null;
@@ -90,6 +97,13 @@ export abstract class Platform<I extends Instance = Instance> {
   memoryReading?(instance: I): Promise<MemoryReading>;
 
   /**
+   * Optional: the GPU memory a running instance holds and the utilisation of
+   * its GPU(s) (see gpu-reading.ts). Platforms without it cannot take part in
+   * the gpu measurement.
+   */
+  gpuReading?(instance: I): Promise<GpuReading>;
+
+  /**
    * Optional: where launch→ready went (created, started, kernel_init,
    * process_start, listening, model_loaded, ready; ms after lifecycle.launch on
    * the harness's monotonic clock; phases that do not apply are absent). Call
@@ -110,6 +124,20 @@ export abstract class Platform<I extends Instance = Instance> {
    * digest of an image workload, whose server knows nothing of vmbench.
    */
   readFileInside?(instance: I, path: string): Promise<string>;
+
+  /**
+   * Optional: after a step failed, what became of one of its instances —
+   * null while it still runs, else the category (instance_died, oom_killed)
+   * and what the engine says (exit code, signal). Lets the run record *why*
+   * a sample failed instead of only the timeout it ran into.
+   */
+  postMortem?(instance: I): Promise<PostMortem | null>;
+
+  /**
+   * Optional: after a step failed, whether the substrate itself still works
+   * (the engine answers, the remote host is reachable) — null when it does.
+   */
+  health?(): Promise<PostMortem | null>;
 
   /** Optional: restrict a running instance to these host CPUs (taskset list syntax, e.g. "0-1"). */
   pinCpus?(instance: I, cpus: string): Promise<void>;

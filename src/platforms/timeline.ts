@@ -12,7 +12,8 @@ import type { PhaseLine } from '../workload/phase-lines.js';
  *   kernel_init    VM only: the guest's init printed `VMBENCH_PHASE init`
  *   process_start  the workload server's node process started
  *   listening      the server accepts connections
- *   model_loaded   the onnxruntime session exists
+ *   gpu_context    device gpu only: the CUDA context exists and the CUDA provider is loaded
+ *   model_loaded   the onnxruntime session exists (on the GPU: the weights are uploaded)
  *   ready          the warm-up inference ran; health/ready answers 200 from here on
  *
  * Phases that do not apply to a substrate are ABSENT (a container has no
@@ -39,13 +40,14 @@ export const PHASE_NAMES = [
   'kernel_init',
   'process_start',
   'listening',
+  'gpu_context',
   'model_loaded',
   'ready',
 ] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
 /** Server phases: printed by the workload server as `VMBENCH_PHASE <phase> <epoch-ms>`. */
-export const SERVER_PHASE_NAMES = ['process_start', 'listening', 'model_loaded', 'ready'] as const;
+export const SERVER_PHASE_NAMES = ['process_start', 'listening', 'gpu_context', 'model_loaded', 'ready'] as const;
 export type ServerPhaseName = (typeof SERVER_PHASE_NAMES)[number];
 
 /** Guest boot phases printed by the VM's initramfs/init with the guest's uptime in seconds. */

@@ -1,3 +1,4 @@
+import { failureLine, standingFailures } from '../results/failure.js';
 import { METRIC_DESCRIPTIONS, type MetricName } from '../results/sample.js';
 import { fairnessWarning } from '../results/fairness.js';
 import type { RunRecord } from '../results/run-record.js';
@@ -73,12 +74,22 @@ export function renderMarkdownSummary(run: RunRecord): string {
     }
     out.push('');
   }
+  const failed = standingFailures(run.failures ?? [], run.completed ?? {});
+  if (failed.length) {
+    out.push(`## Failed steps: ${failureLine(failed)}`, '', '| step | measurement | platform | rep | category | what happened |', '|---|---|---|---|---|---|');
+    for (const f of failed) out.push(`| ${f.step + 1} | ${f.measurement} | ${f.platform} | ${f.rep}${f.warmup ? ' (warm-up)' : ''} | ${f.category} | ${f.message.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+    out.push('', 'Their samples, if any, stay in samples.jsonl and are not counted. `bench run --resume <run-dir>` retries them.', '');
+  }
   const e = run.environment;
+  const secured = Object.entries(e.platforms).filter(([, f]) => f.security != null);
+  if (secured.length) {
+    out.push('## Security settings in force', '', ...secured.map(([name, f]) => `- ${name}: ${String(f.security)}`), '');
+  }
   out.push('## Environment', '');
   out.push(`- host: ${e.os}, kernel ${e.kernel}, ${e.cpuModel} × ${e.cores}, ${bytes(e.memoryBytes)} RAM`);
   out.push(`- node ${e.node}, vmbench ${e.vmbenchVersion}, git ${e.git.commit?.slice(0, 12) ?? 'unknown'}${e.git.dirty ? ' (dirty)' : ''}`);
   for (const [name, facts] of Object.entries(e.platforms)) {
-    out.push(`- ${name}: ${Object.entries(facts).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+    out.push(`- ${name}: ${Object.entries(facts).filter(([k]) => k !== 'security').map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
   }
   out.push('', `Run order: ${run.plan.order} (seed ${run.plan.seed}); readiness polled every ${run.plan.pollIntervalMs} ms.`);
   if (run.calibration) {

@@ -1,5 +1,5 @@
 import { BenchError } from '../errors.js';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sample } from './sample.js';
 
@@ -17,7 +17,22 @@ export class Journal {
     mkdirSync(dir, { recursive: true });
     this.samplesPath = join(dir, 'samples.jsonl');
     this.runPath = join(dir, 'run.json');
+    this.moveTornTail();
     this.fd = openSync(this.samplesPath, 'a');
+  }
+
+  /**
+   * Reopening a journal (a resumed run) whose last line was cut off by a crash
+   * mid-write: that fragment moves to samples.jsonl.torn, so the next sample
+   * starts on a line of its own and nothing is silently dropped.
+   */
+  private moveTornTail(): void {
+    if (!existsSync(this.samplesPath)) return;
+    const text = readFileSync(this.samplesPath, 'utf8');
+    if (text === '' || text.endsWith('\n')) return;
+    const keep = text.lastIndexOf('\n') + 1;
+    appendFileSync(`${this.samplesPath}.torn`, text.slice(keep) + '\n');
+    truncateSync(this.samplesPath, Buffer.byteLength(text.slice(0, keep)));
   }
 
   append(sample: Sample): void {
@@ -27,15 +42,20 @@ export class Journal {
   }
 
   writeRun(run: unknown): void {
-    const tmp = `${this.runPath}.tmp`;
+    this.writeJson(this.runPath, run);
+  }
+
+  /** Any JSON file of the run, replaced atomically (write + fsync + rename). */
+  writeJson(path: string, value: unknown): void {
+    const tmp = `${path}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      writeSync(fd, JSON.stringify(run, null, 2) + '\n');
+      writeSync(fd, JSON.stringify(value, null, 2) + '\n');
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, this.runPath);
+    renameSync(tmp, path);
   }
 
   close(): void {
@@ -46,17 +66,29 @@ export class Journal {
   }
 }
 
-/** Reads a samples.jsonl back; a torn last line (crash mid-write) is ignored. */
+/** Reads a samples.jsonl back; a torn last line (crash mid-write) is left out (readJournal says so). */
 export function readSamples(path: string): Sample[] {
-  const text = readFileSync(path, 'utf8');
+  return readJournal(path).samples;
+}
+
+/**
+ * samples.jsonl with what could not be read: a torn last line (a crash mid-
+ * write) is tolerated and counted; an unreadable line elsewhere means the file
+ * was damaged, and is an error naming the line.
+ */
+export function readJournal(path: string): { samples: Sample[]; tornLastLine: boolean } {
+  const lines = readFileSync(path, 'utf8').split('\n');
   const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+  let tornLastLine = false;
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
     try {
       out.push(JSON.parse(line) as Sample);
-    } catch {
-      // only a torn final line can fail to parse
+    } catch (err) {
+      const last = lines.slice(i + 1).every((l) => !l.trim());
+      if (!last) throw new BenchError('input', `${path}:${i + 1}: not a JSON sample (${(err as Error).message}): the journal is damaged`);
+      tornLastLine = true;
     }
-  }
-  return out;
+  });
+  return { samples: out, tornLastLine };
 }

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { BenchError } from '../errors.js';
-import { readSamples } from './journal.js';
+import { countedSamples } from './counted-samples.js';
+import { readJournal } from './journal.js';
 import { RUN_SCHEMA_VERSION, type RunRecord } from './run-record.js';
 import type { Sample } from './sample.js';
 import { upgradeV1Record, upgradeV1Sample } from './upgrade-v1.js';
@@ -14,8 +15,14 @@ export interface StoredRun {
   /** Absolute path of the run's directory. */
   dir: string;
   record: RunRecord;
-  /** Every journaled sample, warmups included (flagged). */
+  /**
+   * The run's samples, warmups included (flagged): those its statistics count
+   * (countedSamples: not a failed step's, not a step re-run by a resume), or
+   * every journaled one with `{ every: true }`.
+   */
   samples: Sample[];
+  /** What reading found wrong but could tolerate (a torn last line of samples.jsonl). */
+  readNotes: string[];
 }
 
 /**
@@ -23,7 +30,7 @@ export interface StoredRun {
  * (kind "input", exit 2) and say which file and what is wrong, including a
  * run.json written by a newer or older vmbench whose schema this build cannot read.
  */
-export function readRun(path: string): StoredRun {
+export function readRun(path: string, opts: { every?: boolean } = {}): StoredRun {
   const dir = resolve(path);
   if (!existsSync(dir)) {
     throw new BenchError('input', `no such results directory: ${path}`, {
@@ -44,11 +51,12 @@ export function readRun(path: string): StoredRun {
   }
   const record = checkRecord(parsed, runPath);
   const samplesPath = join(runDir, 'samples.jsonl');
-  const samples = existsSync(samplesPath) ? readSamples(samplesPath) : [];
+  const journal = existsSync(samplesPath) ? readJournal(samplesPath) : { samples: [], tornLastLine: false };
+  const readNotes = journal.tornLastLine ? [`${samplesPath}: its last line was cut off (a crash mid-write) and is left out`] : [];
   if ((record.schemaVersion as number) === 1) {
-    return { dir: runDir, record: { ...upgradeV1Record(record), schemaVersion: RUN_SCHEMA_VERSION }, samples: samples.map(upgradeV1Sample) };
+    return { dir: runDir, record: { ...upgradeV1Record(record), schemaVersion: RUN_SCHEMA_VERSION }, samples: journal.samples.map(upgradeV1Sample), readNotes };
   }
-  return { dir: runDir, record, samples };
+  return { dir: runDir, record, samples: opts.every ? journal.samples : countedSamples(journal.samples, record), readNotes };
 }
 
 function checkRecord(value: unknown, file: string): RunRecord {

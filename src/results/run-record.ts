@@ -1,6 +1,7 @@
 import type { Described, Interval } from '../stats/describe.js';
 import type { Environment } from './environment.js';
 import type { FairnessAudit } from './fairness.js';
+import type { RunSegment, StepFailure } from './failure.js';
 import type { SampleParams } from './sample.js';
 
 export type RunStatus = 'preparing' | 'running' | 'completed' | 'failed' | 'interrupted';
@@ -66,8 +67,10 @@ export interface RunRecord {
     initrdBytes: number;
     kernelVersion: string;
     model: { name: string; source: string; sha256: string; bytes: number };
+    /** The GPU artifact's CUDA pieces (device: gpu): what it carries and what was missing. */
+    gpu?: { providerLibraries: string[]; fromDriver: string[]; guestDriver: { version: string | null; builtFor: string | null } | null; missing: string[] };
   } | null;
-  plan: { order: string; seed: number; pollIntervalMs: number; steps: number };
+  plan: { order: string; seed: number; pollIntervalMs: number; steps: number; digest?: string };
   /**
    * Where the run's wall time went: the measured windows (each step from its
    * first action to its last sample, launches of timed instances included)
@@ -105,7 +108,18 @@ export interface RunRecord {
   reference?: string | null;
   ratios: RatioRow[];
   warnings: string[];
-  error: { kind: string; message: string } | null;
+  error: { kind: string; message: string; category?: string } | null;
+  /**
+   * Step index → the segment that completed it. A sample counts only when
+   * its step was completed by the segment that took it (a step interrupted or
+   * failed and then re-run by `--resume` counts once). Absent in records
+   * written before resume existed: every sample counts.
+   */
+  completed?: Record<string, number>;
+  /** Steps that failed, in order, with their category; a later segment may have completed the step since. */
+  failures?: StepFailure[];
+  /** The first invocation and each resume. */
+  segments?: RunSegment[];
 }
 
 export interface IdentityCheck {

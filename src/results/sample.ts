@@ -17,7 +17,7 @@ export interface Sample {
   /** The parameters it was measured at, e.g. { connections: 4 }; absent when it has none. */
   params?: SampleParams;
   value: number;
-  unit: 'ms' | 's' | 'us' | 'bytes' | 'MiB' | 'req/s' | 'count' | 'ratio' | '%';
+  unit: 'ms' | 's' | 'us' | 'bytes' | 'MiB' | 'req/s' | 'inferences/s' | 'count' | 'ratio' | '%';
   platform: string;
   kind: PlatformKind;
   /** Repetition index within the metric (0-based), warmups included. */
@@ -25,6 +25,9 @@ export interface Sample {
   warmup: boolean;
   /** Wall-clock epoch ms when the sample was taken. */
   timestamp: number;
+  /** The plan step that took it and the run segment it ran in (absent in runs recorded before resume). */
+  step?: number;
+  segment?: number;
   metadata: Record<string, string | number | boolean | null>;
 }
 
@@ -40,6 +43,7 @@ const PARAM_LABELS: ReadonlyArray<[key: string, show: (v: SampleParamValue) => s
   ['neighbors', (v) => `k=${v}`],
   ['call', (v) => String(v)],
   ['slo_p99_ms', (v) => `p99<=${v}ms`],
+  ['batch', (v) => `b=${v}`],
 ];
 const KNOWN_PARAMS = new Set(PARAM_LABELS.map(([k]) => k));
 
@@ -87,7 +91,16 @@ export type MetricName =
   | 'isolation_capabilities'
   | 'neighbor_p50'
   | 'neighbor_p99'
-  | 'neighbor_throughput';
+  | 'neighbor_throughput'
+  | 'cold_start_cuda_context'
+  | 'cold_start_model_upload'
+  | 'cold_start_first_inference'
+  | 'gpu_memory_idle'
+  | 'gpu_memory_used'
+  | 'gpu_utilization'
+  | 'batch_latency_p50'
+  | 'batch_latency_p99'
+  | 'batch_throughput';
 
 export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   startup: 'launch call → first HTTP 200 from GET /v2/health/ready',
@@ -116,4 +129,13 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   neighbor_p50: 'median latency of a victim instance at a fixed open-loop rate with params.neighbors instances of the same substrate saturating their CPU beside it (0 = alone)',
   neighbor_p99: '99th percentile of that latency',
   neighbor_throughput: "the victim's successful requests per second in that window",
+  cold_start_cuda_context: "device gpu: the server's one-node CUDA session created and run once — CUDA provider and libraries loaded, CUDA context created (server clock, at the instance start)",
+  cold_start_model_upload: "device gpu: the model's CUDA session created — graph read and optimised, weights uploaded to GPU memory",
+  cold_start_first_inference: 'device gpu: the warm-up inference, the first on that session',
+  gpu_memory_idle: 'GPU memory the ready instance holds before load (container: its processes in nvidia-smi --query-compute-apps; VM: memory.used of its passed-through GPUs)',
+  gpu_memory_used: 'the most GPU memory the instance held while serving params.batch-input requests',
+  gpu_utilization: "mean utilization.gpu of the instance's GPU(s) while serving params.batch-input requests (per GPU: on a shared GPU it is everyone's)",
+  batch_latency_p50: 'median latency of sequential requests of params.batch inputs on one keep-alive connection',
+  batch_latency_p99: '99th percentile of that latency',
+  batch_throughput: 'inputs inferred per second at params.batch inputs per request (batch × requests/s), one connection',
 };

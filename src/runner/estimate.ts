@@ -68,6 +68,11 @@ function stepMs(step: PlanStep, kind: string, s: Scenario): number {
       const window = Math.max(n.duration, 3 * 2 * c.inference);
       return boot(k + 1) + n.counts.length * (n.warmup + window) + window + c.inference;
     }
+    case 'gpu': {
+      // Inference on a GPU, never emulated (passthrough needs KVM): a container's CPU inference cost bounds it.
+      const g = m.gpu!;
+      return (launched ? boot() : 0) + g.batch_sizes.reduce((ms, b) => ms + (g.warmup + g.requests) * COST.docker!.inference * Math.max(1, b / 8), 0);
+    }
     case 'snapshot':
       return (launched ? boot() + c.inference : 0) + 2 * (c.inference + 10_000 + c.stop);
   }

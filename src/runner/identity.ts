@@ -3,7 +3,8 @@ import { BenchError } from '../errors.js';
 import type { IdentityCheck } from '../results/run-record.js';
 import { compareOutputs, OUTPUT_TOLERANCE, topK, type InferenceOutput } from './output-agreement.js';
 
-interface Answer {
+/** One platform's answer as kept on disk (identity-answers.json), so a resumed run compares with answers taken before. */
+export interface Answer {
   platform: string;
   digest: string;
   /** The v2 answer's first output, or the sha256 of an answer that is not v2 JSON. */
@@ -91,6 +92,16 @@ export class IdentityCollector {
       return [{ platform: o.platform, rootfsDigestInside: o.digest, outputShape: out.shape, top5, maxAbsDiff: a.maxAbsDiff, agree: a.agree, detail: a.detail }];
     });
     return { reference: this.reference, tolerance: OUTPUT_TOLERANCE, agreed: rows.length === this.platforms.length && rows.every((r) => r.agree), platforms: rows };
+  }
+
+  /** Every answer so far (for the run directory). */
+  saved(): Answer[] {
+    return [...this.answers.values()];
+  }
+
+  /** Answers a resumed run took before (they were compared when they were added). */
+  restore(answers: readonly Answer[]): void {
+    for (const a of answers) if (this.platforms.includes(a.platform)) this.answers.set(a.platform, a);
   }
 
   /** Platforms that never answered (nothing in the plan launched an instance for them). */

@@ -1,13 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
-import { asBenchError, BenchError, messageOf } from '../errors.js';
+import { hostname } from 'node:os';
+import { asBenchError, BenchError, failureCategoryOf, messageOf } from '../errors.js';
 import { calibrateHost } from '../measure/calibration.js';
-import { MEASUREMENTS, measurementNamed } from '../measure/registry.js';
+import { MEASUREMENTS } from '../measure/registry.js';
+import { claimRun, releaseRun } from '../platforms/host/owner.js';
 import type { Platform } from '../platforms/platform.js';
 import { hostEnvironment, type Environment } from '../results/environment.js';
 import { auditScenario } from '../results/fairness-inputs.js';
 import { isolationFromSamples } from '../results/isolation.js';
+import { countedSamples } from '../results/counted-samples.js';
+import type { RunSegment, StepFailure } from '../results/failure.js';
 import { Journal } from '../results/journal.js';
+import type { StoredRun } from '../results/read-run.js';
 import { RUN_SCHEMA_VERSION, type RunRecord } from '../results/run-record.js';
 import { sampleLabel, type Sample } from '../results/sample.js';
 import { aggregateSamples } from '../results/summarize.js';
@@ -15,10 +20,12 @@ import type { Scenario } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
 import type { RunListener } from './events.js';
 import { IdentityCollector } from './identity.js';
-import { buildPlan, type PlannedMeasurement, type PlanStep } from './plan.js';
+import { buildPlan, type PlannedMeasurement } from './plan.js';
+import { checkResumable, checkSameArtifact, checkSamePlan, IDENTITY_FILE, pendingSteps, planDigest, readIdentityAnswers } from './resume.js';
 import { checkRunServer } from './server-check.js';
 import { RunSession } from './session.js';
-import { InstanceGroup, stepContext, type RunServices } from './step-context.js';
+import type { RunServices } from './step-context.js';
+import { runSteps } from './step-loop.js';
 
 /** Everything a run needs, passed explicitly (no module-level state). */
 export interface RunContext {
@@ -34,6 +41,10 @@ export interface RunContext {
   platforms: Platform[];
   signal: AbortSignal;
   onEvent: RunListener;
+  /** Where the run's owner marker goes (<cacheDir>/owners): what a SIGKILL leaves is then found by `bench gc`. */
+  cacheDir?: string;
+  /** Continue this stored run (read with every sample) instead of starting a new one. */
+  resume?: StoredRun;
 }
 
 export interface RunOutcome {
@@ -66,52 +77,70 @@ export function plannedMeasurements(s: Scenario, platforms: readonly Platform[],
 /**
  * Executes a scenario: build → prepare platforms → the plan's steps, each a
  * measurement on one platform (samples journaled as they come) → summaries.
- * Whatever happens, every instance of the run is removed before this
- * returns or throws, and run.json says how the run ended and where its wall
- * time went.
+ * A step that fails is recorded with its category and the run goes on (see
+ * step-loop.ts). Whatever happens, every instance of the run is removed
+ * before this returns or throws, and run.json says how the run ended, which
+ * steps completed in which segment, and where its wall time went. With
+ * ctx.resume, the stored run continues in its own directory (resume.ts).
  */
-export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.name)): Promise<RunOutcome> {
+export async function executeRun(ctx: RunContext, newId = newRunId(ctx.scenario.name)): Promise<RunOutcome> {
   const t0 = performance.now();
-  const dir = join(ctx.resultsRoot, runId);
+  const resumed = ctx.resume;
+  if (resumed) checkResumable(resumed);
+  const runId = resumed?.record.runId ?? newId;
+  const dir = resumed?.dir ?? join(ctx.resultsRoot, runId);
   const journal = new Journal(dir);
-  const samples: Sample[] = [];
-  const environment: Environment = hostEnvironment(ctx.projectDir, ctx.vmbenchVersion);
   const s = ctx.scenario;
   const runner = s.runner;
-  const byMeasurement: Record<string, number> = {};
-  const record: RunRecord = {
-    schemaVersion: RUN_SCHEMA_VERSION,
-    runId,
-    status: 'preparing',
-    scenarioFile: relative(ctx.projectDir, ctx.scenarioFile) || ctx.scenarioFile,
-    scenario: s,
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    environment,
-    artifact: null,
-    plan: { order: runner.order, seed: runner.seed, pollIntervalMs: runner.poll_interval, steps: 0 },
-    identity: null,
-    calibration: null,
-    summaries: [],
-    ratios: [],
-    warnings: [],
-    error: null,
-  };
+  const environment: Environment = resumed?.record.environment ?? hostEnvironment(ctx.projectDir, ctx.vmbenchVersion);
+  /** Every journaled sample, of this segment and the ones before (statistics use countedSamples of them). */
+  const samples: Sample[] = resumed ? [...resumed.samples] : [];
+  const prior = resumed?.record.timing;
+  const byMeasurement: Record<string, number> = { ...(prior?.byMeasurement ?? {}) };
+  const record: RunRecord = resumed
+    ? { ...resumed.record, status: 'preparing', finishedAt: null, error: null }
+    : {
+        schemaVersion: RUN_SCHEMA_VERSION,
+        runId,
+        status: 'preparing',
+        scenarioFile: relative(ctx.projectDir, ctx.scenarioFile) || ctx.scenarioFile,
+        scenario: s,
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+        environment,
+        artifact: null,
+        plan: { order: runner.order, seed: runner.seed, pollIntervalMs: runner.poll_interval, steps: 0 },
+        identity: null,
+        calibration: null,
+        summaries: [],
+        ratios: [],
+        warnings: [],
+        error: null,
+      };
+  record.completed ??= {};
+  record.failures ??= [];
+  record.segments ??= [];
+  const completed = record.completed;
+  const failures: StepFailure[] = record.failures;
+  for (const seg of record.segments) if (seg.status === 'running') seg.status = 'interrupted'; // killed: it never said how it ended
+  const segment: RunSegment = { index: record.segments.length, startedAt: new Date().toISOString(), finishedAt: null, status: 'running', stepsRun: 0, pid: process.pid, hostname: hostname() };
+  record.segments.push(segment);
   let session: RunSession | undefined;
   const timing = () => {
     const measuredMs = Object.values(byMeasurement).reduce((a, b) => a + b, 0);
-    const wallMs = performance.now() - t0;
-    return { wallMs, measuredMs, overheadMs: wallMs - measuredMs, launches: session?.launches ?? 0, byMeasurement: { ...byMeasurement } };
+    const wallMs = (prior?.wallMs ?? 0) + performance.now() - t0;
+    return { wallMs, measuredMs, overheadMs: wallMs - measuredMs, launches: (prior?.launches ?? 0) + (session?.launches ?? 0), byMeasurement: { ...byMeasurement } };
   };
   const save = () => {
-    const isolation = isolationFromSamples(samples);
-    Object.assign(record, aggregateSamples(samples, runner.seed, s.report.reference), { timing: timing() }, isolation ? { isolation } : {});
+    const counted = countedSamples(samples, record);
+    const isolation = isolationFromSamples(counted);
+    Object.assign(record, aggregateSamples(counted, runner.seed, s.report.reference), { timing: timing() }, isolation ? { isolation } : {});
     journal.writeRun(record);
   };
   /** Every sample goes to disk (fsync'ed) the moment it exists. */
   const recordSample = (sample: Sample, quiet: boolean) => {
-    samples.push(sample);
     journal.append(sample);
+    samples.push(sample);
     if (!quiet) ctx.onEvent({ type: 'sample', metric: sampleLabel(sample), platform: sample.platform, value: sample.value, unit: sample.unit, warmup: sample.warmup });
   };
   const warn = (message: string) => {
@@ -119,8 +148,10 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     ctx.onEvent({ type: 'warning', message });
   };
   const info = (message: string) => ctx.onEvent({ type: 'info', message });
+  if (ctx.cacheDir) await claimRun(ctx.cacheDir, runId, dir);
   save();
-  info(`run ${runId} → ${relative(ctx.projectDir, dir) || dir}`);
+  info(`run ${runId} → ${relative(ctx.projectDir, dir) || dir}${resumed ? ` (resumed: segment ${segment.index + 1}, ${Object.keys(completed).length} of ${record.plan.steps} steps done before)` : ''}`);
+  if (resumed && environment.hostname !== hostname()) warn(`resumed on ${hostname()}, the run began on ${environment.hostname}: its segments ran on different hosts`);
 
   const throwIfAborted = () => {
     if (ctx.signal.aborted) throw new BenchError('interrupted', 'run interrupted');
@@ -133,6 +164,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     ctx.onEvent({ type: 'phase', message: 'building the workload artifact' });
     const artifact = await ctx.artifact();
     throwIfAborted();
+    if (resumed) checkSameArtifact(record, artifact.id);
     record.artifact = {
       id: artifact.id,
       rootfsDigest: artifact.rootfsDigest,
@@ -143,6 +175,7 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
       initrdBytes: artifact.vm.initrdBytes,
       kernelVersion: artifact.vm.kernelVersion,
       model: artifact.model,
+      ...(artifact.gpu ? { gpu: artifact.gpu } : {}),
     };
     environment.rootfsDigest = artifact.rootfsDigest;
     environment.artifactId = artifact.id;
@@ -161,7 +194,9 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     }
     record.fairness = auditScenario(s, environment.platforms, environment.cores);
     const steps = buildPlan({ measurements: plannedMeasurements(s, ctx.platforms, warn), order: runner.order, seed: runner.seed });
+    if (resumed) checkSamePlan(record, steps);
     record.plan.steps = steps.length;
+    record.plan.digest = planDigest(steps);
     record.status = 'running';
     save();
 
@@ -176,17 +211,29 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     throwIfAborted();
     session = new RunSession(runId, artifact, server.protocol, s.workload.threads, runner.poll_interval, ctx.signal, ctx.onEvent);
     const identity = new IdentityCollector(ctx.platforms.map((p) => p.name));
+    if (resumed) identity.restore(readIdentityAnswers(dir));
     const services: RunServices = {
       session,
       artifact,
       identity,
+      identityDue: new Set(),
       readyTimeoutMs,
+      segment: segment.index,
       record: recordSample,
       warn,
       info,
     };
-    await runSteps(steps, services, ctx, (step, ms) => {
-      byMeasurement[step.measurement] = (byMeasurement[step.measurement] ?? 0) + ms;
+    const todo = pendingSteps(steps, completed);
+    await runSteps(todo, services, { platforms: ctx.platforms, scenario: s, signal: ctx.signal, onEvent: ctx.onEvent, total: steps.length }, ({ step, windowMs, failure }) => {
+      byMeasurement[step.measurement] = (byMeasurement[step.measurement] ?? 0) + windowMs;
+      segment.stepsRun += 1;
+      if (failure) {
+        failures.push({ step: step.index, measurement: step.measurement, platform: step.platform, rep: step.rep, warmup: step.warmup, ...failure, segment: segment.index, at: new Date().toISOString() });
+      } else {
+        completed[String(step.index)] = segment.index;
+      }
+      const answers = identity.saved();
+      if (answers.length) journal.writeJson(join(dir, IDENTITY_FILE), answers);
       record.identity = identity.record();
       save();
     });
@@ -194,45 +241,31 @@ export async function executeRun(ctx: RunContext, runId = newRunId(ctx.scenario.
     if (missing.length) warn(`identity: not checked on ${missing.join(', ')} (no step launched an instance there)`);
     if (record.identity) info(`identity: ${record.identity.platforms.map((p) => `${p.platform} ${p.detail}`).join('; ')}`);
     record.status = 'completed';
+    segment.status = 'completed';
   } catch (err) {
     record.status = ctx.signal.aborted ? 'interrupted' : 'failed';
-    record.error = { kind: asBenchError(err).kind, message: messageOf(err) };
+    const category = ctx.signal.aborted ? 'interrupted' : failureCategoryOf(err);
+    record.error = { kind: asBenchError(err).kind, message: messageOf(err), category };
+    segment.status = ctx.signal.aborted ? 'interrupted' : 'failed';
+    segment.error = { kind: record.error.kind, category, message: record.error.message };
     throw err;
   } finally {
     await session?.stopLive();
     // Belt and braces: anything labelled or named with this run id goes too.
-    await Promise.allSettled(ctx.platforms.map((p) => p.cleanupRun(runId)));
+    const cleanups = await Promise.allSettled(ctx.platforms.map((p) => p.cleanupRun(runId)));
+    const leftBehind = cleanups.flatMap((c, i) => (c.status === 'rejected' ? [`${ctx.platforms[i]!.name}: ${messageOf(c.reason)}`] : []));
+    if (leftBehind.length) warn(`cleanup incomplete (${leftBehind.join('; ')}); \`bench gc\` (or the next bench run) removes the rest`);
     record.finishedAt = new Date().toISOString();
-    save();
-    journal.close();
-  }
-  return { record, dir, samples };
-}
-
-/** The plan, step by step: each step's measurement on its platform, its group's instances stopped after the group's last step. */
-async function runSteps(steps: PlanStep[], run: RunServices, ctx: RunContext, done: (step: PlanStep, windowMs: number) => void): Promise<void> {
-  const byName = new Map(ctx.platforms.map((p) => [p.name, p]));
-  const hostOf = (step: PlanStep) => step.rides ?? step.index;
-  const lastUse = new Map<number, number>();
-  for (const step of steps) lastUse.set(hostOf(step), step.index);
-  const groups = new Map<number, InstanceGroup>();
-  for (const step of steps) {
-    run.session.throwIfAborted();
-    const platform = byName.get(step.platform)!;
-    const host = hostOf(step);
-    let group = groups.get(host);
-    if (!group) groups.set(host, (group = new InstanceGroup(platform)));
-    ctx.onEvent({ type: 'step', index: step.index, total: steps.length, metric: step.measurement, platform: step.platform, rep: step.rep, warmup: step.warmup });
-    const w0 = performance.now();
+    segment.finishedAt = record.finishedAt;
     try {
-      await measurementNamed(step.measurement).run(stepContext(run, step, platform, group), ctx.scenario);
-    } finally {
-      const windowMs = performance.now() - w0;
-      if (lastUse.get(host) === step.index) {
-        groups.delete(host);
-        await group.close(run.session);
-      }
-      done(step, windowMs);
+      save();
+    } catch (err) {
+      // A full disk: what is on disk stays as it was written last; the run's own error (if any) is the one thrown.
+      ctx.onEvent({ type: 'warning', message: `run.json could not be written at the end: ${messageOf(err)}` });
     }
+    journal.close();
+    // The owner marker stays when something could not be removed: gc then knows whose it was, and that its owner is gone.
+    if (ctx.cacheDir && !leftBehind.length) await releaseRun(ctx.cacheDir, runId).catch(() => undefined);
   }
+  return { record, dir, samples: countedSamples(samples, record) };
 }

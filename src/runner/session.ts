@@ -75,13 +75,17 @@ export class RunSession {
    */
   async digestInside(platform: Platform, instance: Instance): Promise<string> {
     let digest: string | null = null;
+    let info: ServerInfo | null = null;
     try {
       if (this.artifact.image) {
         if (!platform.readFileInside) throw new BenchError('unsupported', `${platform.name}: ${platform.kind} cannot read files inside an instance`);
         digest = (await platform.readFileInside(instance, GUEST_DIGEST_FILE)).trim();
       } else {
         const res = await probe({ url: instance.baseUrl + ENDPOINTS.info, timeoutMs: 5_000 });
-        if (res.status === 200) digest = (JSON.parse(res.body.toString()) as ServerInfo).rootfsDigest;
+        if (res.status === 200) {
+          info = JSON.parse(res.body.toString()) as ServerInfo;
+          digest = info.rootfsDigest;
+        }
       }
     } catch (err) {
       if (err instanceof BenchError && err.kind === 'unsupported') throw err;
@@ -93,6 +97,9 @@ export class RunSession {
         `${platform.name} runs rootfs ${String(digest ?? 'unknown')}, expected ${this.artifact.rootfsDigest}: the substrates do not run the same artifact`,
       );
     }
+    // Where inference actually runs (fallback: cpu may have moved it): on every sample of this instance.
+    if (info?.device) instance.facts.device = info.device;
+    if (info?.deviceReason) instance.facts.deviceReason = info.deviceReason;
     return digest;
   }
 

@@ -1,5 +1,5 @@
 import type { SampleValue, SharedInstance, StepContext } from '../measure/measurement.js';
-import { measureColdStart, measureStartup, waitFailure } from '../measure/startup.js';
+import { measureColdStart, measureStartup, waitFailure, whileAlive } from '../measure/startup.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { Artifact } from '../workload/artifact.js';
@@ -31,7 +31,11 @@ export interface RunServices {
   session: RunSession;
   artifact: Artifact;
   identity: IdentityCollector;
+  /** Platforms whose planned identity step failed: the proof is taken on their next checked instance instead. */
+  identityDue: Set<string>;
   readyTimeoutMs: number;
+  /** The run segment in progress (0 unless resumed). */
+  segment: number;
   record: (sample: Sample, quiet: boolean) => void;
   warn: (message: string) => void;
   info: (message: string) => void;
@@ -49,7 +53,13 @@ function bounded(metadata: Sample['metadata']): Sample['metadata'] {
 }
 
 /** One place where a measured value becomes a Sample: platform, kind, rep, warm-up, time, instance facts. */
-export function stampSample(value: SampleValue, platform: Platform, step: Pick<PlanStep, 'rep' | 'warmup'>, from?: Instance): Sample {
+export function stampSample(
+  value: SampleValue,
+  platform: Platform,
+  step: Pick<PlanStep, 'rep' | 'warmup'> & { index?: number },
+  from?: Instance,
+  segment?: number,
+): Sample {
   const { rep, quiet: _quiet, params, ...rest } = value;
   return {
     ...rest,
@@ -59,12 +69,20 @@ export function stampSample(value: SampleValue, platform: Platform, step: Pick<P
     rep: rep ?? step.rep,
     warmup: step.warmup,
     timestamp: Date.now(),
+    ...(step.index === undefined ? {} : { step: step.index }),
+    ...(segment === undefined ? {} : { segment }),
     metadata: bounded(from ? { ...value.metadata, ...from.facts } : value.metadata),
   };
 }
 
 export function stepContext(run: RunServices, step: PlanStep, platform: Platform, group: InstanceGroup): StepContext {
   const { session } = run;
+  /** The device the step's instances reported (a sample without an instance of its own gets it too). */
+  let device: string | number | boolean | undefined;
+  const withDevice = (sample: Sample): Sample => {
+    const d = device ?? group.shared?.instance.facts.device;
+    return d === undefined || sample.metadata.device !== undefined ? sample : { ...sample, metadata: { ...sample.metadata, device: d } };
+  };
   const instanceId = (name?: string) => `${platform.name}-${step.measurement.replace('_', '')}-${step.rep}${name ? `-${name}` : ''}`.toLowerCase();
   const track = (instance: Instance, shareable: boolean): Instance => {
     group.instances.add(instance);
@@ -73,7 +91,7 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
   };
   /** The identity proof, on the first instance this step checks (when the plan put it here). */
   const identity = async (instance: Instance, digest: string): Promise<void> => {
-    if (!step.identity || run.identity.has(platform.name)) return;
+    if (run.identity.has(platform.name) || !(step.identity || run.identityDue.has(platform.name))) return;
     let body = group.shared?.instance === instance ? group.shared.firstInference?.body : undefined;
     if (!body) {
       const r = await measureColdStart(instance, session.protocol.infer, {
@@ -108,9 +126,9 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
     readyInstance: async () => {
       if (ctx.shared) return ctx.shared.instance;
       const instance = await ctx.launch();
-      await measureStartup(instance, session.protocol, {
-        intervalMs: session.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: run.readyTimeoutMs, signal: session.signal,
-      }).catch((cause: unknown) => {
+      await whileAlive(platform, instance, (check) =>
+        measureStartup(instance, session.protocol, { intervalMs: session.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: run.readyTimeoutMs, signal: session.signal, check }),
+      ).catch((cause: unknown) => {
         throw waitFailure(ctx, `${platform.name}: ${step.measurement}: not ready within ${run.readyTimeoutMs} ms`, cause);
       });
       await ctx.digestInside(instance);
@@ -121,10 +139,11 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
     },
     digestInside: async (instance) => {
       const digest = await session.digestInside(platform, instance);
+      device ??= instance.facts.device;
       await identity(instance, digest);
       return digest;
     },
-    emit: (value, from) => run.record(stampSample(value, platform, step, from), value.quiet === true),
+    emit: (value, from) => run.record(withDevice(stampSample(value, platform, step, from, run.segment)), value.quiet === true),
     warn: run.warn,
     info: run.info,
     throwIfAborted: () => session.throwIfAborted(),

@@ -5,6 +5,7 @@
  * BenchError('input').
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { BenchError, messageOf } from '../errors.js';
@@ -161,6 +162,10 @@ export function parseScenarioLocated(text: string, file: string, options: ParseS
       const path = ['workload', ...p.path];
       add(path, p.message, at(locate(doc, path).offset));
     }
+    // GPU directories are relative to the scenario file too (checked by the GPU preflight, not here).
+    const gpu = scenario.workload.gpu;
+    if (gpu?.providers !== undefined) gpu.providers = resolve(dirname(file), gpu.providers);
+    if (gpu?.guest_driver !== undefined) gpu.guest_driver = resolve(dirname(file), gpu.guest_driver);
     if (issues.length === 0) return { scenario, file, locate: (path) => at(locate(doc, path).offset) };
   }
   if (issues.length === 0) {

@@ -16,8 +16,11 @@ export interface HostFacts {
   memoryBytes: number;
   /** Per engine the scenario needs: null when usable, else what is wrong. */
   engines: Partial<Record<'docker' | 'qemu' | 'vagrant', string | null>>;
-  /** null when a usable GPU is present, else why not (only asked for device: gpu). */
-  gpu?: string | null;
+  /**
+   * device: gpu only: what stands between this host and the scenario, each
+   * at its key ([] when nothing; gathered by the CLI, cli/doctor/gpu-readiness.ts).
+   */
+  gpu?: Array<{ path: KeyPath; message: string }>;
   /** OCI runtimes the Docker Engine has registered (only asked when a docker platform exists and the engine answers). */
   dockerRuntimes?: string[];
 }
@@ -26,6 +29,9 @@ const HINTS = {
   input: 'give the platform what this host has (bench doctor shows it), or run the scenario on a larger host',
   unsupported: 'run `npx bench doctor` for what this host can run and how to fix it',
 } as const;
+
+/** bench doctor --scenario FILE repeats a GPU scenario's problems, at the same places. */
+const gpuHint = (file: string) => `run \`npx bench doctor --scenario ${file}\` for the same list and what this host has`;
 
 export function preflightIssues(loaded: LoadedScenario, host: HostFacts): { input: ScenarioIssue[]; unsupported: ScenarioIssue[] } {
   const { scenario: s, file } = loaded;
@@ -52,8 +58,9 @@ export function preflightIssues(loaded: LoadedScenario, host: HostFacts): { inpu
   if (budget !== undefined && budget > host.memoryBytes) {
     add(input, ['measurements', 'density', 'memory_budget'], `expected at most ${formatBytes(host.memoryBytes)} (all this host has), got ${formatBytes(budget)}`);
   }
-  if (s.workload.device === 'gpu' && host.gpu) {
-    add(unsupported, ['workload', 'device'], `device: gpu needs a usable NVIDIA GPU: ${host.gpu}; scenarios/cpu-resnet.yaml runs the same workload on CPU`);
+  // fallback: cpu (written out) turns every GPU problem into a run on CPU, recorded on each sample.
+  if (s.workload.device === 'gpu' && s.workload.fallback !== 'cpu') {
+    for (const p of host.gpu ?? []) add(unsupported, p.path, p.message);
   }
   return { input, unsupported };
 }
@@ -62,6 +69,17 @@ export function preflightIssues(loaded: LoadedScenario, host: HostFacts): { inpu
 export function preflightError(loaded: LoadedScenario, host: HostFacts): BenchError | null {
   const { input, unsupported } = preflightIssues(loaded, host);
   if (input.length) return issuesError([...input, ...unsupported], 'input', HINTS.input);
-  if (unsupported.length) return issuesError(unsupported, 'unsupported', HINTS.unsupported);
+  const gpu = loaded.scenario.workload.device === 'gpu' && (host.gpu?.length ?? 0) > 0;
+  if (unsupported.length) return issuesError(unsupported, 'unsupported', gpu ? gpuHint(loaded.file) : HINTS.unsupported);
   return null;
+}
+
+/**
+ * fallback: cpu lets a GPU scenario run on a host that cannot give it the
+ * GPU; said before the run starts (not first discovered in its samples).
+ */
+export function fallbackNotice(loaded: LoadedScenario, host: HostFacts): string | null {
+  const { scenario: s, file } = loaded;
+  if (s.workload.device !== 'gpu' || s.workload.fallback !== 'cpu' || !(host.gpu?.length)) return null;
+  return `${file}: workload.fallback: cpu — this host cannot run device: gpu as asked (\`npx bench doctor --scenario ${file}\` says why); where the GPU is missing inference runs on CPU, and every sample records the device it ran on`;
 }

@@ -20,6 +20,7 @@ import { LIMITS } from './limits.js';
 import { applyResources, resourcesSchema, type WithResources } from './resources.js';
 import { scenarioSemanticIssues } from './semantic-rules.js';
 import { workloadSchema } from './workload.js';
+import { dockerGpusSchema, fallbackSchema, gpuMeasurementSchema, qemuVfioSchema, vagrantPciSchema, workloadGpuSchema } from './gpu.js';
 
 export { LIMITS } from './limits.js';
 
@@ -72,6 +73,7 @@ export const dockerPlatformSchema = z
         description:
           'The OCI runtime the engine starts the container with: runc (default), crun, runsc (gVisor), or any runtime registered with the engine (e.g. kata-runtime on a KVM host). bench doctor lists them.',
       }),
+    gpus: dockerGpusSchema,
   })
   .meta({ description: 'The workload in a Docker container.' });
 
@@ -86,6 +88,7 @@ export const qemuPlatformSchema = z
     }),
     machine: z.enum(['auto', 'microvm', 'pc', 'q35']).default('auto'),
     boot_timeout: durationSchema({ positive: true }).prefault('120s'),
+    vfio: qemuVfioSchema,
   })
   .meta({ description: 'The workload in a QEMU virtual machine.' });
 
@@ -107,6 +110,7 @@ export const vagrantPlatformSchema = z
     tcg_tb_size: sizeSchema().prefault('64MiB').meta({
       description: 'TCG translation-cache cap (as the QEMU platform uses); 0 leaves QEMU\'s default. Ignored under KVM.',
     }),
+    pci: vagrantPciSchema,
   })
   .meta({ description: 'The workload in a Vagrant-managed VM (provider libvirt) from a box built from the same artifact.' });
 
@@ -224,7 +228,7 @@ export const neighborsSchema = z
       'Noisy neighbours: a victim instance at a fixed open-loop rate, alone and then with K instances of the same substrate saturating their CPU with inference load; the victim p50/p99 and throughput per K.',
   });
 
-export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network', 'snapshot', 'isolation', 'neighbors'] as const;
+export const MEASUREMENT_KINDS = ['startup', 'cold_start', 'memory', 'density', 'throughput', 'network', 'snapshot', 'isolation', 'neighbors', 'gpu'] as const;
 
 export const measurementsSchema = z
   .strictObject({
@@ -237,6 +241,7 @@ export const measurementsSchema = z
     snapshot: snapshotSchema.optional(),
     isolation: isolationSchema.optional(),
     neighbors: neighborsSchema.optional(),
+    gpu: gpuMeasurementSchema.optional(),
   })
   .superRefine((value, ctx) => {
     if (!MEASUREMENT_KINDS.some((k) => value[k] !== undefined)) {
@@ -378,6 +383,7 @@ export type DensityConfig = z.output<typeof densitySchema>;
 export type ThroughputConfig = z.output<typeof throughputSchema>;
 export type NetworkConfig = z.output<typeof networkSchema>;
 export type NeighborsConfig = z.output<typeof neighborsSchema>;
+export type GpuMeasurementConfig = z.output<typeof gpuMeasurementSchema>;
 export type GateConfig = z.output<typeof gateSchema>;
 
 export { scenarioSemanticIssues, type SemanticIssue } from './semantic-rules.js';

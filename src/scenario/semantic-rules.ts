@@ -5,6 +5,7 @@
  * which runs them in a refinement, because the loader also runs them on raw
  * data next to the schema's own checks.
  */
+import { gpuSemanticIssues } from './gpu.js';
 import { resourceIssues } from './resources.js';
 
 export interface SemanticIssue {
@@ -43,6 +44,7 @@ export function scenarioSemanticIssues(raw: unknown): SemanticIssue[] {
 
   issues.push(...resourceIssues(raw));
   issues.push(...imagePlatformIssues(raw));
+  issues.push(...gpuSemanticIssues(raw));
 
   const report = raw.report;
   if (isRecord(report) && typeof report.reference === 'string' && Array.isArray(raw.platforms)) {

@@ -4,6 +4,7 @@
  * and how to talk to it. Both run identically on every platform.
  */
 import { z } from 'zod';
+import { fallbackSchema, workloadGpuSchema } from './gpu.js';
 import { describeValue } from './units.js';
 
 export const BUILTIN_MODELS = ['resnet18', 'resnet50'] as const;
@@ -57,7 +58,9 @@ export const workloadSchema = z
     }),
     batch: count(1, 256).default(1).meta({ description: 'Inputs per inference request (the first dimension of a generated v2 request).' }),
     threads: count(1, 256).default(1).meta({ description: 'ONNX Runtime intra-op threads in the built-in server (an image sets its own, e.g. through env).' }),
-    device: z.enum(['cpu', 'gpu']).default('cpu').meta({ description: 'Where inference runs: cpu, or gpu (refused by this build: no GPU execution is built in).' }),
+    device: z.enum(['cpu', 'gpu']).default('cpu').meta({ description: "Where inference runs: cpu, or gpu (the built-in server: ONNX Runtime's CUDA execution provider; see workload.gpu, platforms[].gpus/vfio/pci)." }),
+    fallback: fallbackSchema,
+    gpu: workloadGpuSchema,
     seed: count(0).default(0).meta({ description: 'Seed for the generated model weights and inputs.' }),
     command: z.array(z.string().min(1)).min(1).optional().meta({ description: "Image: replaces the image's CMD (as arguments after `docker run IMAGE`)." }),
     entrypoint: z.array(z.string().min(1)).optional().meta({ description: "Image: replaces the image's ENTRYPOINT and clears its CMD (as `docker run --entrypoint`)." }),
@@ -92,6 +95,7 @@ export const workloadSchema = z
       issue([], 'missing required key "model" or "image": the built-in server with a model (resnet18, resnet50, an .onnx file), or your own server\'s image');
     }
     if (w.model !== undefined && w.image !== undefined) issue(['image'], 'expected either model (the built-in server) or image (your own server), not both');
+    if (w.image !== undefined && w.device === 'gpu') issue(['device'], 'device: gpu applies to the built-in server only (an image workload is measured on CPU; its own GPU setup is not taken over yet)');
     if (w.image === undefined) {
       for (const k of IMAGE_ONLY_KEYS) if (w[k] !== undefined) issue([k], `"${k}" applies to an image workload (workload.image) only`);
       return;

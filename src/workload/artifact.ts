@@ -29,6 +29,8 @@ export interface Artifact {
   vagrant?: VagrantBox;
   /** Present when the rootfs is an OCI image's filesystem (bring your own server), absent for the built-in server. */
   image?: ImageArtifact;
+  /** Present on the GPU artifact (workload.device: gpu): what it carries for ONNX Runtime's CUDA provider. */
+  gpu?: GpuArtifactInfo;
 }
 
 /** What an image workload's artifact was made from, and how its server starts (see image-workload.ts). */
@@ -39,6 +41,17 @@ export interface ImageArtifact {
   launch: ImageLaunch;
   /** The launch user as resolved in the image (the VM's init runs the server as it). */
   user: { uid: number; gid: number; groups: number[]; home: string };
+}
+
+export interface GpuArtifactInfo {
+  /** Sonames carried next to libonnxruntime.so.1 (the providers and the CUDA/cuDNN libraries they need). */
+  providerLibraries: string[];
+  /** Left to the NVIDIA driver of the machine that runs the instance (libcuda.so.1 …). */
+  fromDriver: string[];
+  /** The guest NVIDIA driver of the VM image, when carried. */
+  guestDriver: { version: string | null; builtFor: string | null } | null;
+  /** What is missing (fallback: cpu built it anyway; instances then run on CPU). */
+  missing: string[];
 }
 
 /** A Vagrant box (provider libvirt) made from an artifact; vagrant-box.json beside the .box file. */

@@ -7,16 +7,17 @@ import { PHASE_PREFIX } from './contract.js';
  * serial console in a VM), anywhere in a line (kernel messages may interleave):
  *
  *   VMBENCH_PHASE initramfs|init|network|sshd|shutdown <uptime-seconds>
- *   VMBENCH_PHASE process_start|listening|model_loaded|ready <epoch-ms>
+ *   VMBENCH_PHASE process_start|listening|gpu_context|model_loaded|ready <epoch-ms>
+ *   (a GPU image's init also prints `gpu_driver <uptime-seconds>` once the guest driver is loaded)
  */
 
 /** Phases printed by the guest's initramfs/init (value: uptime in seconds). */
 export type BootPhase = 'initramfs' | 'init' | 'network' | 'sshd' | 'shutdown';
 /** Phases printed by the workload server (value: epoch ms). */
-export type ServerPhase = 'process_start' | 'listening' | 'model_loaded' | 'ready';
+export type ServerPhase = 'process_start' | 'listening' | 'gpu_context' | 'model_loaded' | 'ready';
 export type ArtifactPhase = BootPhase | ServerPhase;
 export const BOOT_PHASES: readonly BootPhase[] = ['initramfs', 'init', 'network', 'sshd', 'shutdown'];
-export const SERVER_PHASES: readonly ServerPhase[] = ['process_start', 'listening', 'model_loaded', 'ready'];
+export const SERVER_PHASES: readonly ServerPhase[] = ['process_start', 'listening', 'gpu_context', 'model_loaded', 'ready'];
 
 /** One phase line: the phase, its printed value and (optionally) when the harness saw it. */
 export interface PhaseLine {

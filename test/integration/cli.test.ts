@@ -63,6 +63,19 @@ describe('bench CLI', () => {
     expect(r.stderr).toMatch(/GPU/);
     expect(r.stderr).toContain('bench doctor');
     expect(Date.now() - t0).toBeLessThan(15_000);
+    // What is missing, each at its key, and where to go instead; nothing was built or started.
+    expect(r.stderr).toMatch(/gpu-resnet\.yaml:\d+:\d+: workload\.device: device: gpu cannot run on this host \(what it lacks is listed at each key\); scenarios\/cpu-resnet\.yaml runs the same workload on CPU/);
+    expect(r.stderr).toMatch(/workload\.gpu\.providers: libonnxruntime_providers_cuda\.so \(needed by ONNX Runtime \(CUDA execution provider\)\) is missing: get from the Microsoft\.ML\.OnnxRuntime\.Gpu\.Linux/);
+    expect(r.stderr).not.toContain('building the workload artifact');
+    // bench doctor with the scenario says the same, as failures.
+    const d = await bench(['doctor', '--no-probe', '--scenario', 'scenarios/gpu-resnet.yaml']);
+    expect(d.exitCode).toBe(3);
+    expect(d.stdout).toMatch(/✗ scenario \S*gpu-resnet\.yaml:\d+:\d+ workload\.device: device: gpu cannot run on this host \(what it lacks is listed at each key\); scenarios\/cpu-resnet\.yaml runs the same workload on CPU/);
+    // Line for line: every problem the run placed at a key, the doctor places at the same file:line:column.
+    const placed = [...r.stderr.matchAll(/^(\S+:\d+:\d+): (\S+): (.*)$/gm)].map((m) => `✗ scenario ${m[1]} ${m[2]}: ${m[3]}`);
+    expect(placed.length).toBeGreaterThan(5);
+    for (const line of placed) expect(d.stdout).toContain(line);
+    expect(existsSync(join(tmp, 'gpu'))).toBe(false); // no results directory for a run that never started
   });
 
   it('run: smoke scenario end to end on Docker and QEMU', async () => {
@@ -160,7 +173,7 @@ describe('bench CLI', () => {
     }
     expect(await containersOf(runId!)).toBe(0);
     expect(qemuProcessesOf(runId!)).toBe(0);
-  });
+  }, 900_000); // ≈ 5 min alone here; a shared 2-core host has taken > 8 (two VM boots under TCG, a gzip'd snapshot)
 
   it('run: Ctrl-C mid-run keeps measured samples and leaves no container or VM', async () => {
     const scenario = join(tmp, 'long.yaml');

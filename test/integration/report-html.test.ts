@@ -73,6 +73,7 @@ describe('report.html in headless Chromium', () => {
     expect(r.figures.map((f) => f.id)).toEqual([
       'chart-startup-phases', 'chart-cold-start', 'chart-startup', 'chart-memory-overhead', 'chart-density',
       'chart-throughput-latency', 'chart-latency-spectrum', 'chart-network-rtt', 'chart-image-size',
+      'chart-capacity',
     ]);
     for (const f of r.figures) {
       expect(f.svgs, f.id).toBe(1);

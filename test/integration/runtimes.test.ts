@@ -5,6 +5,7 @@
  * attributed), the isolation facts (the kernel shared with the host or not),
  * and nothing left behind.
  */
+import { execFileSync } from 'node:child_process';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '../../src/measure/http-probe.js';
@@ -67,6 +68,11 @@ describe.each(['runc', 'crun', 'runsc'] as const)('the workload under %s', (runt
       }
       const sys = JSON.parse((await probe({ url: `${inst.baseUrl}${ENDPOINTS.syscalls}?calls=20000`, timeoutMs: 120_000 })).body.toString());
       expect(sys.getuid.nsPerCall).toBeGreaterThan(0);
+      // Pinning for a load window: every runtime ends up on the CPUs asked for (cpuset, or taskset where the runtime cannot update).
+      await platform.pinCpus(inst, '0');
+      expect(String(inst.facts.pinnedBy)).toMatch(runtime === 'runc' ? /^cpuset/ : /cpuset|taskset/);
+      const pid = (await docker.getContainer(String(inst.facts.containerId)).inspect()).State.Pid;
+      expect(execFileSync('taskset', ['-p', String(pid)]).toString()).toMatch(/affinity mask: 1\s*$/);
       // Snapshot: a memory checkpoint where the engine and runtime make one, else a commit with the reason why not.
       const snap = await platform.snapshot(inst);
       try {

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Journal, readSamples } from '../../src/results/journal.js';
+import { Journal, readJournal, readSamples } from '../../src/results/journal.js';
 import type { Sample } from '../../src/results/sample.js';
 
 const sample = (rep: number): Sample => ({
@@ -35,5 +35,30 @@ describe('Journal', () => {
     j.close();
     appendFileSync(j.samplesPath, '{"metric":"startup","va');
     expect(readSamples(j.samplesPath)).toEqual([sample(0)]);
+  });
+
+  it('reports a torn final line, and moves it aside when the journal is reopened (a resume)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    dirs.push(dir);
+    const j = new Journal(dir);
+    j.append(sample(0));
+    j.close();
+    appendFileSync(j.samplesPath, '{"metric":"startup","va');
+    expect(readJournal(j.samplesPath)).toEqual({ samples: [sample(0)], tornLastLine: true });
+    const again = new Journal(dir);
+    again.append(sample(1));
+    again.close();
+    expect(readJournal(again.samplesPath)).toEqual({ samples: [sample(0), sample(1)], tornLastLine: false });
+    expect(readFileSync(`${again.samplesPath}.torn`, 'utf8')).toBe('{"metric":"startup","va\n');
+  });
+
+  it('refuses a journal damaged before its last line, naming the line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    dirs.push(dir);
+    const j = new Journal(dir);
+    j.append(sample(0));
+    j.close();
+    appendFileSync(j.samplesPath, 'garbage\n' + JSON.stringify(sample(1)) + '\n');
+    expect(() => readJournal(j.samplesPath)).toThrow(/samples\.jsonl:2: not a JSON sample/);
   });
 });

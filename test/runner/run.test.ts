@@ -84,13 +84,20 @@ describe('executeRun', () => {
     expect(Object.keys(onDisk.timing!.byMeasurement).sort()).toEqual(['cold_start', 'image_size', 'startup']);
   });
 
-  it('a failure mid-run keeps the samples already measured and leaves nothing running', async () => {
+  it('a failed step is recorded with its category and the run goes on; nothing is left running', async () => {
     const { run, read, platforms } = setup({}, { failLaunchAt: 3 });
-    await expect(run).rejects.toThrow(/failed on purpose/);
+    const outcome = await run;
     const { run: onDisk, samples } = read();
-    expect(onDisk.status).toBe('failed');
-    expect(onDisk.error?.message).toMatch(/failed on purpose/);
-    expect(samples.length).toBe(7); // startup a0w b0w a1 b1 a2 b2, cold_start a0, then b's 4th launch fails
+    expect(onDisk.status).toBe('completed');
+    // b's 4th launch is its first cold start: that step fails, the others run.
+    expect(onDisk.failures).toEqual([expect.objectContaining({ measurement: 'cold_start', platform: 'b', rep: 0, category: 'infrastructure', segment: 0 })]);
+    expect(onDisk.failures![0]!.message).toMatch(/failed on purpose/);
+    expect(samples.map((s) => `${s.metric}:${s.platform}:${s.rep}`).filter((x) => x.startsWith('cold_start'))).toEqual(['cold_start:a:0', 'cold_start:a:1', 'cold_start:b:1']);
+    expect(onDisk.summaries.find((r) => r.metric === 'cold_start' && r.platform === 'b')?.summary?.n).toBe(1);
+    // The identity proof planned on the failed step is taken on b's next checked instance.
+    expect(onDisk.identity?.platforms.map((p) => p.platform)).toEqual(['a', 'b']);
+    expect(Object.keys(onDisk.completed!)).toHaveLength(onDisk.plan.steps - 1);
+    expect(outcome.record.warnings.some((w) => /failed \(infrastructure\)/.test(w))).toBe(true);
     for (const p of platforms) expect(p.running.size).toBe(0);
   });
 

@@ -478,7 +478,7 @@ const CASES: Case[] = [
     line: 13,
     column: 15,
     path: 'measurements',
-    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, network, snapshot, isolation, neighbors, got none',
+    fragment: 'expected at least one of startup, cold_start, memory, density, throughput, network, snapshot, isolation, neighbors, gpu, got none',
   },
   {
     name: 'poll interval above 10ms',
@@ -533,7 +533,7 @@ describe('malformed scenarios', () => {
   it('a typo in a platform\'s kind names the unknown key and the key it probably meant', () => {
     const err = errorOf(lines((l) => (l[5] = '    kimd: docker')));
     const msgs = err.message.split('\n');
-    expect(msgs).toContain(`${FILE}:6:5: platforms[0].kimd: unknown key "kimd" (did you mean "kind"?); expected one of: name, kind, cpus, memory, network, runtime, accel, machine, boot_timeout, provider, tcg_tb_size`);
+    expect(msgs).toContain(`${FILE}:6:5: platforms[0].kimd: unknown key "kimd" (did you mean "kind"?); expected one of: name, kind, cpus, memory, network, runtime, gpus, accel, machine, boot_timeout, vfio, provider, tcg_tb_size, pci`);
     expect(msgs.some((m) => m.includes('platforms[0].kind: missing required key "kind"'))).toBe(true);
   });
 

@@ -4,7 +4,6 @@ import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { messageOf } from '../../errors.js';
 import { engineRuntimes, runtimeFacts } from '../../platforms/docker/runtime.js';
-import { detectGpu } from '../../platforms/host/gpu.js';
 import { VAGRANT_POOL, vagrantGlobalExec, vagrantPaths, virsh } from '../../platforms/vagrant/env.js';
 import { existsSync } from 'node:fs';
 import { defaultCacheDir } from '../../paths.js';
@@ -185,14 +184,6 @@ export async function vagrantChecks(cacheDir: string = defaultCacheDir()): Promi
       : { section, name: `storage pool ${VAGRANT_POOL}`, status: 'info', detail: pool.exitCode === 0 ? 'defined but not running' : 'missing ("No usable storage pool found" in vagrant up)', fix: fixAll },
   );
   return out;
-}
-
-export async function gpuChecks(): Promise<CheckResult[]> {
-  const gpu = await detectGpu();
-  return [
-    { section: 'gpu', name: 'NVIDIA GPU', status: gpu.present ? 'ok' : 'info', detail: gpu.detail, fix: gpu.present ? undefined : 'GPU scenarios (device: gpu) need an NVIDIA GPU and driver' },
-    { section: 'gpu', name: 'IOMMU groups', status: gpu.iommuGroups > 0 ? 'ok' : 'info', detail: gpu.iommuGroups > 0 ? `${gpu.iommuGroups} groups (VFIO passthrough possible)` : 'none: VFIO passthrough to VMs is not possible', fix: gpu.iommuGroups > 0 ? undefined : 'boot the host with intel_iommu=on / amd_iommu=on' },
-  ];
 }
 
 export async function memoryFeatureChecks(): Promise<CheckResult[]> {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import pc from 'picocolors';
@@ -5,10 +6,15 @@ import { messageOf } from '../../errors.js';
 import { probeAccelerator } from '../../platforms/qemu/accel.js';
 import { listArtifacts } from '../../workload/build/artifact-store.js';
 import type { CliContext } from '../context.js';
+import { BenchError } from '../../errors.js';
+import { runHostCommand } from '../../platforms/host/command-runner.js';
+import { bindToVfio } from '../../platforms/host/vfio-bind.js';
+import { loadScenarioFile } from '../../scenario/load.js';
+import { gatherGpuFindings } from './gpu-gather.js';
+import { gpuDoctorChecks, gpuProblems, gpuWantsOf, type GpuWants } from './gpu-readiness.js';
 import {
   buildToolChecks,
   dockerChecks,
-  gpuChecks,
   memoryFeatureChecks,
   qemuChecks,
   vagrantChecks,
@@ -34,6 +40,29 @@ async function kvmCheck(ctx: CliContext, docker: Dockerode): Promise<CheckResult
   }
 }
 
+/**
+ * The GPU section: what the host offers, and with --scenario a GPU scenario's
+ * problems as failures, worded as `bench run` words them.
+ */
+async function gpuChecks(docker: Dockerode, scenarioFile: string | undefined): Promise<CheckResult[]> {
+  // Resolved as bench run resolves it, so both print the same file:line:column.
+  const loaded = scenarioFile ? await loadScenarioFile(resolve(scenarioFile)) : undefined;
+  const scenario = loaded?.scenario;
+  const gpuScenario = scenario?.workload.device === 'gpu' ? scenario : undefined;
+  const wants: GpuWants = gpuScenario ? gpuWantsOf(gpuScenario) : { containers: [], vms: [] };
+  const findings = await gatherGpuFindings(wants, { docker, withDocker: true });
+  // Placed and ordered as bench run's preflight prints them (file:line:column, by position).
+  const located = loaded && gpuScenario
+    ? gpuProblems(findings, wants)
+        .map((p) => ({ ...p, place: loaded.locate(p.path) }))
+        .sort((a, b) => a.place.line - b.place.line || a.place.column - b.place.column)
+        .map(({ place, ...p }) => ({ ...p, at: `${loaded.file}:${place.line}:${place.column}` }))
+    : null;
+  const checks = gpuDoctorChecks(findings, located);
+  if (scenario && !gpuScenario) checks.push({ section: 'gpu', name: 'scenario', status: 'info', detail: `${scenarioFile} runs on CPU (workload.device: ${scenario.workload.device})` });
+  return checks;
+}
+
 const MARK: Record<CheckResult['status'], string> = { ok: '✓', warn: '!', fail: '✗', info: '·' };
 const COLOR: Record<CheckResult['status'], (s: string) => string> = { ok: pc.green, warn: pc.yellow, fail: pc.red, info: pc.dim };
 
@@ -43,12 +72,28 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .description('check what this host can run: Docker, QEMU, KVM, build tools, Vagrant, GPU — each with a fix')
     .option('--json', 'print the checks as JSON')
     .option('--no-probe', 'skip the KVM probe boot (a few seconds)')
-    .addHelpText('after', '\nExit codes: 0 everything needed for `bench run` is present · 3 something required is missing.')
+    .option('--scenario <file>', "also check what this scenario needs (a GPU scenario's problems fail, as `bench run` reports them)")
+    .option('--bind-vfio <pci-address>', 'hand this GPU (and every function of its IOMMU group) to vfio-pci for VM passthrough — it leaves the host driver; vmbench never does this unasked')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ npx bench doctor
+  $ npx bench doctor --scenario scenarios/gpu-resnet.yaml
+  $ npx bench doctor --bind-vfio 0000:65:00.0
+
+Exit codes: 0 everything needed for \`bench run\` is present · 3 something required is missing.`,
+    )
     .action(
-      action(async (opts: { json?: boolean; probe: boolean }) => {
+      action(async (opts: { json?: boolean; probe: boolean; scenario?: string; bindVfio?: string }) => {
         const docker = new Dockerode();
+        if (opts.bindVfio) {
+          if (process.getuid?.() !== 0) throw new BenchError('unsupported', '--bind-vfio writes to /sys: run it as root');
+          const r = await bindToVfio('/', opts.bindVfio, runHostCommand);
+          process.stderr.write(`bound ${opts.bindVfio} to vfio-pci:\n${r.done.map((c) => `  ${c}`).join('\n')}\n`);
+        }
         const checks = (
-          await Promise.all([dockerChecks(docker), qemuChecks(), buildToolChecks(), vagrantChecks(ctx.cacheDir), gpuChecks(), memoryFeatureChecks()])
+          await Promise.all([dockerChecks(docker), qemuChecks(), buildToolChecks(), vagrantChecks(ctx.cacheDir), gpuChecks(docker, opts.scenario), memoryFeatureChecks()])
         ).flat();
         if (opts.probe) checks.push(await kvmCheck(ctx, docker));
         const order = ['containers', 'virtual machines', 'image build', 'vagrant', 'gpu', 'host'];

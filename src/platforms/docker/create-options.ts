@@ -1,7 +1,8 @@
 import type Dockerode from 'dockerode';
-import { DEFAULT_MODEL_NAME, SERVER_ENV, SERVER_PORT_INSIDE } from '../../workload/contract.js';
+import { DEFAULT_MODEL_NAME, SERVER_ENV, SERVER_PORT_INSIDE, WORKLOAD_USER } from '../../workload/contract.js';
 import { LOOPBACK } from '../host/ports.js';
 import type { InstanceSpec } from '../platform.js';
+import { withGpu, type ContainerGpu } from './gpu-options.js';
 
 export interface DockerPlatformConfig {
   cpus: number;
@@ -9,6 +10,8 @@ export interface DockerPlatformConfig {
   network: 'host' | 'bridge';
   /** OCI runtime registered with the engine (HostConfig.Runtime); runc when absent. */
   runtime?: string;
+  /** GPU access, as prepare() resolved it (gpu-options.ts); absent for CPU inference. */
+  gpu?: ContainerGpu;
 }
 
 /** Every container, and every image a snapshot commits, carries the run id in this label. */
@@ -18,9 +21,20 @@ export function containerName(runId: string, instanceId: string): string {
   return `vmbench-${runId}-${instanceId}`;
 }
 
+/** Processes a workload container may hold (the server, its worker threads, an exec for a reading). */
+export const PIDS_LIMIT = 256;
+
+/**
+ * Least privilege, the same for every instance: the workload's unprivileged
+ * user, no capabilities, no privilege gain through setuid binaries, a
+ * read-only root filesystem (a tmpfs for /tmp) and limits on memory, CPU and
+ * processes. Recorded with the platform's facts.
+ */
+export const CONTAINER_SECURITY = `uid ${WORKLOAD_USER.uid}, cap-drop ALL, no-new-privileges, read-only rootfs (tmpfs /tmp), pids ≤ ${PIDS_LIMIT}, memory and CPU limits`;
+
 /**
  * Builds the Docker Engine create-container body. Pure, so the network rules
- * (127.0.0.1 only) are unit-testable without an engine.
+ * (127.0.0.1 only) and the security settings are unit-testable without an engine.
  */
 export function containerCreateOptions(
   image: string,
@@ -42,6 +56,7 @@ export function containerCreateOptions(
     name: containerName(spec.runId, spec.instanceId),
     Image: image,
     Env: env,
+    User: `${WORKLOAD_USER.uid}:${WORKLOAD_USER.gid}`,
     Labels: {
       [RUN_LABEL]: spec.runId,
       'vmbench.instance': spec.instanceId,
@@ -53,6 +68,11 @@ export function containerCreateOptions(
       NanoCpus: Math.round(config.cpus * 1e9),
       Memory: config.memoryBytes,
       MemorySwap: config.memoryBytes, // no swap: a VM has none either
+      PidsLimit: PIDS_LIMIT,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
       AutoRemove: false,
     },
   };
@@ -62,5 +82,5 @@ export function containerCreateOptions(
       [`${SERVER_PORT_INSIDE}/tcp`]: [{ HostIp: LOOPBACK, HostPort: String(spec.port) }],
     };
   }
-  return options;
+  return withGpu(options, config.gpu);
 }

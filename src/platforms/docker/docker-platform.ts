@@ -2,19 +2,26 @@ import type Dockerode from 'dockerode';
 import { BenchError, messageOf } from '../../errors.js';
 import type { Artifact } from '../../workload/artifact.js';
 import type { MemoryReading } from '../memory-reading.js';
-import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../platform.js';
+import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PostMortem } from '../platform.js';
 import type { Snapshot, SnapshotVariant } from '../snapshot.js';
 import type { PhaseTimeline } from '../timeline.js';
 import { checkpointContainer, checkpointFailure, checkpointSupport, removeCheckpoints, removeRunCheckpoints, startFromCheckpoint } from './checkpoint.js';
 import { commitContainer, removeCommit } from './commit-snapshot.js';
-import { containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformConfig } from './create-options.js';
+import { CONTAINER_SECURITY, containerCreateOptions, containerName, RUN_LABEL, type DockerPlatformConfig } from './create-options.js';
 import { engineVersion, removeContainerQuietly, removeLabelled, removeLabelledImages } from './engine.js';
 import { dockerStartupPhases } from './log-phases.js';
 import { readDockerMemory } from './memory.js';
+import { pinContainer } from './pin.js';
+import { containerPostMortem, engineHealth } from './post-mortem.js';
 import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
 import { execInContainer } from './exec.js';
 import { imageContainerOptions } from './image-workload.js';
 import { IMAGE_BUSYBOX, IMAGE_SHELL, type ImageLaunch } from '../../workload/image-workload.js';
+import { detectDockerGpuHost, dockerInfoForGpu, resolveContainerGpu, type ContainerGpuRequest } from './gpu-host.js';
+import type { ContainerGpu, DockerGpuHost } from './gpu-options.js';
+import { runHostCommand } from '../host/command-runner.js';
+import { readContainerGpu } from './gpu-reading.js';
+import type { GpuReading } from '../gpu-reading.js';
 
 export type { DockerPlatformConfig } from './create-options.js';
 
@@ -33,11 +40,17 @@ export class DockerPlatform extends Platform<DockerInstance> {
   /** An image workload's launch (its server's port, stop signal); undefined for the built-in server. */
   private imageLaunch?: ImageLaunch;
   private runtime?: RuntimeFacts & { gvisor: boolean };
+  /** GPU access resolved by prepare() (device: gpu only). */
+  private gpu?: ContainerGpu;
+  private gpuFacts: Record<string, string> = {};
 
   constructor(
     name: string,
     private readonly config: DockerPlatformConfig,
     private readonly docker: Dockerode,
+    /** GPUs for the workload (device: gpu), and how the host's GPU facts are read (tests pass fixtures). */
+    private readonly gpuRequest?: ContainerGpuRequest,
+    private readonly gpuHost: () => Promise<DockerGpuHost> = async () => detectDockerGpuHost(await dockerInfoForGpu(docker), { run: runHostCommand }),
   ) {
     super(name);
   }
@@ -63,6 +76,9 @@ export class DockerPlatform extends Platform<DockerInstance> {
       });
     }
     this.runtime = { ...(await runtimeFacts(registered)), gvisor: isGvisor(registered) };
+    if (this.gpuRequest) {
+      ({ gpu: this.gpu, facts: this.gpuFacts } = await resolveContainerGpu(this.gpuRequest, { name, gvisor: this.runtime.gvisor, runtimeArgs: registered.runtimeArgs }, this.gpuHost));
+    }
     const { gvisor: _g, ...runtime } = this.runtime;
     return {
       engineVersion: version.Version,
@@ -71,7 +87,9 @@ export class DockerPlatform extends Platform<DockerInstance> {
       cpus: this.config.cpus,
       memoryBytes: this.config.memoryBytes,
       image: artifact.docker.image,
+      security: CONTAINER_SECURITY,
       ...runtime,
+      ...this.gpuFacts,
     };
   }
 
@@ -90,7 +108,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
   ): Promise<DockerInstance> {
     let container: Dockerode.Container;
     try {
-      const options = containerCreateOptions(image, this.name, this.config, spec);
+      const options = containerCreateOptions(image, this.name, { ...this.config, gpu: this.gpu }, spec);
       container = await this.docker.createContainer(this.imageLaunch ? imageContainerOptions(options, this.imageLaunch, this.config, spec) : options);
       this.mark(lifecycle, 'created');
       await start(container);
@@ -112,6 +130,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
         network: this.config.network,
         runtime: this.runtime?.runtime ?? this.config.runtime ?? 'runc',
         ...(this.runtime?.gvisorPlatform ? { gvisorPlatform: this.runtime.gvisorPlatform, gvisorNetwork: this.runtime.gvisorNetwork ?? '' } : {}),
+        ...(this.gpu ? { gpuAccess: this.gpu.access.mode } : {}),
         ...facts,
       },
     };
@@ -125,6 +144,14 @@ export class DockerPlatform extends Platform<DockerInstance> {
       // already stopped or gone: removal below is what matters
     }
     await removeContainerQuietly(this.docker, instance.containerId);
+  }
+
+  override async postMortem(instance: DockerInstance): Promise<PostMortem | null> {
+    return containerPostMortem(this.docker, instance.containerId);
+  }
+
+  override async health(): Promise<PostMortem | null> {
+    return engineHealth(this.docker);
   }
 
   async cleanupRun(runId: string): Promise<void> {
@@ -151,6 +178,11 @@ export class DockerPlatform extends Platform<DockerInstance> {
     return r.stdout;
   }
 
+  /** GPU memory of the container's processes and the utilisation of their GPUs (host nvidia-smi): see gpu-reading.ts. */
+  override async gpuReading(instance: DockerInstance): Promise<GpuReading> {
+    return readContainerGpu(this.docker, instance.containerId, runHostCommand);
+  }
+
   /** Server phase lines from the container's logs (host clock, ±1 ms): see log-phases.ts. */
   override async startupPhases(instance: DockerInstance): Promise<PhaseTimeline> {
     return dockerStartupPhases(this.docker, instance.containerId, instance.lifecycle);
@@ -158,7 +190,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
 
   /** Changes the running container's cpuset (docker update --cpuset-cpus). */
   override async pinCpus(instance: DockerInstance, cpus: string): Promise<void> {
-    await this.docker.getContainer(instance.containerId).update({ CpusetCpus: cpus });
+    instance.facts.pinnedBy = await pinContainer(this.docker, instance.containerId, cpus);
   }
 
   /** `docker exec <id> true` through the Engine API, `count` times. */

@@ -22,6 +22,7 @@ export async function engineVersion(docker: Dockerode): Promise<Dockerode.Docker
     return await docker.version();
   } catch (cause) {
     throw new BenchError('infrastructure', `Docker Engine does not answer: ${messageOf(cause)}`, {
+      category: 'engine_unavailable',
       hint: 'start it with ./scripts/setup.sh (it starts dockerd when none answers)',
       cause,
     });

@@ -13,6 +13,7 @@ import { SERVER_PORT_INSIDE } from '../../workload/contract.js';
  *   vmbench.model_name=<name in /v2/models/{name}>
  *   vmbench.authkey=<base64 of the whole "ssh-ed25519 AAAA… comment" line>
  *   vmbench.ip=<guest address/prefix, default 10.0.2.15/24>
+ *   vmbench.device=gpu, vmbench.fallback=cpu   (GPU images only: read by their /sbin/vmbench-init, see gpu-init.ts)
  */
 export const GUEST_DEFAULTS = {
   ip: '10.0.2.15/24',
@@ -39,6 +40,9 @@ export interface GuestCmdlineOptions {
   /** Optional static address (the guest otherwise uses the user-net default 10.0.2.15/24). */
   ip?: string;
   quiet?: boolean;
+  /** GPU inference (a GPU image's init passes them to the server as VMBENCH_DEVICE / VMBENCH_FALLBACK). */
+  device?: 'gpu';
+  fallback?: boolean;
 }
 
 const CMDLINE_MAX = 2048; // x86 COMMAND_LINE_SIZE
@@ -72,6 +76,7 @@ export function buildKernelCmdline(o: GuestCmdlineOptions): string {
     `vmbench.authkey=${Buffer.from(o.authorizedKey, 'utf8').toString('base64')}`,
   );
   if (o.ip) parts.push(`vmbench.ip=${o.ip}`);
+  if (o.device === 'gpu') parts.push('vmbench.device=gpu', ...(o.fallback ? ['vmbench.fallback=cpu'] : []));
   const line = parts.join(' ');
   if (line.length >= CMDLINE_MAX) throw new BenchError('internal', `kernel command line too long (${line.length})`);
   return line;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { BenchError } from '../../errors.js';
 import { LOOPBACK } from '../host/ports.js';
 import { GUEST_SSH_PORT } from '../linux-guest/kernel-cmdline.js';
+import { vfioArgs } from './vfio.js';
 
 /**
  * Pure construction of the qemu-system-x86_64 command line (the guest's
@@ -11,6 +12,14 @@ import { GUEST_SSH_PORT } from '../linux-guest/kernel-cmdline.js';
 
 export type Accel = 'kvm' | 'tcg';
 export type Machine = 'microvm' | 'pc' | 'q35';
+
+/**
+ * QEMU's seccomp sandbox: no obsolete syscalls, no privilege elevation (setuid
+ * and the like), no resource-control calls (sched/affinity). Spawning stays
+ * allowed: the snapshot migrates through `exec:cat > file`, which QEMU runs
+ * with /bin/sh.
+ */
+export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny';
 
 /** Translated-code cache cap under TCG (MiB): dominates QEMU's RSS otherwise. */
 export const TCG_TB_SIZE_MIB = 64;
@@ -35,6 +44,8 @@ export interface QemuArgsOptions {
   hostPort: number;
   guestPort: number;
   sshPort: number;
+  /** PCI devices passed through with vfio-pci (q35 only; see vfio.ts). */
+  vfio?: readonly string[];
 }
 
 /** Escape a value for QEMU's option syntax (commas are doubled). */
@@ -76,6 +87,7 @@ export function buildQemuArgs(o: QemuArgsOptions): string[] {
   args.push('-cpu', o.cpu ?? 'max');
   args.push('-smp', String(int(o.cpus, 'cpus', 1, 1024)), '-m', String(int(o.memoryMiB, 'memoryMiB', 64)));
   args.push('-display', 'none', '-no-reboot', '-nodefaults', '-no-user-config');
+  args.push('-sandbox', QEMU_SANDBOX);
   args.push('-chardev', `file,id=con0,path=${qemuOptValue(o.consoleLog)}`, '-serial', 'chardev:con0');
   args.push('-qmp', `unix:${qemuOptValue(o.qmpSocket)},server=on,wait=off`);
   args.push('-pidfile', o.pidfile);
@@ -88,6 +100,7 @@ export function buildQemuArgs(o: QemuArgsOptions): string[] {
   );
   // restrict=on: the guest can reach nothing outside; explicit forwards still work.
   args.push('-netdev', ['user', 'id=n0', 'restrict=on', ...hostfwdRules(o)].join(','), '-device', `${dev.net},netdev=n0`);
+  args.push(...vfioArgs(o.vfio ?? [], o.machine));
   return args;
 }
 

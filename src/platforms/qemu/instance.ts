@@ -65,8 +65,9 @@ export function checkId(what: string, v: string, max = 80): void {
 }
 
 /** Start qemu-system-*; resolves once the process exists. */
-export async function spawnQemu(bin: string, args: string[]): Promise<QemuChild> {
+export async function spawnQemu(bin: string, args: string[], runAs: { uid: number; gid: number } | null = null): Promise<QemuChild> {
   const child = execa(bin, args, {
+    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
     reject: false,
     detached: false,
     stdin: 'ignore',

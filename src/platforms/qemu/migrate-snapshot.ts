@@ -8,6 +8,7 @@ import type { InstanceSpec, Lifecycle } from '../platform.js';
 import type { Snapshot, SnapshotVariant } from '../snapshot.js';
 import { hostfwdRules, qemuOptValue } from './args.js';
 import { attachChild, killQemu, sleep, spawnQemu, type QemuInstance } from './instance.js';
+import { handOver, type QemuIdentity } from './run-as.js';
 import { isAlive, killPids, vmName } from './procs.js';
 import { QmpClient } from './qmp.js';
 
@@ -242,6 +243,8 @@ export interface RestoreOptions {
   lifecycle: Lifecycle;
   /** A fresh scratch dir for the restored VM. */
   scratchDir: string;
+  /** Who QEMU runs as (run-as.ts); null: as the harness. */
+  runAs?: QemuIdentity | null;
   log: (line: string) => void;
   /** How long the incoming migration may take (default 120 s). */
   timeoutMs?: number;
@@ -255,6 +258,7 @@ export async function restoreQemuSnapshot(o: RestoreOptions): Promise<QemuInstan
   const format = str(h.format, 'format') as MigrateFormat;
   const disk = join(scratchDir, 'disk.qcow2');
   await copyFile(str(h.disk, 'disk'), disk);
+  await handOver(o.runAs ?? null, disk);
   const sshPort = await pickFreePort([spec.port, Number(o.snapshot.facts.snapshottedSshPort), Number(o.snapshot.facts.snapshottedHostPort)]);
   const name = vmName(spec.runId, spec.instanceId);
   const qmpSocket = join(scratchDir, 'qmp.sock');
@@ -268,7 +272,7 @@ export async function restoreQemuSnapshot(o: RestoreOptions): Promise<QemuInstan
   // The restore clock starts at the spawn: copying the overlay above is preparation, as a launch's image is.
   lifecycle.launch = performance.now();
   lifecycle.launchEpochMs = Date.now();
-  const child = await spawnQemu(argv[0]!, args);
+  const child = await spawnQemu(argv[0]!, args, o.runAs ?? null);
   lifecycle.created = performance.now();
   try {
     const died = () => {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { BenchError, messageOf } from '../../errors.js';
 import type { Artifact } from '../../workload/artifact.js';
-import { SERVER_PORT_INSIDE } from '../../workload/contract.js';
+import { SERVER_PORT_INSIDE, WORKLOAD_USER } from '../../workload/contract.js';
 import { parsePhaseLines } from '../../workload/phase-lines.js';
 import { isPortFree, LOOPBACK, pickFreePort } from '../host/ports.js';
 import { pinProcess } from '../host/pin.js';
@@ -13,18 +13,22 @@ import { assertVmArtifactFiles, sshTrueRoundTrips } from '../linux-guest/guest.j
 import { buildKernelCmdline } from '../linux-guest/kernel-cmdline.js';
 import { connectSsh, type SshSession, writeSshKeyPair } from '../linux-guest/ssh.js';
 import type { MemoryReading } from '../memory-reading.js';
-import { Platform, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../platform.js';
+import { Platform, type InstanceSpec, type Lifecycle, type PlatformFacts, type PostMortem } from '../platform.js';
 import type { Snapshot, SnapshotVariant } from '../snapshot.js';
 import type { PhaseTimeline } from '../timeline.js';
 import { resolveAccelerator, type ResolvedAccel } from './accel.js';
-import { buildQemuArgs, hostCpuKhz, type Machine, resolveMachine, TCG_TB_SIZE_MIB } from './args.js';
+import { buildQemuArgs, hostCpuKhz, type Machine, QEMU_SANDBOX, resolveMachine, TCG_TB_SIZE_MIB } from './args.js';
 import { removeQemuRunDir } from './gc.js';
+import { handOver, QEMU_USER, resolveQemuIdentity, type QemuIdentity } from './run-as.js';
 import { attachChild, checkId, childOf, consoleExcerpt, killQemu, MARKER_FILE, type QemuInstance, spawnQemu, waitExit } from './instance.js';
 import { readQemuMemory } from './memory.js';
 import { removeQemuSnapshot, restoreQemuSnapshot, takeQemuSnapshot } from './migrate-snapshot.js';
 import { belongsToRun, isAlive, killPids, listVmbenchQemuProcesses, vmName } from './procs.js';
 import { QmpClient } from './qmp.js';
 import { findQemuTools, type QemuTools } from './tools.js';
+import { machineForVfio, readVfioHostState, resolvePassthrough, type VfioHostState } from './vfio.js';
+import { readGuestGpu } from '../linux-guest/guest-gpu.js';
+import type { GpuReading } from '../gpu-reading.js';
 
 export type { QemuInstance } from './instance.js';
 
@@ -42,6 +46,8 @@ export type QemuPlatformConfig = {
   accel: 'auto' | 'kvm' | 'tcg';
   machine: 'auto' | 'microvm' | 'pc' | 'q35';
   bootTimeoutMs: number;
+  /** device: gpu — the PCI devices to pass through, and whether CPU may stand in when they cannot be. */
+  gpu?: { vfio: string[]; fallback: boolean };
 };
 
 export interface QemuPlatformContext {
@@ -58,6 +64,10 @@ interface Prepared {
   tools: QemuTools;
   accel: ResolvedAccel;
   machine: Machine;
+  /** Devices actually passed through (none when fallback: cpu had to stand in). */
+  vfio: string[];
+  /** Who QEMU runs as (null: as the harness). */
+  runAs: QemuIdentity | null;
 }
 
 export class QemuPlatform extends Platform<QemuInstance> {
@@ -73,6 +83,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
     name: string,
     readonly config: QemuPlatformConfig,
     private readonly ctx: QemuPlatformContext,
+    /** How the host's IOMMU and PCI state is read (tests pass a fixture tree). */
+    private readonly vfioHost: (addresses: string[]) => Promise<VfioHostState> = (a) => readVfioHostState(a),
   ) {
     super(name);
     this.cacheDir = resolve(ctx.cacheDir);
@@ -95,7 +107,8 @@ export class QemuPlatform extends Platform<QemuInstance> {
   async prepare(artifact: Artifact): Promise<PlatformFacts> {
     const tools = await findQemuTools();
     await assertVmArtifactFiles(artifact);
-    const probeMachine: Machine = this.config.machine === 'auto' ? 'microvm' : this.config.machine;
+    const requested = machineForVfio(this.config.machine, this.config.gpu?.vfio ?? []);
+    const probeMachine: Machine = requested === 'auto' ? 'microvm' : requested;
     const accel = await resolveAccelerator(this.config.accel, {
       kernel: artifact.vm.kernel,
       cacheDir: this.cacheDir,
@@ -104,8 +117,13 @@ export class QemuPlatform extends Platform<QemuInstance> {
       qemuVersion: tools.versionLine,
       log: (l) => this.log(l),
     });
-    const machine = resolveMachine(this.config.machine, accel.accel);
-    this.prepared = { artifact, tools, accel, machine };
+    const gpu = this.config.gpu
+      ? await resolvePassthrough({ addresses: this.config.gpu.vfio, fallback: this.config.gpu.fallback }, accel.accel, this.vfioHost, 'qemu', 'vfio-pci')
+      : { addresses: [], facts: {} };
+    if (gpu.facts.gpuPassthrough === 'none') this.log(`GPU passthrough not possible, running without it: ${gpu.facts.gpuPassthroughDetail}`);
+    const machine = resolveMachine(machineForVfio(this.config.machine, gpu.addresses), accel.accel);
+    const who = await resolveQemuIdentity([artifact.vm.kernel, artifact.vm.initrd, artifact.vm.disk]);
+    this.prepared = { artifact, tools, accel, machine, vfio: gpu.addresses, runAs: who.identity };
     this.log(`qemu ${tools.version}, accel ${accel.accel} (${accel.reason}), machine ${machine}`);
     const facts: PlatformFacts = {
       qemuVersion: tools.version,
@@ -121,10 +139,13 @@ export class QemuPlatform extends Platform<QemuInstance> {
       memoryMiB: this.memoryMiB,
       hostKhz: this.hostKhz,
       network: 'user-hostfwd',
+      security: `qemu -sandbox ${QEMU_SANDBOX}; ${who.describe}; guest server uid ${WORKLOAD_USER.uid} with no_new_privs; forwards on 127.0.0.1 only`,
+      qemuUser: who.identity ? QEMU_USER : 'harness',
     };
     if (accel.accel === 'tcg') facts.tcgTbSizeMiB = TCG_TB_SIZE_MIB;
-    return facts;
+    return { ...facts, ...gpu.facts };
   }
+
 
   scratchDirOf(runId: string, instanceId: string): string {
     return join(this.cacheDir, 'runs', runId, instanceId);
@@ -139,11 +160,12 @@ export class QemuPlatform extends Platform<QemuInstance> {
       join(dir, MARKER_FILE),
       `${JSON.stringify({ platform: 'qemu', name: this.name, runId, instanceId, createdAt: new Date().toISOString() })}\n`,
     );
+    await handOver(this.prepared?.runAs ?? null, dir); // QEMU writes its console log, pidfile, QMP socket, snapshots here
     return dir;
   }
 
   protected async doLaunch(spec: InstanceSpec, lifecycle: Lifecycle): Promise<QemuInstance> {
-    const { artifact, tools, accel, machine } = this.need();
+    const { artifact, tools, accel, machine, vfio } = this.need();
     checkId('runId', spec.runId);
     checkId('instanceId', spec.instanceId);
     if (!(await isPortFree(spec.port))) {
@@ -167,20 +189,22 @@ export class QemuPlatform extends Platform<QemuInstance> {
         authorizedKey: keys.publicKeyLine,
         // microvm under TCG with contended CPUs cannot calibrate its clock without it.
         tscKhz: machine === 'microvm' ? this.hostKhz : null,
+        ...(this.config.gpu ? { device: 'gpu' as const, fallback: this.config.gpu.fallback } : {}),
       });
       const failures: string[] = [];
       for (let attempt = 1; attempt <= 2; attempt++) {
         for (const f of [overlay, consoleLog, qmpSocket, pidfile]) await rm(f, { force: true });
         await this.createOverlay(tools, artifact.vm.disk, overlay);
+        await handOver(this.need().runAs, overlay);
         const sshPort = await pickFreePort([spec.port]);
         const args = buildQemuArgs({
           name, machine, accel: accel.accel, cpu: accel.cpu, cpus: this.config.cpus, memoryMiB: this.memoryMiB,
           kernel: artifact.vm.kernel, initrd: artifact.vm.initrd, cmdline, disk: overlay, consoleLog, qmpSocket, pidfile,
-          hostPort: spec.port, guestPort, sshPort,
+          hostPort: spec.port, guestPort, sshPort, vfio,
         });
         this.log(`${name}: attempt ${attempt}: ${tools.qemuSystem} ${args.join(' ')}`);
         const bootT0 = performance.now();
-        const child = await spawnQemu(tools.qemuSystem, args);
+        const child = await spawnQemu(tools.qemuSystem, args, this.need().runAs);
         this.mark(lifecycle, 'created');
         const tail = new ConsoleTail(consoleLog);
         const phaseRecorder = new ConsolePhaseRecorder(tail); // arrival times of phase lines
@@ -215,6 +239,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
             network: 'user-hostfwd', bootAttempts: attempt, qemuVersion: tools.version, vmName: name,
             runtime: `qemu-${accel.accel}`, runtimeVersion: tools.versionLine,
           };
+          if (this.config.gpu) facts.gpuPassthrough = vfio.length ? vfio.join(',') : 'none';
           if (failures.length) facts.firstAttemptFailure = failures.join(' | ');
           if (initLine?.uptimeS !== undefined) facts.initUptimeS = initLine.uptimeS;
           const inst: QemuInstance = {
@@ -234,12 +259,14 @@ export class QemuPlatform extends Platform<QemuInstance> {
         const stderr = child.stderr.trim().split('\n').slice(-5).join(' / ');
         failures.push(`attempt ${attempt}: ${failure}${stderr ? ` [qemu stderr: ${stderr}]` : ''}`);
         this.log(`${name}: boot attempt ${attempt} failed: ${failure}`);
+        // Killed from outside (kill -9, the OOM killer) before we killed it: not a boot that hung, so not retried.
+        const killed = child.exited && /signal SIG(KILL|TERM)/.test(child.exitInfo ?? '');
         await killQemu(child);
-        if (attempt === 2) {
+        if (attempt === 2 || killed) {
           throw new BenchError(
             'infrastructure',
             `VM ${name} did not boot (${failures.join('; ')}). Last ${CONSOLE_TAIL_LINES} console lines:\n${consoleExcerpt(lines)}`,
-            { hint: "the boot timeout is the platform's boot_timeout; under TCG with contended CPUs boots are slower" },
+            { hint: "the boot timeout is the platform's boot_timeout; under TCG with contended CPUs boots are slower", category: killed ? 'instance_died' : 'boot_timeout' },
           );
         }
       }
@@ -302,9 +329,22 @@ export class QemuPlatform extends Platform<QemuInstance> {
     await rmdir(join(this.cacheDir, 'runs', runId)).catch(() => undefined);
   }
 
+  /** The QEMU process exited (killed, crashed, the guest powered off or panicked with -no-reboot). */
+  override async postMortem(instance: QemuInstance): Promise<PostMortem | null> {
+    const child = childOf(instance);
+    if (child && !child.exited && isAlive(instance.pid)) await waitExit(child, 500); // an exit not yet reaped
+    if (child ? !child.exited : isAlive(instance.pid)) return null;
+    return { category: 'instance_died', detail: `qemu (pid ${instance.pid}) ended: ${child?.exitInfo ?? 'process gone'}` };
+  }
+
   /** QEMU's PSS on the host, the server's smaps_rollup inside the guest over SSH: see memory.ts. */
   override async memoryReading(instance: QemuInstance): Promise<MemoryReading> {
     return readQemuMemory(instance);
+  }
+
+  /** nvidia-smi inside the guest over SSH: the passed-through GPUs are the VM's alone. */
+  override async gpuReading(instance: QemuInstance): Promise<GpuReading> {
+    return readGuestGpu(await connectInstanceSsh(instance));
   }
 
   /** taskset on every thread of the QEMU process (vCPUs, I/O threads). */
@@ -329,6 +369,11 @@ export class QemuPlatform extends Platform<QemuInstance> {
     }
   }
 
+  /** A VM with a device passed through cannot be migrated to a file (QEMU blocks migration of VFIO devices). */
+  override get canSnapshot(): boolean {
+    return !this.config.gpu?.vfio.length && super.canSnapshot;
+  }
+
   /** Stop the vCPUs and migrate the VM's state to a file: see migrate-snapshot.ts. */
   override async snapshot(instance: QemuInstance): Promise<Snapshot> {
     const qmp = childOf(instance)?.qmp;
@@ -342,7 +387,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
     checkId('instanceId', spec.instanceId);
     const scratchDir = await this.makeScratchDir(spec.runId, spec.instanceId);
     try {
-      return await restoreQemuSnapshot({ platformName: this.name, snapshot, variant, spec, lifecycle, scratchDir, log: (l) => this.log(l) });
+      return await restoreQemuSnapshot({ platformName: this.name, snapshot, variant, spec, lifecycle, scratchDir, runAs: this.need().runAs, log: (l) => this.log(l) });
     } catch (err) {
       await rm(scratchDir, { recursive: true, force: true }).catch(() => undefined);
       throw err;

@@ -22,6 +22,10 @@ import { ensureBoxAdded } from './box-store.js';
 import { ensureVagrantHost, VAGRANT_POOL, type VagrantPaths, vagrantPaths, vagrantProcessEnv } from './env.js';
 import { buildVagrantfile, parseSshConfig, type SshConfig } from './vagrantfile.js';
 import { cleanupVagrant, DESTROY_TIMEOUT_MS, forceRemoveDomains } from './cleanup.js';
+import { readVfioHostState, type VfioHostState } from '../qemu/vfio.js';
+import { readGuestGpu } from '../linux-guest/guest-gpu.js';
+import type { GpuReading } from '../gpu-reading.js';
+import { resolvePciPassthrough } from './pci.js';
 import { tail, vagrantError, vagrantVersions } from './commands.js';
 
 /**
@@ -52,6 +56,8 @@ export type VagrantPlatformConfig = {
   bootTimeoutMs: number;
   /** TCG translation-cache cap in MiB (0 = QEMU's default); ignored under KVM. */
   tcgTbSizeMiB: number;
+  /** device: gpu — PCI devices for libvirt.pci, and whether CPU may stand in when they cannot be passed through. */
+  gpu?: { pci: string[]; fallback: boolean };
 };
 
 export interface VagrantPlatformContext {
@@ -93,11 +99,15 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
   private box: VagrantBox | undefined;
   private accel: ResolvedAccel | undefined;
   private versions: { vagrant: string; plugin: string; libvirtd: string } | undefined;
+  /** Devices actually passed through (none when fallback: cpu had to stand in). */
+  private pci: string[] = [];
 
   constructor(
     name: string,
     readonly config: VagrantPlatformConfig,
     private readonly ctx: VagrantPlatformContext,
+    /** How the host's IOMMU and PCI state is read (tests pass a fixture tree). */
+    private readonly vfioHost: (addresses: string[]) => Promise<VfioHostState> = (a) => readVfioHostState(a),
   ) {
     super(name);
     this.cacheDir = resolve(ctx.cacheDir);
@@ -119,12 +129,6 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
 
   /** Private libvirtd + pool (setup script when needed), the box built and added, the accelerator resolved. */
   async prepare(artifact: Artifact): Promise<PlatformFacts> {
-    if (artifact.image) {
-      // The box's Vagrantfile and kernel command line are the built-in server's (port 8080, its init).
-      throw new BenchError('unsupported', `vagrant platform ${this.name}: Vagrant boxes of image workloads are not built yet`, {
-        hint: 'measure the image on kind: docker and kind: qemu (the same disk QEMU boots)',
-      });
-    }
     this.artifact = artifact;
     this.paths = await ensureVagrantHost(this.cacheDir, (l) => this.log(l));
     await assertVmArtifactFiles(artifact);
@@ -160,7 +164,9 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
       network: 'user-hostfwd (qemuargs) + udp-tunnel nic',
     };
     if (this.accel.accel === 'tcg') facts.tcgTbSizeMiB = this.config.tcgTbSizeMiB;
-    return facts;
+    const gpu = await resolvePciPassthrough(this.config.gpu, this.accel.accel, this.vfioHost);
+    this.pci = gpu.pci;
+    return { ...facts, ...gpu.facts };
   }
 
   private driver(): 'kvm' | 'qemu' {
@@ -198,6 +204,7 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
         threads: spec.threads,
         modelName: spec.modelName,
         authorizedKey: keys.publicKeyLine,
+        ...(this.config.gpu ? { device: 'gpu' as const, fallback: this.config.gpu.fallback } : {}),
       });
       const sshPort = await pickFreePort([spec.port]);
       const tunnelLocalPort = await pickFreePort([spec.port, sshPort]);
@@ -221,6 +228,7 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
         emulatorPath: this.paths.qemuTbWrapper,
         tcgTbSizeMiB: accel.accel === 'tcg' ? this.config.tcgTbSizeMiB : 0,
         bootTimeoutS: this.config.bootTimeoutMs / 1000,
+        pci: this.pci,
       });
       await writeFile(join(envDir, 'Vagrantfile'), vagrantfile);
 
@@ -417,6 +425,11 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
 
   override async pinCpus(instance: VagrantInstance, cpus: string): Promise<void> {
     await pinProcess(instance.pid, cpus);
+  }
+
+  /** nvidia-smi inside the guest over SSH (its passed-through GPUs are its own). */
+  override async gpuReading(instance: VagrantInstance): Promise<GpuReading> {
+    return readGuestGpu(await connectSsh({ port: (await this.sshConfig(instance), instance.sshPort), privateKeyPath: instance.privateKeyPath, timeoutMs: 30_000 }));
   }
 
   override async execRoundTripMs(instance: VagrantInstance, count: number): Promise<number[]> {

@@ -1,6 +1,7 @@
 import { BenchError } from '../../errors.js';
 import { LOOPBACK } from '../host/ports.js';
 import { GUEST_SSH_PORT } from '../linux-guest/kernel-cmdline.js';
+import { libvirtPciLines } from './pci.js';
 
 /**
  * The per-instance Vagrantfile (pure): one machine named after the run and
@@ -36,6 +37,8 @@ export interface VagrantfileOptions {
   /** TCG translation-cache cap (MiB), passed to the wrapper; 0 = QEMU's default. */
   tcgTbSizeMiB?: number;
   bootTimeoutS: number;
+  /** PCI devices passed through (libvirt.pci; see pci.ts). */
+  pci?: readonly string[];
 }
 
 /** PCI slot of the user-net NIC (must be below TUNNEL_NIC_SLOT so the guest names it eth0). */
@@ -107,6 +110,7 @@ export function buildVagrantfile(o: VagrantfileOptions): string {
   if (o.emulatorPath) lines.push(`    libvirt.emulator_path = ${r(o.emulatorPath)}`);
   if (o.tcgTbSizeMiB !== undefined) lines.push(`    libvirt.qemuenv VMBENCH_TCG_TB_SIZE: ${r(String(Math.max(0, Math.round(o.tcgTbSizeMiB))))}`);
   for (const a of userNetArgs(o)) lines.push(`    libvirt.qemuargs :value => ${r(a)}`);
+  lines.push(...libvirtPciLines(o.pci ?? []));
   lines.push('  end', 'end', '');
   return lines.join('\n');
 }

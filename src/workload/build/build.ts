@@ -22,6 +22,8 @@ import { cachedStep, timedStep, type ProgressFn } from './progress.js';
 import { assembleRootfs, rootfsTextFiles } from './rootfs/rootfs.js';
 import { makeScratchDir, removeScratchDir } from './scratch.js';
 import { buildVagrantBox, readVagrantBox } from './vm/vagrant-box.js';
+import { planGpuArtifact, type GpuArtifactOptions, type GpuArtifactPlan } from './gpu-artifact.js';
+import { ortNodeDir } from './rootfs/ort-files.js';
 
 export type { BuildProgressEvent, ProgressFn } from './progress.js';
 
@@ -36,6 +38,7 @@ export const REQUIRED_SERVER_FILES = [
   'log.mjs',
   'isolation.mjs',
   'infer-worker.mjs',
+  'gpu.mjs',
 ] as const;
 
 export const ARTIFACT_FILES = {
@@ -58,6 +61,8 @@ export interface BuildArtifactOptions {
   force?: boolean;
   /** Also pack (or find) the Vagrant box made from the artifact (artifact.vagrant). */
   vagrantBox?: boolean;
+  /** workload.device: gpu — build the GPU artifact (gpu-artifact.ts). */
+  gpu?: GpuArtifactOptions;
   /** Test hooks: where the server files come from, which node binary, how models resolve. */
   serverDir?: string;
   nodeBinary?: string;
@@ -117,6 +122,7 @@ interface Plan {
   nodeBinary: string;
   server: Array<{ name: string; src: string }>;
   ortFiles: Awaited<ReturnType<typeof ortRuntimeFiles>>['files'];
+  gpu?: GpuArtifactPlan;
 }
 
 /** Everything the artifact is made of, hashed (cheaply: big files through the hash cache) into its id. */
@@ -129,6 +135,7 @@ async function planArtifact(opts: BuildArtifactOptions, cacheDir: string): Promi
   const model = await resolveModelInput(opts.model, cacheDir, opts.seed, opts.resolveModel);
   const server = await serverFiles(opts.serverDir ?? serverSourceDir());
   const ort = await ortRuntimeFiles();
+  const gpu = opts.gpu ? await planGpuArtifact(opts.gpu, { nodeDir: ortNodeDir(), version: ort.version }, kernel.release) : undefined;
   const hostKey = await ensureHostKey(cacheDir);
   const nodeBinary = opts.nodeBinary ?? process.execPath;
 
@@ -136,7 +143,7 @@ async function planArtifact(opts: BuildArtifactOptions, cacheDir: string): Promi
   const serverHashes: Record<string, string> = {};
   for (const f of server) serverHashes[f.name] = await hashOf(f.src);
   const ortHashes: Record<string, string> = {};
-  for (const f of ort.files) ortHashes[f.dest] = await hashOf(f.src);
+  for (const f of [...ort.files, ...(gpu?.files ?? [])]) ortHashes[f.dest] = await hashOf(f.src);
   const inputs = {
     buildVersion: BUILD_VERSION,
     base: baseHash(base),
@@ -150,8 +157,10 @@ async function planArtifact(opts: BuildArtifactOptions, cacheDir: string): Promi
     initramfsInit: initramfsInitScript(kernel.modules.map((m) => m.name)),
     guestInit: guestInitScript(),
     poweroff: poweroffScript(),
-    rootfsFiles: rootfsTextFiles().map((t) => [t.path, t.mode, t.text]),
+    rootfsFiles: rootfsTextFiles(gpu !== undefined).map((t) => [t.path, t.mode, t.text]),
     digestVolatileDirs: [...VOLATILE_DIRS],
+    // Only on the GPU artifact, so CPU artifact ids stay what they were.
+    ...(gpu ? { gpu: gpu.inputs } : {}),
   };
   await hashes.save();
   return {
@@ -165,7 +174,8 @@ async function planArtifact(opts: BuildArtifactOptions, cacheDir: string): Promi
     hostKey,
     nodeBinary,
     server,
-    ortFiles: ort.files,
+    ortFiles: [...ort.files, ...(gpu?.files ?? [])],
+    ...(gpu ? { gpu } : {}),
   };
 }
 
@@ -244,6 +254,7 @@ async function buildLocked(opts: BuildArtifactOptions, cacheDir: string): Promis
           modelFile: plan.model.path,
           busybox: plan.busybox,
           hostKey: plan.hostKey,
+          gpu: plan.gpu !== undefined,
         }),
         (res) => `digest ${res.digest.slice(0, 12)}`,
       );
@@ -291,6 +302,7 @@ async function buildLocked(opts: BuildArtifactOptions, cacheDir: string): Promis
     model: { name: plan.model.name, source: plan.model.source, sha256: plan.model.sha256, bytes: plan.model.bytes },
     debianSuite: plan.suite,
     createdAt: new Date().toISOString(),
+    ...(plan.gpu ? { gpu: plan.gpu.info } : {}),
   };
   const manifest = join(dir, ARTIFACT_FILES.manifest);
   await writeFile(`${manifest}.tmp`, `${JSON.stringify(artifact, null, 2)}\n`);

@@ -74,10 +74,19 @@ function ortVersionFromPackage() {
 }
 
 export class Engine {
-  /** @param {string} modelPath @param {number} threads */
-  constructor(modelPath, threads) {
+  /** @param {string} modelPath @param {number} threads @param {{ device: 'cpu' | 'gpu', fallback: boolean }} [want] @param {number} [maxQueue] */
+  constructor(modelPath, threads, want = { device: 'cpu', fallback: false }, maxQueue = Infinity) {
     this.modelPath = modelPath;
     this.threads = threads;
+    this.want = want;
+    /** Where inference actually runs (gpu.mjs), known once loaded. @type {'cpu' | 'gpu'} */
+    this.device = want.device;
+    /** Why not on the GPU although asked (fallback: cpu). @type {string | null} */
+    this.deviceReason = null;
+    /** @type {import('./gpu.mjs').GpuTimings | null} */
+    this.gpuTimings = null;
+    /** Inferences that may wait at once; one more is refused (503) rather than queued without bound. */
+    this.maxQueue = maxQueue;
     /** @type {'loading' | 'loaded' | 'ready'} */
     this.state = 'loading';
     /** @type {{ inputs: IOMeta[], outputs: IOMeta[] } | null} */
@@ -98,7 +107,7 @@ export class Engine {
 
   start() {
     const worker = new Worker(new URL('./infer-worker.mjs', import.meta.url), {
-      workerData: { modelPath: this.modelPath, threads: this.threads },
+      workerData: { modelPath: this.modelPath, threads: this.threads, device: this.want.device, fallback: this.want.fallback },
     });
     this.worker = worker;
     worker.on('message', (msg) => this.onMessage(worker, msg));
@@ -110,8 +119,15 @@ export class Engine {
   onMessage(worker, msg) {
     if (worker !== this.worker || msg === null || typeof msg !== 'object') return;
     switch (msg.type) {
+      case 'phase':
+        if (!this.everLoaded && typeof msg.phase === 'string') phase(msg.phase, msg.epochMs);
+        return;
       case 'loaded': {
         this.meta = { inputs: msg.inputs, outputs: msg.outputs };
+        if (msg.device === 'cpu' || msg.device === 'gpu') this.device = msg.device;
+        this.deviceReason = typeof msg.deviceReason === 'string' ? msg.deviceReason : null;
+        if (!this.everLoaded) this.gpuTimings = msg.gpuTimings ?? null;
+        if (this.deviceReason !== null) log(`asked for the GPU, running on CPU: ${this.deviceReason}`);
         if (typeof msg.ortVersion === 'string' && msg.ortVersion !== 'unknown') this.ortVersion = msg.ortVersion;
         this.state = 'loaded';
         if (!this.everLoaded) {
@@ -187,7 +203,8 @@ export class Engine {
     }
     try {
       const r = await this.run(feeds, null);
-      log(`warm-up inference: ${r.runMs.toFixed(1)} ms`);
+      if (this.gpuTimings !== null) this.gpuTimings.firstInferenceMs = r.runMs;
+      log(`warm-up inference: ${r.runMs.toFixed(1)} ms on ${this.device}`);
     } catch (err) {
       log(`warm-up inference failed (serving anyway): ${messageOf(err)}`);
     }
@@ -200,6 +217,10 @@ export class Engine {
    */
   run(feeds, outputs) {
     return new Promise((resolve, reject) => {
+      if (this.queue.length >= this.maxQueue) {
+        reject(new HttpError(503, `${this.queue.length} inferences are already waiting (VMBENCH_MAX_QUEUE); retry later`, { 'Retry-After': '1' }));
+        return;
+      }
       this.queue.push({ id: this.nextId++, feeds, outputs, resolve, reject });
       this.pump();
     });

@@ -62,11 +62,15 @@ export function sendError(res, err) {
 // ---------------------------------------------------------------------------
 
 /**
- * Read the whole body, refusing more than `limit` bytes (413; reading stops).
+ * Read the whole body, refusing more than `limit` bytes (413; reading stops),
+ * and more than `maxPending` bytes held by all requests together (503): the
+ * body's bytes are counted in `pending` while it is read and stay counted
+ * until the caller releases them.
  * @param {IncomingMessage} req @param {number} limit
+ * @param {{ bytes: number }} pending @param {number} maxPending
  * @returns {Promise<Buffer>}
  */
-export function readBody(req, limit) {
+export function readBody(req, limit, pending = { bytes: 0 }, maxPending = Infinity) {
   return new Promise((resolve, reject) => {
     /** @type {Buffer[]} */
     const chunks = [];
@@ -77,15 +81,23 @@ export function readBody(req, limit) {
       if (settled) return;
       settled = true;
       req.off('data', onData);
-      if (err) reject(err);
-      else resolve(/** @type {Buffer} */ (body));
+      if (err) {
+        pending.bytes -= size;
+        reject(err);
+      } else resolve(/** @type {Buffer} */ (body));
     };
     /** @param {Buffer} chunk */
     const onData = (chunk) => {
       size += chunk.length;
+      pending.bytes += chunk.length;
       if (size > limit) {
         req.pause();
         settle(tooLarge(limit));
+        return;
+      }
+      if (pending.bytes > maxPending) {
+        req.pause();
+        settle(new HttpError(503, `too many request bytes held at once (more than ${maxPending}, VMBENCH_MAX_PENDING_BYTES); retry later`, { 'Retry-After': '1', Connection: 'close' }));
         return;
       }
       chunks.push(chunk);

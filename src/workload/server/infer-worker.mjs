@@ -2,18 +2,20 @@
 /**
  * vmbench inference worker: owns the onnxruntime session so that model loading
  * and `session.run` (which block their thread) never block the HTTP event loop.
- * Started by engine.mjs (server.mjs) with workerData { modelPath, threads }; plain JavaScript,
+ * Started by engine.mjs (server.mjs) with workerData { modelPath, threads, device, fallback }; plain JavaScript,
  * node builtins + onnxruntime-node only (copied verbatim to /app/ in the rootfs).
  *
  * Protocol (parentPort messages):
- *   worker → main  { type: 'loaded', inputs, outputs, ortVersion, loadMs }
+ *   worker → main  { type: 'loaded', inputs, outputs, ortVersion, loadMs, device, deviceReason, gpuTimings }
  *                  { type: 'load_error', message }
+ *                  { type: 'phase', phase, epochMs }   (gpu_context: see gpu.mjs)
  *   main → worker  { type: 'infer', id, feeds: [{ name, dims, data: Float32Array }], outputs: string[] | null }
  *   worker → main  { type: 'result', id, runMs, outputs: [{ name, type, dims, data }] }   (buffers transferred)
  *                  { type: 'error', id, message }
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
+import { createDeviceSession } from './gpu.mjs';
 
 /**
  * @typedef {{ name: string, isTensor: boolean, type: string, shape: (number | string)[] }} IOMeta
@@ -24,7 +26,7 @@ import ort from 'onnxruntime-node';
 const port = parentPort;
 if (port === null) throw new Error('infer-worker.mjs must run as a worker thread');
 
-/** @type {{ modelPath: string, threads: number }} */
+/** @type {{ modelPath: string, threads: number, device: 'cpu' | 'gpu', fallback: boolean }} */
 const config = workerData;
 
 /**
@@ -49,9 +51,10 @@ let session = null;
 
 async function load() {
   const t0 = performance.now();
+  /** @type {import('./gpu.mjs').DeviceSession} */
+  let made;
   try {
-    session = await ort.InferenceSession.create(config.modelPath, {
-      executionProviders: ['cpu'],
+    made = await createDeviceSession(ort, config.modelPath, { device: config.device ?? 'cpu', fallback: config.fallback === true }, {
       intraOpNumThreads: config.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -60,7 +63,8 @@ async function load() {
       // Becomes the config entries session.intra_op.allow_spinning / session.inter_op.allow_spinning:
       // spinning pool threads gave the worst tail latency under CPU contention.
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-    });
+    }, (phase, epochMs) => port?.postMessage({ type: 'phase', phase, epochMs }));
+    session = made.session;
   } catch (err) {
     port?.postMessage({ type: 'load_error', message: messageOf(err) });
     return;
@@ -71,6 +75,9 @@ async function load() {
     outputs: describe(session.outputMetadata),
     ortVersion: ort.env.versions.node ?? ort.env.versions.common ?? 'unknown',
     loadMs: performance.now() - t0,
+    device: made.device,
+    deviceReason: made.reason,
+    gpuTimings: made.timings,
   });
 }
 

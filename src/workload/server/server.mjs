@@ -14,6 +14,19 @@
  *   VMBENCH_MODEL           path of the .onnx file        (default /app/model.onnx)
  *   VMBENCH_MODEL_NAME      name in /v2/models/{name}     (default model)
  *   VMBENCH_MAX_BODY_BYTES  request body limit            (default 64 MiB)
+ *   VMBENCH_DEVICE          cpu | gpu (CUDA execution provider, see gpu.mjs)  (default cpu)
+ *   VMBENCH_FALLBACK        cpu: run on CPU when the GPU session fails (default: fail)
+ *   VMBENCH_UID, VMBENCH_GID  started as root (a VM's init), drop to this uid/gid before serving
+ *   VMBENCH_MAX_QUEUE       inferences waiting at most    (default 64; more: 503 with Retry-After)
+ *   VMBENCH_MAX_PENDING_BYTES  request bodies held at once (default 256 MiB; more: 503)
+ *   VMBENCH_MAX_CONNECTIONS open connections at most      (default 256; more are closed at once)
+ *   VMBENCH_HEADERS_TIMEOUT_MS  a client must send its headers within this (default 10000)
+ *   VMBENCH_REQUEST_TIMEOUT_MS  … and its whole request within this (default 60000)
+ *
+ * Every bound is there so that a misbehaving client — one that never finishes
+ * its headers or body, opens thousands of idle connections, or floods the
+ * queue — gets an answer or a closed connection in bounded time, and cannot
+ * make the server's memory grow without bound while others are served.
  *
  * Endpoints:
  *   GET  /v2/health/live              200 as soon as the server listens (empty body)
@@ -26,7 +39,7 @@
  *                                     the batch is inferred from the length, or give X-Input-Shape: 2,3,224,224).
  *                                     Response: v2 JSON, or with Accept: application/octet-stream the first
  *                                     requested output's raw little-endian bytes, shape in X-Output-Shape.
- *   GET  /vmbench/info                ServerInfo (rootfs digest, versions, pid, model, threads)
+ *   GET  /vmbench/info                ServerInfo (rootfs digest, versions, pid, model, threads, device and GPU timings)
  *   GET  /vmbench/isolation           what the server sees of its isolation (isolation.mjs)
  *   GET  /vmbench/syscalls?calls=N    µs per system call, timed in-process (isolation.mjs)
  *
@@ -36,6 +49,7 @@
  *   process_start  when the node process started (performance.timeOrigin)
  *   listening      the HTTP server accepts connections (health/live answers 200)
  *   model_loaded   the onnxruntime session exists
+ *   gpu_context    (device gpu) the CUDA context exists and the CUDA provider is loaded (gpu.mjs)
  *   ready          one warm-up inference has run (batch 1 of zeros, when the input shape allows);
  *                  health/ready and inference answer from here on
  * Other diagnostics go to stderr.
@@ -47,6 +61,7 @@
  * Modules (relative imports; all run from /app):
  *   server.mjs         configuration, routing, request handling, shutdown (this file, the entry point)
  *   engine.mjs         the inference engine: worker, warm-up, FIFO queue, v2 datatypes
+ *   gpu.mjs            the session on CPU or on the GPU (CUDA provider), fallback, GPU cold-start timings
  *   infer-worker.mjs   the worker thread that owns the onnxruntime session
  *   request-codec.mjs  JSON / raw request decoding, shape checks, output selection, JSON output data
  *   http-util.mjs      HttpError, JSON / status / error responses, body reader, header and method checks
@@ -83,7 +98,7 @@ process.on('SIGINT', () => onSignal('SIGINT'));
 // ---------------------------------------------------------------------------
 
 /**
- * @typedef {{ host: string, port: number, threads: number, modelPath: string, modelName: string, maxBodyBytes: number }} Config
+ * @typedef {{ host: string, port: number, threads: number, modelPath: string, modelName: string, maxBodyBytes: number, maxQueue: number, maxPendingBytes: number, maxConnections: number, headersTimeoutMs: number, requestTimeoutMs: number, device: 'cpu' | 'gpu', fallback: boolean }} Config
  */
 
 /**
@@ -101,6 +116,18 @@ function readConfig(env) {
     }
     return v;
   };
+  /**
+   * @template {string} T
+   * @param {string} key @param {T[]} allowed @param {T} def
+   * @returns {T}
+   */
+  const oneOf = (key, allowed, def) => {
+    const raw = (env[key] ?? '').trim();
+    if (raw === '') return def;
+    const hit = allowed.find((a) => a === raw);
+    if (hit === undefined) throw new Error(`${key}=${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+    return hit;
+  };
   /** @param {string} key @param {string} def */
   const str = (key, def) => {
     const raw = env[key];
@@ -113,6 +140,13 @@ function readConfig(env) {
     modelPath: str('VMBENCH_MODEL', '/app/model.onnx'),
     modelName: str('VMBENCH_MODEL_NAME', 'model'),
     maxBodyBytes: int('VMBENCH_MAX_BODY_BYTES', 64 * MIB, 1, 1024 * MIB),
+    device: oneOf('VMBENCH_DEVICE', ['cpu', 'gpu'], 'cpu'),
+    fallback: oneOf('VMBENCH_FALLBACK', ['cpu', 'none'], 'none') === 'cpu',
+    maxQueue: int('VMBENCH_MAX_QUEUE', 64, 1, 100_000),
+    maxPendingBytes: int('VMBENCH_MAX_PENDING_BYTES', 256 * MIB, 1, 16 * 1024 * MIB),
+    maxConnections: int('VMBENCH_MAX_CONNECTIONS', 256, 1, 100_000),
+    headersTimeoutMs: int('VMBENCH_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    requestTimeoutMs: int('VMBENCH_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
   };
 }
 
@@ -125,7 +159,32 @@ try {
   process.exit(2);
 }
 
-const engine = new Engine(config.modelPath, config.threads);
+dropPrivileges(process.env);
+
+const engine = new Engine(config.modelPath, config.threads, { device: config.device, fallback: config.fallback }, config.maxQueue);
+/** Bytes of request bodies being read or waiting for inference right now (bounded by maxPendingBytes). */
+const pending = { bytes: 0 };
+
+/**
+ * Started as root with VMBENCH_UID/GID set (a VM's init: a container starts
+ * the server as its unprivileged user directly), become that user before the
+ * model, the worker or the socket exist. Refuses to serve on as root if it cannot.
+ * @param {NodeJS.ProcessEnv} env
+ */
+function dropPrivileges(env) {
+  const uid = env.VMBENCH_UID;
+  if (uid === undefined || uid === '' || process.getuid?.() !== 0) return;
+  const gid = Number(env.VMBENCH_GID ?? uid);
+  try {
+    process.setgroups?.([]);
+    process.setgid?.(gid);
+    process.setuid?.(Number(uid));
+  } catch (err) {
+    log(`cannot drop privileges to uid ${uid}: ${messageOf(err)}`);
+    process.exit(2);
+  }
+  log(`running as uid ${process.getuid?.()} gid ${process.getgid?.()}`);
+}
 
 function readRootfsDigest() {
   try {
@@ -195,6 +254,10 @@ async function handle(req, res) {
         outputs: (engine.meta?.outputs ?? []).map((m) => m.name),
       },
       threads: config.threads,
+      device: engine.device,
+      requestedDevice: config.device,
+      deviceReason: engine.deviceReason,
+      gpuTimings: engine.gpuTimings,
     });
   }
   if (path === '/vmbench/isolation') {
@@ -238,7 +301,8 @@ async function infer(req, res) {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > config.maxBodyBytes) throw tooLarge(config.maxBodyBytes);
   const meta = requireMeta();
-  const body = await readBody(req, config.maxBodyBytes);
+  const body = await readBody(req, config.maxBodyBytes, pending, config.maxPendingBytes);
+  res.once('close', () => (pending.bytes -= body.length));
   const raw = headerHas(req, 'content-type', 'application/octet-stream');
   /** @type {string | undefined} */
   let id;
@@ -264,6 +328,7 @@ async function infer(req, res) {
       'X-Output-Shape': t.dims.join(','),
       'X-Output-Datatype': v2Type(t.type),
       'X-Inference-Ms': result.runMs.toFixed(3),
+      'X-Device': engine.device,
     });
     res.end(bytes);
     return;
@@ -276,7 +341,7 @@ async function infer(req, res) {
       ...(id === undefined ? {} : { id }),
       outputs: result.outputs.map((t) => ({ name: t.name, shape: t.dims, datatype: v2Type(t.type), data: jsonData(t) })),
     },
-    { 'X-Inference-Ms': result.runMs.toFixed(3) },
+    { 'X-Inference-Ms': result.runMs.toFixed(3), 'X-Device': engine.device },
   );
 }
 
@@ -287,7 +352,14 @@ async function infer(req, res) {
 let activeRequests = 0;
 let shuttingDown = false;
 
-const server = http.createServer((req, res) => {
+const server = http.createServer(
+  {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    // How often node looks for requests past those timeouts (its default, 30 s, would let a stalled client sit that long).
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, config.headersTimeoutMs / 2)),
+  },
+  (req, res) => {
   activeRequests++;
   res.once('close', () => activeRequests--);
   handle(req, res).catch((err) => {
@@ -298,7 +370,8 @@ const server = http.createServer((req, res) => {
       res.destroy();
     }
   });
-});
+  },
+);
 
 server.on('clientError', (err, socket) => {
   const code = /** @type {NodeJS.ErrnoException} */ (err).code;
@@ -312,6 +385,21 @@ server.on('clientError', (err, socket) => {
     `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 });
+
+server.maxConnections = config.maxConnections;
+// A connection that never sends a byte holds a slot of maxConnections and no request timeout
+// applies to it yet: it gets the headers timeout from the moment it connects.
+/** @type {WeakMap<import('node:net').Socket, NodeJS.Timeout>} */
+const silentSockets = new WeakMap();
+server.on('connection', (socket) => {
+  const silent = setTimeout(() => socket.destroy(), config.headersTimeoutMs);
+  silent.unref();
+  silentSockets.set(socket, silent);
+  socket.once('close', () => clearTimeout(silent));
+});
+server.on('request', (req) => clearTimeout(silentSockets.get(req.socket)));
+// Idle keep-alive connections go after 5 s (node's default, said here on purpose).
+server.keepAliveTimeout = 5_000;
 
 server.on('error', (err) => {
   log(`cannot listen on ${config.host}:${config.port}: ${err.message}`);

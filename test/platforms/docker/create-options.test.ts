@@ -21,4 +21,17 @@ describe('containerCreateOptions', () => {
     const o = containerCreateOptions('img', 'c', { cpus: 1, memoryBytes: 1, network: 'bridge' }, spec);
     expect(o.HostConfig?.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '18080' }] });
   });
+
+  it('runs the workload with least privilege', () => {
+    const o = containerCreateOptions('img', 'c', { cpus: 1, memoryBytes: 2 ** 30, network: 'host' }, spec);
+    expect(o.User).toBe('10001:10001');
+    expect(o.HostConfig?.CapDrop).toEqual(['ALL']);
+    expect(o.HostConfig?.CapAdd).toBeUndefined();
+    expect(o.HostConfig?.Privileged).toBeFalsy();
+    expect(o.HostConfig?.SecurityOpt).toContain('no-new-privileges');
+    expect(o.HostConfig?.ReadonlyRootfs).toBe(true);
+    expect(Object.keys(o.HostConfig?.Tmpfs ?? {})).toEqual(['/tmp']);
+    expect(o.HostConfig?.PidsLimit).toBeGreaterThan(0);
+    expect(o.HostConfig?.MemorySwap).toBe(2 ** 30);
+  });
 });

@@ -6,7 +6,7 @@ import { matchIds } from '../../../src/workload/build/artifact-store.js';
 import { canonicalJson, sha256Json } from '../../../src/workload/build/file-hash.js';
 import { hostPathIn } from '../../../src/workload/build/rootfs/guest-path.js';
 import { parseAptShowVersion, parseMetapackageDepends } from '../../../src/workload/build/vm/kernel.js';
-import { editPasswd, editShadow } from '../../../src/workload/build/rootfs/rootfs.js';
+import { editGroup, editPasswd, editShadow } from '../../../src/workload/build/rootfs/rootfs.js';
 
 describe('build helpers', () => {
   it('resolves the real kernel package behind the metapackage', () => {
@@ -16,8 +16,13 @@ describe('build helpers', () => {
 
   it('makes root usable by key only', () => {
     expect(editPasswd('root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n')).toBe(
-      'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n',
+      'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n' +
+        'vmbench:x:10001:10001:vmbench workload:/nonexistent:/usr/sbin/nologin\n',
     );
+    // Rebuilding over an edited file keeps one workload account, not two.
+    const once = editPasswd('root:x:0:0:root:/root:/bin/bash\n');
+    expect(editPasswd(once)).toBe(once);
+    expect(editGroup('root:x:0:\nvmbench:x:1:\n\n')).toBe('root:x:0:\nvmbench:x:10001:\n');
     expect(editShadow('root::19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n')).toBe('root:*:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n');
   });
 

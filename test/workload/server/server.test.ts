@@ -110,6 +110,10 @@ describe('metadata', () => {
       pid: server.child.pid,
       model: { name: NAME, path: model.path, inputs: ['input'], outputs: ['output'] },
       threads: 2,
+      device: 'cpu',
+      requestedDevice: 'cpu',
+      deviceReason: null,
+      gpuTimings: null,
     });
   });
 });

@@ -1,4 +1,4 @@
-import { GUEST_NODE, GUEST_SERVER, SERVER_ENV } from '../../contract.js';
+import { GUEST_NODE, GUEST_SERVER, SERVER_ENV, WORKLOAD_USER } from '../../contract.js';
 import { GUEST_DEFAULTS } from '../../../platforms/linux-guest/kernel-cmdline.js';
 
 /** Where the VM init lives in the rootfs; the initramfs switch_roots into it. */
@@ -101,7 +101,8 @@ trap stop_all TERM INT USR1 USR2
 start_server() {
   cd /app || return 1
   # Values come from the kernel command line and cannot contain spaces.
-  $BB env ${SERVER_ENV.host}=0.0.0.0 ${SERVER_ENV.port}="$PORT" \${THREADS:+${SERVER_ENV.threads}=$THREADS} \${MODEL_NAME:+${SERVER_ENV.modelName}=$MODEL_NAME} ${GUEST_NODE} ${GUEST_SERVER} &
+  # no_new_privs, and the server drops to the workload's uid/gid itself before it serves (least privilege, as in a container).
+  $BB setpriv --nnp $BB env ${SERVER_ENV.host}=0.0.0.0 ${SERVER_ENV.port}="$PORT" ${SERVER_ENV.uid}=${WORKLOAD_USER.uid} ${SERVER_ENV.gid}=${WORKLOAD_USER.gid} \${THREADS:+${SERVER_ENV.threads}=$THREADS} \${MODEL_NAME:+${SERVER_ENV.modelName}=$MODEL_NAME} ${GUEST_NODE} ${GUEST_SERVER} &
   SERVER_PID=$!
   cd /
 }

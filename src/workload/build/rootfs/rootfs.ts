@@ -1,6 +1,6 @@
 import { chmod, copyFile, lstat, lutimes, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GUEST_APP_DIR, GUEST_DIGEST_FILE, GUEST_MODEL, GUEST_NODE } from '../../contract.js';
+import { GUEST_APP_DIR, GUEST_DIGEST_FILE, GUEST_MODEL, GUEST_NODE, WORKLOAD_USER } from '../../contract.js';
 import { BenchError } from '../../../errors.js';
 import { computeRootfsDigest, FIXED_MTIME_S, fixMtimes } from './digest.js';
 import { runCommand } from '../exec.js';
@@ -8,6 +8,7 @@ import { GUEST_BUSYBOX, GUEST_HOST_KEY, GUEST_INIT_PATH, GUEST_POWEROFF_PATH, gu
 import { hostPathIn } from './guest-path.js';
 import { GUEST_DEFAULTS } from '../../../platforms/linux-guest/kernel-cmdline.js';
 import type { RuntimeFile } from './ort-files.js';
+import { gpuInitFiles } from './gpu-init.js';
 
 /** Where dropbear looks for an SFTP server, all pointing at openssh's. */
 export const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
@@ -23,11 +24,13 @@ export interface RootfsInputs {
   modelFile: string;
   busybox: string;
   hostKey: string;
+  /** A GPU image: the GPU init wrapper (gpu-init.ts); its libraries and guest driver come in ortFiles. */
+  gpu?: boolean;
 }
 
-/** Small text files of the rootfs, fixed (hostname, hosts, resolv.conf for QEMU user networking, app package.json). */
-export function rootfsTextFiles(): Array<{ path: string; text: string; mode: number }> {
-  return [
+/** Small text files of the rootfs, fixed (hostname, hosts, resolv.conf for QEMU user networking, app package.json); a GPU image wraps the init. */
+export function rootfsTextFiles(gpu = false): Array<{ path: string; text: string; mode: number }> {
+  const files = [
     { path: '/etc/hostname', text: `${GUEST_DEFAULTS.hostname}\n`, mode: 0o644 },
     {
       path: '/etc/hosts',
@@ -39,6 +42,7 @@ export function rootfsTextFiles(): Array<{ path: string; text: string; mode: num
     { path: GUEST_INIT_PATH, text: guestInitScript(), mode: 0o755 },
     { path: GUEST_POWEROFF_PATH, text: poweroffScript(), mode: 0o755 },
   ];
+  return gpu ? [...files.filter((f) => f.path !== GUEST_INIT_PATH), ...gpuInitFiles(guestInitScript())] : files;
 }
 
 /** Writes into a rootfs tree without ever following a link out of it. */
@@ -102,17 +106,29 @@ class RootfsWriter {
   }
 }
 
-/** Root's account: shell /bin/sh and no usable password ('*', not empty: dropbear refuses blank passwords). */
+/** Root's account: shell /bin/sh and no usable password ('*', not empty: dropbear refuses blank passwords); the workload's own account added. */
 export function editPasswd(text: string): string {
-  return text
+  const lines = text
     .split('\n')
+    .filter((l) => !l.startsWith(`${WORKLOAD_USER.name}:`))
     .map((l) => {
       const f = l.split(':');
       if (f[0] !== 'root' || f.length < 7) return l;
       f[6] = '/bin/sh';
       return f.join(':');
-    })
-    .join('\n');
+    });
+  return appendLine(lines, `${WORKLOAD_USER.name}:x:${WORKLOAD_USER.uid}:${WORKLOAD_USER.gid}:vmbench workload:/nonexistent:/usr/sbin/nologin`);
+}
+
+/** The workload's group. */
+export function editGroup(text: string): string {
+  const lines = text.split('\n').filter((l) => !l.startsWith(`${WORKLOAD_USER.name}:`));
+  return appendLine(lines, `${WORKLOAD_USER.name}:x:${WORKLOAD_USER.gid}:`);
+}
+
+function appendLine(lines: string[], line: string): string {
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return [...lines, line, ''].join('\n');
 }
 
 export function editShadow(text: string): string {
@@ -140,12 +156,12 @@ export async function assembleRootfs(root: string, inputs: RootfsInputs): Promis
   await w.dir(GUEST_APP_DIR);
   for (const f of inputs.serverFiles) await w.file(`${GUEST_APP_DIR}/${f.name}`, { src: f.src }, 0o644);
   for (const f of inputs.ortFiles) {
-    const exec = /\.(node|so(\.\d+)*)$/.test(f.dest);
+    const exec = /\.(node|so(\.\d+)*)$/.test(f.dest) || f.dest.includes('/bin/');
     await w.file(f.dest, { src: f.src }, exec ? 0o755 : 0o644);
   }
   await w.file(GUEST_MODEL, { src: inputs.modelFile }, 0o644);
   await w.file(GUEST_BUSYBOX, { src: inputs.busybox }, 0o755);
-  for (const t of rootfsTextFiles()) await w.file(t.path, { data: t.text }, t.mode);
+  for (const t of rootfsTextFiles(inputs.gpu)) await w.file(t.path, { data: t.text }, t.mode);
   for (const l of POWEROFF_LINKS) await w.link(l, GUEST_POWEROFF_PATH.slice(GUEST_POWEROFF_PATH.lastIndexOf('/') + 1));
 
   // SSH: fixed host key, sftp-server where dropbear looks, root usable by key only.
@@ -159,6 +175,7 @@ export async function assembleRootfs(root: string, inputs: RootfsInputs): Promis
   }
   for (const l of SFTP_LINKS) await w.link(l, SFTP_SERVER);
   await w.write('/etc/passwd', editPasswd(await w.read('/etc/passwd')));
+  await w.write('/etc/group', editGroup(await w.read('/etc/group')));
   await w.write('/etc/shadow', editShadow(await w.read('/etc/shadow')));
   await chmod(await w.dir('/root', 0o700), 0o700);
   await chmod(await w.dir('/root/.ssh', 0o700), 0o700);
