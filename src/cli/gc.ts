@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import Dockerode from 'dockerode';
 import { BenchError } from '../errors.js';
 import { removeRunLeftovers, scanLeftovers, type RunLeftovers } from '../platforms/leftovers.js';
+import { sweepDeadBuildScratch } from '../workload/build/build-lock.js';
 import type { CliContext } from './context.js';
 import { action } from './output.js';
 
@@ -63,7 +64,8 @@ Every container, VM, scratch dir and Vagrant project carries its run's id, and
 each run records its owner process in <cache>/owners/<run-id>.json. gc removes
 a run's leftovers only when that process is gone (pid, start time and boot id
 checked), so it is safe while other runs are in progress; the start of every
-\`bench run\` does the same sweep. Built artifacts are kept (see \`bench images rm\`).
+\`bench run\` does the same sweep. The scratch of an artifact build killed mid-way
+(<cache>/tmp) goes too, unless a live build holds the build lock. Built artifacts are kept (see \`bench images rm\`).
 
 Examples:
   $ npx bench gc --dry-run
@@ -78,13 +80,16 @@ Examples:
         const docker = new Dockerode();
         const { removed, kept, notes } = await collectDeadRuns(docker, ctx.cacheDir, { ...opts, log: (l) => process.stderr.write(`gc: ${l}\n`) });
         const probes = opts.dryRun ? 0 : await removeProbeDirs(ctx.cacheDir);
+        // A build killed mid-way leaves its scratch (a half-made rootfs) under <cache>/tmp; no run id, but the build lock says whether its builder lives.
+        const scratch = await sweepDeadBuildScratch(ctx.cacheDir, opts.dryRun === true);
+        if (scratch.length) process.stdout.write(`${opts.dryRun ? 'would remove' : 'removed'} the scratch of a dead artifact build: ${scratch.join(', ')}\n`);
         for (const n of notes) process.stderr.write(`gc: ${n}\n`);
         for (const r of removed) process.stdout.write(`${opts.dryRun ? 'would remove' : 'removed'} ${r.runId}: ${describe(r)} (${ownerText(r)})\n`);
         for (const r of kept) process.stdout.write(`kept ${r.runId}: ${describe(r)} (${ownerText(r)})${r.ownership === 'unknown' ? '; --unowned or --run to remove' : ''}\n`);
         const count = (f: (r: RunLeftovers) => number) => removed.reduce((a, r) => a + f(r), 0);
         process.stdout.write(
           `${opts.dryRun ? 'would remove' : 'removed'} ${removed.length} run(s): ${count((r) => r.containers)} container(s), ${count((r) => r.images)} snapshot image(s), ` +
-            `${count((r) => r.qemuProcesses.length)} qemu process(es), ${count((r) => r.dirs.length) + probes} dir(s); kept ${kept.length} run(s)\n`,
+            `${count((r) => r.qemuProcesses.length)} qemu process(es), ${count((r) => r.dirs.length) + probes + scratch.length} dir(s); kept ${kept.length} run(s)\n`,
         );
         return 0;
       }),

@@ -53,3 +53,19 @@ export async function withBuildLock<T>(cacheDir: string, fn: () => Promise<T>, t
     await rm(path, { force: true });
   }
 }
+
+/**
+ * `bench gc`: the scratch area of a build whose builder is gone (SIGKILL
+ * mid-build). Taken under the lock, so a live build's scratch is never
+ * touched: if a live process holds it, nothing is removed. Returns the
+ * entries removed (or that would be, with dryRun).
+ */
+export async function sweepDeadBuildScratch(cacheDir: string, dryRun = false): Promise<string[]> {
+  const path = join(cacheDir, LOCK_FILE);
+  const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(holder) && holder > 0 && alive(holder)) return [];
+  const tmp = join(cacheDir, 'tmp');
+  const names = await readdir(tmp).catch(() => [] as string[]);
+  if (dryRun || names.length === 0) return names;
+  return withBuildLock(cacheDir, async () => names, 5_000); // taking the lock sweeps <cacheDir>/tmp
+}

@@ -26,6 +26,7 @@ describe('QEMU arguments of a GPU VM', () => {
       '-cpu', 'max',
       '-smp', '2', '-m', '4096',
       '-display', 'none', '-no-reboot', '-nodefaults', '-no-user-config',
+      '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny', // least privilege holds for GPU VMs too (seccomp allows the VFIO ioctls)
       '-chardev', 'file,id=con0,path=/run/i0/console.log', '-serial', 'chardev:con0',
       '-qmp', 'unix:/run/i0/qmp.sock,server=on,wait=off',
       '-pidfile', '/run/i0/qemu.pid',
