@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import Dockerode from 'dockerode';
 import { createPlatform } from '../platforms/factory.js';
 import { HostRegistry } from '../platforms/remote/remote-host.js';
@@ -7,7 +7,10 @@ import type { Platform } from '../platforms/platform.js';
 import { executeRun, type RunOutcome } from '../runner/run.js';
 import type { StoredRun } from '../results/read-run.js';
 import type { Scenario } from '../scenario/schema.js';
-import { buildArtifact } from '../workload/build/build.js';
+import type { Artifact } from '../workload/artifact.js';
+import { buildArtifact, type ProgressFn } from '../workload/build/build.js';
+import { buildImageArtifact } from '../workload/build/image/build-image.js';
+import { classifyImageRef } from '../workload/build/image/source.js';
 import { modelInputElements } from '../workload/model-input.js';
 import { BenchError } from '../errors.js';
 import { loadScenarioFile } from '../scenario/load.js';
@@ -61,17 +64,42 @@ export function executeScenario(ctx: CliContext, o: ScenarioRunOptions): Promise
     onEvent,
     cacheDir: ctx.cacheDir,
     resume: o.resume,
-    artifact: () =>
-      buildArtifact({
+    artifact: () => buildScenarioArtifact(ctx, scenario, docker, (ev) => onEvent({ type: 'build', ...ev })),
+    inputElements: () => {
+      const { model, seed, batch } = scenario.workload;
+      if (model === undefined) return Promise.reject(new BenchError('internal', 'inputElements asked of an image workload'));
+      return modelInputElements(model, seed, ctx.cacheDir, batch);
+    },
+  });
+}
+
+/**
+ * The artifact a scenario's workload runs as: the built-in server with its
+ * model, or the image's flattened filesystem (workload.image); the same
+ * mechanism either way — one rootfs, one Docker image, one VM disk.
+ */
+export function buildScenarioArtifact(ctx: CliContext, scenario: Scenario, docker: Dockerode, onProgress?: ProgressFn): Promise<Artifact> {
+  const w = scenario.workload;
+  if (w.image !== undefined) {
+    return (async () => {
+      const source = await classifyImageRef(w.image!, isAbsolute(w.image!) ? w.image! : null);
+      return buildImageArtifact({
         cacheDir: ctx.cacheDir,
-        model: scenario.workload.model,
-        seed: scenario.workload.seed,
         docker,
-        vagrantBox: scenario.platforms.some((p) => p.kind === 'vagrant'),
-        ...(scenario.workload.device === 'gpu' ? { gpu: gpuArtifactOptions(scenario) } : {}),
-        onProgress: (ev) => onEvent({ type: 'build', ...ev }),
-      }),
-    inputElements: () => modelInputElements(scenario.workload.model, scenario.workload.seed, ctx.cacheDir, scenario.workload.batch),
+        workload: { source, overrides: { command: w.command, entrypoint: w.entrypoint, env: w.env, port: w.port, user: w.user, workdir: w.workdir } },
+        modelName: w.model_name,
+        onProgress,
+      });
+    })();
+  }
+  return buildArtifact({
+    cacheDir: ctx.cacheDir,
+    model: w.model!,
+    seed: w.seed,
+    docker,
+    vagrantBox: scenario.platforms.some((p) => p.kind === 'vagrant'),
+    ...(w.device === 'gpu' ? { gpu: gpuArtifactOptions(scenario) } : {}),
+    onProgress,
   });
 }
 

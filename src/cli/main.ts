@@ -6,6 +6,7 @@ import { defaultCacheDir, projectRoot } from '../paths.js';
 import type { CliContext } from './context.js';
 import { registerBaseline } from './baseline.js';
 import { registerCalibrateNoise } from './calibrate-noise.js';
+import { registerCheckServer } from './check-server/check-server.js';
 import { registerCompare } from './compare.js';
 import { registerDoctor } from './doctor/doctor.js';
 import { registerGc } from './gc.js';
@@ -49,6 +50,7 @@ registerBaseline(program, ctx);
 registerCalibrateNoise(program, ctx);
 registerHistory(program, ctx);
 registerReport(program, ctx);
+registerCheckServer(program, ctx);
 
 program.exitOverride((err) => {
   // commander's own usage errors (unknown option, missing argument) exit 2 like every input error.

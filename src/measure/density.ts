@@ -9,6 +9,7 @@ import type { DensityConfig } from '../scenario/schema.js';
 import { decideDensityStep, marginalMemory, type DensityLimits, type DensityPoint, type DensityStopReason } from './density-model.js';
 import { siteOf } from './load-site.js';
 import { measureStartup } from './startup.js';
+import type { HttpRequestSpec } from '../workload/server-protocol.js';
 import { onceIf, type Measurement, type SampleValue } from './measurement.js';
 import { inferTarget } from './throughput.js';
 
@@ -52,9 +53,10 @@ export interface DensityDeps {
   stop(instance: Instance): Promise<void>;
   readyTimeoutMs: number;
   pollIntervalMs: number;
-  modelName: string;
-  /** The raw float32 request body for the infer endpoint. */
-  input: Buffer;
+  /** The run's inference request, as the load generator sends it. */
+  request: HttpRequestSpec;
+  /** GET path answering 200 once an instance is ready. */
+  readyPath: string;
   signal?: AbortSignal;
   /** Called with each measured point, as soon as it exists. */
   onStep?: (step: DensityPoint) => void;
@@ -130,7 +132,7 @@ export async function readHostMemAvailable(path = '/proc/meminfo', fs: HostFs = 
 }
 
 function probeTarget(instance: Instance, deps: DensityDeps) {
-  return resolveTarget(inferTarget(instance, deps.modelName, deps.input));
+  return resolveTarget(inferTarget(instance, deps.request));
 }
 
 /** The probe's part of a density point. */
@@ -239,7 +241,7 @@ export async function measureDensity(
       let launchToReadyMs: number;
       try {
         launchToReadyMs = (
-          await measureStartup(instance, {
+          await measureStartup(instance, { readyPath: deps.readyPath }, {
             intervalMs: deps.pollIntervalMs,
             requestTimeoutMs: 200,
             timeoutMs: deps.readyTimeoutMs,
@@ -382,8 +384,8 @@ export const densityMeasurement: Measurement = {
         verify: async (instance) => void (await ctx.digestInside(instance)),
         readyTimeoutMs: ctx.readyTimeoutMs,
         pollIntervalMs: ctx.pollIntervalMs,
-        modelName: ctx.modelName,
-        input: ctx.input,
+        request: ctx.protocol.load,
+        readyPath: ctx.protocol.readyPath,
         signal: ctx.signal,
         onStep: (p) => ctx.info(`density ${platform.name}: ${p.instances} instance(s), p99 ${p.p99Ms == null ? '—' : `${p.p99Ms.toFixed(1)} ms`}, ${(p.hostMemoryBytes / MiB).toFixed(0)} MiB`),
       },

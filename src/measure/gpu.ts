@@ -103,6 +103,9 @@ function sampleGpu(platform: Platform, instance: Instance, intervalMs: number): 
 }
 
 export async function runGpuMeasurement(ctx: StepContext, cfg: GpuMeasurementConfig, bodyBatch: number): Promise<void> {
+  // GPU inference is the built-in server's (an image workload cannot ask for device: gpu): its raw float32 request.
+  const { modelName, infer } = ctx.protocol;
+  if (modelName === null || infer.body === undefined) throw new BenchError('internal', 'the gpu measurement needs the built-in server\'s raw float32 request');
   const instance = await ctx.readyInstance();
   const info = await serverInfo(instance);
   const device = info.device ?? 'cpu';
@@ -118,10 +121,10 @@ export async function runGpuMeasurement(ctx: StepContext, cfg: GpuMeasurementCon
   for (const batch of cfg.batch_sizes) {
     ctx.throwIfAborted();
     const target = {
-      url: instance.baseUrl + ENDPOINTS.infer(ctx.modelName),
+      url: instance.baseUrl + ENDPOINTS.infer(modelName),
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
-      body: batchBody(ctx.input, bodyBatch, batch),
+      body: batchBody(infer.body, bodyBatch, batch),
     };
     resolveTarget(target);
     const common = { target, connections: 1, timeoutMs: cfg.timeout, durationMs: MAX_WINDOW_MS, signal: ctx.signal };

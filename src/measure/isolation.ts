@@ -75,6 +75,8 @@ export const isolationMeasurement: Measurement = {
   name: 'isolation',
   uses: 'ready',
   rounds: (s) => onceIf(s.measurements.isolation),
+  // The facts and the syscall timings are read by vmbench's own server (/vmbench/isolation, /vmbench/syscalls).
+  unsupported: (_p, s) => (s.workload.image !== undefined ? "an image workload's server has no /vmbench/isolation endpoint (isolation facts are read by vmbench's built-in server)" : null),
   async run(ctx, s) {
     const instance = await ctx.readyInstance();
     const inside = await getJson<InsideFacts>(ctx, instance, ENDPOINTS.isolation, 10_000);

@@ -3,6 +3,7 @@ import type { Snapshot, SnapshotVariant } from '../platforms/snapshot.js';
 import type { Sample, SampleParams } from '../results/sample.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
+import type { ServerProtocol } from '../workload/server-protocol.js';
 
 /**
  * The one shape every measurement has. A measurement is planned as steps
@@ -57,9 +58,8 @@ export interface StepContext {
   readonly rep: number;
   readonly warmup: boolean;
   readonly artifact: Artifact;
-  readonly modelName: string;
-  /** The run's fixed raw float32 request body. */
-  readonly input: Buffer;
+  /** How this run talks to its server: readiness path, the no-inference path, the one inference request. */
+  readonly protocol: ServerProtocol;
   readonly threads: number;
   readonly pollIntervalMs: number;
   readonly signal: AbortSignal;

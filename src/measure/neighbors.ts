@@ -62,7 +62,7 @@ export function neighborSampleValues(p: NeighborPoint, rate: number, load: numbe
 
 async function readyInstance(ctx: StepContext, name: string): Promise<Instance> {
   const instance = await ctx.launch(name);
-  await measureStartup(instance, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: ctx.readyTimeoutMs, signal: ctx.signal }).catch((cause: unknown) => {
+  await measureStartup(instance, ctx.protocol, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: ctx.readyTimeoutMs, signal: ctx.signal }).catch((cause: unknown) => {
     throw waitFailure(ctx, `${ctx.platform.name}: neighbors: ${name} not ready within ${ctx.readyTimeoutMs} ms`, cause);
   });
   await ctx.digestInside(instance);
@@ -72,7 +72,7 @@ async function readyInstance(ctx: StepContext, name: string): Promise<Instance> 
 /** One K: neighbours busy (closed loop) for the whole of the victim's open-loop window. */
 async function measureAt(ctx: StepContext, cfg: NeighborsConfig, victim: Instance, neighbors: Instance[], rate: number): Promise<NeighborPoint> {
   const windowMs = victimWindowMs(cfg.duration, rate);
-  const target = (i: Instance) => resolveTarget(inferTarget(i, ctx.modelName, ctx.input));
+  const target = (i: Instance) => resolveTarget(inferTarget(i, ctx.protocol.load));
   const busy = neighbors.map((n) =>
     siteOf(n).closedLoop({ target: target(n), connections: cfg.connections, durationMs: windowMs + cfg.warmup, warmupMs: cfg.warmup, timeoutMs: cfg.timeout, signal: ctx.signal }),
   );
@@ -95,7 +95,7 @@ export const neighborsMeasurement: Measurement = {
     const cfg = s.measurements.neighbors!;
     const { platform } = ctx;
     const victim = await readyInstance(ctx, 'victim');
-    const target = resolveTarget(inferTarget(victim, ctx.modelName, ctx.input));
+    const target = resolveTarget(inferTarget(victim, ctx.protocol.load));
     // One request first: its latency sizes the capacity window (seconds per inference under TCG).
     const first = await siteOf(victim).closedLoop({ target, connections: 1, durationMs: cfg.timeout, maxRequests: 1, timeoutMs: cfg.timeout, signal: ctx.signal });
     const oneMs = first.requests ? first.latencyMs.max : cfg.timeout;

@@ -2,7 +2,6 @@ import { resolveTarget, type LoadResult } from '../loadgen/index.js';
 import type { Instance } from '../platforms/platform.js';
 import type { Sample } from '../results/sample.js';
 import type { NetworkConfig } from '../scenario/schema.js';
-import { ENDPOINTS } from '../workload/contract.js';
 import { siteOf } from './load-site.js';
 import { onceIf, type Measurement } from './measurement.js';
 
@@ -10,13 +9,14 @@ import { onceIf, type Measurement } from './measurement.js';
 const MAX_DURATION_MS = 60_000;
 
 /**
- * Network RTT: `requests` sequential GET /v2/health/live on one keep-alive
+ * Network RTT: `requests` sequential GETs of the server's no-inference path
+ * (/v2/health/live for a v2 server) on one keep-alive
  * connection (no inference, so the network path dominates: host networking,
  * docker-proxy on a bridge, QEMU user-net port forwarding) after 20 unrecorded
  * warm-up requests.
  */
-export async function measureNetworkRtt(instance: Instance, config: NetworkConfig, signal?: AbortSignal): Promise<LoadResult> {
-  const target = resolveTarget({ url: instance.baseUrl + ENDPOINTS.live, method: 'GET' });
+export async function measureNetworkRtt(instance: Instance, livePath: string, config: NetworkConfig, signal?: AbortSignal): Promise<LoadResult> {
+  const target = resolveTarget({ url: instance.baseUrl + livePath, method: 'GET' });
   const common = { target, connections: 1, timeoutMs: config.timeout, signal };
   await siteOf(instance).closedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: 20 });
   return siteOf(instance).closedLoop({ ...common, durationMs: MAX_DURATION_MS, maxRequests: config.requests });
@@ -48,7 +48,8 @@ export const networkMeasurement: Measurement = {
   async run(ctx, s) {
     const cfg = s.measurements.network!;
     const instance = await ctx.readyInstance();
-    const rtt = await measureNetworkRtt(instance, cfg, ctx.signal);
+    const rtt = await measureNetworkRtt(instance, ctx.protocol.livePath, cfg, ctx.signal);
+    ctx.throwIfAborted(); // an interrupted loop answers 0 requests: that is an unfinished step, not a measured one
     for (const v of networkSampleValues(rtt)) ctx.emit(v, instance);
     if (rtt.requests < cfg.requests) {
       ctx.warn(`${ctx.platform.name}: network RTT: ${rtt.requests} of ${cfg.requests} requests answered (${rtt.timeouts} timeouts)`);

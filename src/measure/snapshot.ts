@@ -75,7 +75,7 @@ async function answeredInstance(ctx: StepContext, timeoutMs: number): Promise<{ 
   const answered = ctx.shared?.firstInference;
   if (ctx.shared && answered) return { instance: ctx.shared.instance, ms: answered.ms };
   const instance = await ctx.launch();
-  const r = await measureColdStart(instance, ctx.modelName, ctx.input, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 1000, timeoutMs, signal: ctx.signal }).catch(
+  const r = await measureColdStart(instance, ctx.protocol.infer, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 1000, timeoutMs, signal: ctx.signal }).catch(
     (cause: unknown) => {
       throw waitFailure(ctx, `${ctx.platform.name}: snapshot: no inference answer within ${timeoutMs} ms`, cause);
     },
@@ -88,7 +88,7 @@ async function restoreOne(ctx: StepContext, snapshot: Snapshot, variant: Snapsho
   const restored = await ctx.restore(snapshot, variant, `restored-${variant.name}`);
   try {
     const r = await whileAlive(ctx.platform, restored, (check) =>
-      measureColdStart(restored, ctx.modelName, ctx.input, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 1000, timeoutMs, signal: ctx.signal, check }),
+      measureColdStart(restored, ctx.protocol.infer, { intervalMs: ctx.pollIntervalMs, requestTimeoutMs: 1000, timeoutMs, signal: ctx.signal, check }),
     ).catch(
       (cause: unknown) => {
         throw waitFailure(ctx, `${ctx.platform.name}: snapshot ${variant.name}: the restored instance did not answer within ${timeoutMs} ms`, cause);

@@ -1,7 +1,7 @@
 import { BenchError, messageOf } from '../errors.js';
 import type { Instance } from '../platforms/platform.js';
-import { ENDPOINTS } from '../workload/contract.js';
 import type { SitePollResult } from '../platforms/load-site.js';
+import { builtinProtocol, V2_PATHS, type HttpRequestSpec, type ServerProtocol } from '../workload/server-protocol.js';
 import { siteOf } from './load-site.js';
 import type { Measurement, StepContext } from './measurement.js';
 import { watchForDeath } from './death-watch.js';
@@ -16,12 +16,22 @@ export interface ReadinessOptions {
 }
 
 /**
- * Startup: launch() call → first HTTP 200 from GET /v2/health/ready.
- * Returns milliseconds measured on the monotonic clock and records `ready`.
+ * Startup: launch() call → first HTTP 200 from GET of the server's readiness
+ * path (/v2/health/ready for a v2 server). Returns milliseconds measured on
+ * the monotonic clock and records `ready`.
  */
-export async function measureStartup(instance: Instance, o: ReadinessOptions): Promise<{ ms: number; poll: SitePollResult }> {
+export async function measureStartup(instance: Instance, o: ReadinessOptions): Promise<{ ms: number; poll: SitePollResult }>;
+export async function measureStartup(instance: Instance, protocol: Pick<ServerProtocol, 'readyPath'>, o: ReadinessOptions): Promise<{ ms: number; poll: SitePollResult }>;
+export async function measureStartup(
+  instance: Instance,
+  a: ReadinessOptions | Pick<ServerProtocol, 'readyPath'>,
+  b?: ReadinessOptions,
+): Promise<{ ms: number; poll: SitePollResult }> {
+  // (instance, options): the built-in server's readiness path, as before servers were pluggable.
+  const readyPath = 'readyPath' in a ? a.readyPath : V2_PATHS.ready;
+  const o = 'readyPath' in a ? b! : a;
   const poll = await siteOf(instance).pollUntilOk(
-    { url: instance.baseUrl + ENDPOINTS.ready, timeoutMs: o.requestTimeoutMs },
+    { url: instance.baseUrl + readyPath, timeoutMs: o.requestTimeoutMs },
     { intervalMs: o.intervalMs, deadline: instance.lifecycle.launch + o.timeoutMs, signal: o.signal, check: o.check },
   );
   instance.lifecycle.ready = poll.at;
@@ -29,28 +39,34 @@ export async function measureStartup(instance: Instance, o: ReadinessOptions): P
 }
 
 /**
- * Cold start: launch() call → first successful inference (HTTP 200 on
- * POST /v2/models/{name}/infer with the run's fixed raw float32 input).
+ * Cold start: launch() call → first successful inference (HTTP 200 to the
+ * run's one inference request: for the built-in server POST
+ * /v2/models/{name}/infer with the fixed raw float32 input).
  * Before the model is loaded and warmed up the server answers 503 (or
  * refuses the connection); both are simply retried. An attempt that reached
  * the model may take as long as the deadline allows: abandoning it would
  * leave its inference running in the server, and every later attempt would
  * queue behind it (on a slow emulated guest, forever).
  */
+export async function measureColdStart(instance: Instance, request: HttpRequestSpec, o: ReadinessOptions): Promise<{ ms: number; poll: SitePollResult }>;
+export async function measureColdStart(instance: Instance, modelName: string, input: Buffer, o: ReadinessOptions): Promise<{ ms: number; poll: SitePollResult }>;
 export async function measureColdStart(
   instance: Instance,
-  modelName: string,
-  input: Buffer,
-  o: ReadinessOptions,
+  a: HttpRequestSpec | string,
+  b: ReadinessOptions | Buffer,
+  c?: ReadinessOptions,
 ): Promise<{ ms: number; poll: SitePollResult }> {
+  // (instance, modelName, input, options): the built-in server's raw float32 request.
+  const request = typeof a === 'string' ? builtinProtocol(b as Buffer, a).infer : a;
+  const o = typeof a === 'string' ? c! : (b as ReadinessOptions);
   const deadline = instance.lifecycle.launch + o.timeoutMs;
   // A POST that reached the model may take what is left of the deadline (each site computes it per attempt).
   const poll = await siteOf(instance).pollUntilOk(
     {
-      url: instance.baseUrl + ENDPOINTS.infer(modelName),
-      method: 'POST',
-      body: input,
-      headers: { 'content-type': 'application/octet-stream' },
+      url: instance.baseUrl + request.path,
+      method: request.method,
+      ...(request.body ? { body: request.body } : {}),
+      headers: request.headers,
       timeoutMs: Math.max(o.requestTimeoutMs, deadline - performance.now()),
       connectTimeoutMs: o.requestTimeoutMs,
     },
@@ -109,7 +125,7 @@ export const startupMeasurement: Measurement = {
   async run(ctx, s) {
     const timeoutMs = s.measurements.startup!.timeout;
     const instance = await ctx.launch();
-    const measured = await whileAlive(ctx.platform, instance, (check) => measureStartup(instance, pollOptions(ctx, timeoutMs, check))).catch((cause: unknown) => {
+    const measured = await whileAlive(ctx.platform, instance, (check) => measureStartup(instance, ctx.protocol, pollOptions(ctx, timeoutMs, check))).catch((cause: unknown) => {
       throw waitFailure(ctx, `${ctx.platform.name}: startup rep ${ctx.rep}: no readiness within ${timeoutMs} ms`, cause);
     });
     const digest = await ctx.digestInside(instance);
@@ -129,7 +145,7 @@ export const coldStartMeasurement: Measurement = {
   async run(ctx, s) {
     const timeoutMs = s.measurements.cold_start!.timeout;
     const instance = await ctx.launch();
-    const measured = await whileAlive(ctx.platform, instance, (check) => measureColdStart(instance, ctx.modelName, ctx.input, pollOptions(ctx, timeoutMs, check))).catch((cause: unknown) => {
+    const measured = await whileAlive(ctx.platform, instance, (check) => measureColdStart(instance, ctx.protocol.infer, pollOptions(ctx, timeoutMs, check))).catch((cause: unknown) => {
       throw waitFailure(ctx, `${ctx.platform.name}: cold_start rep ${ctx.rep}: no inference answer within ${timeoutMs} ms`, cause);
     });
     ctx.noteFirstInference(instance, measured.ms, measured.poll.response.body);

@@ -2,7 +2,7 @@ import { resolveTarget, totalErrors, type LoadResult, type MaxRateResult, type T
 import type { Instance } from '../platforms/platform.js';
 import { metricLabel, type Sample, type SampleParams } from '../results/sample.js';
 import type { ThroughputConfig } from '../scenario/schema.js';
-import { ENDPOINTS } from '../workload/contract.js';
+import type { HttpRequestSpec } from '../workload/server-protocol.js';
 import { onceIf, type Measurement, type SampleValue, type StepContext } from './measurement.js';
 import { emitMemory, measureMemory, type MemoryMeasurement } from './memory.js';
 import { siteOf } from './load-site.js';
@@ -35,26 +35,25 @@ function levelName(level: LoadLevel): string {
  */
 export function runLoadLevel(
   instance: Instance,
-  modelName: string,
-  input: Buffer,
+  request: HttpRequestSpec,
   config: ThroughputConfig,
   level: LoadLevel,
   signal?: AbortSignal,
 ): Promise<LoadResult> {
-  const target = resolveTarget(inferTarget(instance, modelName, input));
+  const target = resolveTarget(inferTarget(instance, request));
   const common = { target, durationMs: config.duration, warmupMs: config.warmup, timeoutMs: config.timeout, signal };
   return level.rate !== undefined
     ? siteOf(instance).openLoop({ ...common, rate: level.rate })
     : siteOf(instance).closedLoop({ ...common, connections: level.connections ?? 1 });
 }
 
-/** The run's fixed input as a raw float32 inference request (raw output back). */
-export function inferTarget(instance: Instance, modelName: string, input: Buffer): TargetSpec {
+/** The run's inference request as the load generator sends it (the built-in server: raw float32 in, raw output back). */
+export function inferTarget(instance: Instance, request: HttpRequestSpec): TargetSpec {
   return {
-    url: instance.baseUrl + ENDPOINTS.infer(modelName),
-    method: 'POST',
-    headers: { 'content-type': 'application/octet-stream', accept: 'application/octet-stream' },
-    body: input,
+    url: instance.baseUrl + request.path,
+    method: request.method,
+    headers: request.headers,
+    ...(request.body ? { body: request.body } : {}),
   };
 }
 
@@ -65,15 +64,14 @@ export function inferTarget(instance: Instance, modelName: string, input: Buffer
  */
 export function searchMaxRate(
   instance: Instance,
-  modelName: string,
-  input: Buffer,
+  request: HttpRequestSpec,
   config: ThroughputConfig & { slo_p99: number },
   bestSeenReqPerSec: number,
   signal?: AbortSignal,
 ): Promise<MaxRateResult> {
   const start = Math.max(0.5, bestSeenReqPerSec / 2);
   return siteOf(instance).maxRate({
-    target: inferTarget(instance, modelName, input),
+    target: inferTarget(instance, request),
     sloP99Ms: config.slo_p99,
     startRate: start,
     maxRate: Math.max(start * 4, bestSeenReqPerSec * 2),
@@ -145,7 +143,7 @@ async function runLevels(ctx: StepContext, instance: Instance, cfg: ThroughputCo
   let bestReqPerSec = 0;
   for (const [i, level] of loadLevels(cfg).entries()) {
     ctx.throwIfAborted();
-    const load = runLoadLevel(instance, ctx.modelName, ctx.input, cfg, level, ctx.signal);
+    const load = runLoadLevel(instance, ctx.protocol.load, cfg, level, ctx.signal);
     let memory: Promise<MemoryMeasurement> | undefined;
     if (i === 0 && underLoad) {
       // Half-way through the measured window of the first level: steady load.
@@ -168,7 +166,7 @@ async function runLevels(ctx: StepContext, instance: Instance, cfg: ThroughputCo
   }
   if (cfg.slo_p99 !== undefined) {
     ctx.throwIfAborted();
-    const search = await searchMaxRate(instance, ctx.modelName, ctx.input, { ...cfg, slo_p99: cfg.slo_p99 }, bestReqPerSec, ctx.signal);
+    const search = await searchMaxRate(instance, ctx.protocol.load, { ...cfg, slo_p99: cfg.slo_p99 }, bestReqPerSec, ctx.signal);
     const v = maxRateSampleValue(cfg.slo_p99, search);
     ctx.emit({ ...v, metadata: { ...v.metadata, pinning } }, instance);
   }

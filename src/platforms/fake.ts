@@ -62,21 +62,40 @@ export class FakePlatform extends Platform<FakeInstance> {
     const n = this.launches;
     if (this.launches++ === this.options.failLaunchAt) throw new BenchError('infrastructure', `fake launch ${spec.instanceId} failed on purpose`);
     const readyAt = performance.now() + (this.options.readyAfterMs ?? 5);
+    const json = (res: http.ServerResponse, status: number, v: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
     const server = http.createServer((req, res) => {
       const ready = performance.now() >= readyAt;
-      if (req.url === ENDPOINTS.ready) return void res.writeHead(ready ? 200 : 503).end();
+      // Just enough of the Open Inference Protocol for the run's server check.
+      if (req.url === ENDPOINTS.live) return void res.writeHead(200).end();
+      if (req.url === ENDPOINTS.ready || req.url === `${ENDPOINTS.model(spec.modelName)}/ready`) return void res.writeHead(ready ? 200 : 503).end();
+      if (req.url === '/v2') return void json(res, 200, { name: 'fake', version: '1', extensions: [] });
+      if (req.url === ENDPOINTS.model(spec.modelName)) {
+        return void json(res, 200, { name: spec.modelName, platform: 'fake', inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 10] }], outputs: [{ name: 'output', datatype: 'FP32', shape: [-1, 10] }] });
+      }
       if (req.url === ENDPOINTS.info) return void res.end(JSON.stringify({ rootfsDigest: this.digest }));
       if (req.url === ENDPOINTS.infer(spec.modelName)) {
-        req.resume();
-        if (!ready) return void res.writeHead(503).end();
-        const data = Array.from({ length: 10 }, (_, i) => Math.sin(i) + (this.options.outputOffset ?? 0) * i);
-        const body = JSON.stringify({ outputs: [{ name: 'output', shape: [1, 10], datatype: 'FP32', data }] });
-        const delayMs = (this.options.latencyPerRunningInstanceMs ?? 0) * this.running.size;
-        if (delayMs <= 0) return void res.end(body);
-        return void setTimeout(() => {
-          if (!res.destroyed) res.end(body);
-        }, delayMs);
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          if (!ready) return void res.writeHead(503).end();
+          if (String(req.headers['content-type']).startsWith('application/json')) {
+            try {
+              JSON.parse(Buffer.concat(chunks).toString());
+            } catch {
+              return void json(res, 400, { error: 'not JSON' });
+            }
+          }
+          const data = Array.from({ length: 10 }, (_, i) => Math.sin(i) + (this.options.outputOffset ?? 0) * i);
+          const body = JSON.stringify({ model_name: spec.modelName, outputs: [{ name: 'output', shape: [1, 10], datatype: 'FP32', data }] });
+          const delayMs = (this.options.latencyPerRunningInstanceMs ?? 0) * this.running.size;
+          if (delayMs <= 0) return void res.end(body);
+          setTimeout(() => {
+            if (!res.destroyed) res.end(body);
+          }, delayMs);
+        });
+        return;
       }
+      if (req.url?.startsWith('/v2/models/')) return void json(res, 404, { error: 'unknown model' });
       res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(spec.port, '127.0.0.1', resolve));

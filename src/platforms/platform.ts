@@ -143,6 +143,13 @@ export abstract class Platform<I extends Instance = Instance> {
   execRoundTripMs?(instance: I, count: number): Promise<number[]>;
 
   /**
+   * Optional: the contents of a file inside a running instance, read the way
+   * the harness reaches it (docker exec; SSH into a VM) — e.g. the rootfs
+   * digest of an image workload, whose server knows nothing of vmbench.
+   */
+  readFileInside?(instance: I, path: string): Promise<string>;
+
+  /**
    * Optional: after a step failed, what became of one of its instances —
    * null while it still runs, else the category (instance_died, oom_killed)
    * and what the engine says (exit code, signal). Lets the run record *why*

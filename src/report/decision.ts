@@ -12,6 +12,7 @@ import { decideOutcome } from './decision/outcome.js';
 import { choiceLine, requirementLines, sensitivityLine, standingLines } from './decision/outcome-markdown.js';
 import { environmentLines } from './environment-lines.js';
 import { fairnessLines, fairnessTable } from './fairness-text.js';
+import { servedModelPhrase, serverCheckLines } from './decision/server-markdown.js';
 import { decisionFor, type ReportOptions } from './options.js';
 import { runView, substrateKind, substrateTitle, type RunView } from './run-view.js';
 
@@ -60,9 +61,10 @@ export function renderDecision(runs: readonly StoredRun[], options: ReportOption
   out.push('## Context and Problem Statement', '');
   const options_ = [...new Set(views.flatMap((v) => v.substrates.map(substrateTitle)))];
   out.push(
-    `We need to serve an ONNX model (${[...new Set(runs.map(modelOf))].join(', ')}) behind an HTTP inference API and must choose the isolation substrate among ${views.reduce((n, v) => n + v.substrates.length, 0)} measured options (${options_.join(', ')}). The usual claims about containers vs VMs (fast vs slow startup, small vs large images, low vs high overhead) are folklore unless measured; vmbench ran the *same* root filesystem, model and server on each substrate on the same host and measured them the same way.`,
+    `We need to serve ${servedModelPhrase(runs, modelOf)} behind an HTTP inference API and must choose the isolation substrate among ${views.reduce((n, v) => n + v.substrates.length, 0)} measured options (${options_.join(', ')}). The usual claims about containers vs VMs (fast vs slow startup, small vs large images, low vs high overhead) are folklore unless measured; vmbench ran the *same* root filesystem, model and server on each substrate on the same host and measured them the same way.`,
     '',
   );
+  out.push(...serverCheckLines(runs));
   out.push('## Decision Drivers', '');
   const decisions = runs.map((r) => decisionFor(r, options));
   for (const c of CLAIMS) {

@@ -87,6 +87,12 @@ export interface RunRecord {
   /** Proof that every substrate ran the same artifact and computed the same answer. */
   identity: IdentityCheck | null;
   /**
+   * The server's protocol check, the run's first step (the Open Inference
+   * Protocol REST surface), and the one inference request every measurement
+   * sent; absent in records written before it existed.
+   */
+  server?: ServerCheck;
+  /**
    * Isolation facts read from inside one instance of each platform (the
    * isolation measurement); absent when it was not measured.
    */
@@ -132,6 +138,34 @@ export interface IdentityCheck {
     agree: boolean;
     detail: string;
   }>;
+}
+
+/** One check of a server against the Open Inference Protocol (src/measure/v2-protocol/check.ts). */
+export interface ServerProtocolCheck {
+  id: string;
+  request: string;
+  expected: string;
+  ok: boolean;
+  got: string;
+}
+
+export interface ServerCheck {
+  /** 'builtin' (vmbench's own server) or the image reference. */
+  workload: string;
+  protocol: 'v2' | 'none';
+  /** false: a server measured without the check (workload.protocol: none); `reason` says so. */
+  checked: boolean;
+  reason?: string;
+  /** The platform whose instance was checked. */
+  platform: string | null;
+  passed: boolean | null;
+  checks: ServerProtocolCheck[];
+  modelName: string | null;
+  readyPath: string;
+  livePath: string;
+  /** The run's inference request: where it came from and what it was. */
+  request: { method: string; path: string; contentType: string | null; bytes: number; sha256: string; source: 'builtin' | 'file' | 'generated' };
+  durationMs: number;
 }
 
 export interface RunTiming {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BenchError } from '../errors.js';
 import type { IdentityCheck } from '../results/run-record.js';
 import { compareOutputs, OUTPUT_TOLERANCE, topK, type InferenceOutput } from './output-agreement.js';
@@ -6,7 +7,30 @@ import { compareOutputs, OUTPUT_TOLERANCE, topK, type InferenceOutput } from './
 export interface Answer {
   platform: string;
   digest: string;
-  output: InferenceOutput;
+  /** The v2 answer's first output, or the sha256 of an answer that is not v2 JSON. */
+  output: InferenceOutput | { sha256: string; bytes: number };
+}
+
+function answerOutput(body: Buffer): Answer['output'] {
+  try {
+    const o = (JSON.parse(body.toString()) as { outputs?: Array<{ shape?: unknown; data?: unknown }> }).outputs?.[0];
+    if (o && Array.isArray(o.shape) && Array.isArray(o.data)) {
+      const data = (o.data as unknown[]).flat(Infinity as 1);
+      if (data.every((v) => typeof v === 'number')) return { shape: o.shape as number[], data: data as number[] };
+    }
+  } catch {
+    // not JSON: compared as bytes
+  }
+  return { sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };
+}
+
+function compareAnswers(ref: Answer['output'], o: Answer['output']): { agree: boolean; maxAbsDiff: number; detail: string } {
+  if ('sha256' in ref || 'sha256' in o) {
+    const same = 'sha256' in ref && 'sha256' in o && ref.sha256 === o.sha256;
+    const show = (x: Answer['output']) => ('sha256' in x ? `${x.bytes} bytes sha256 ${x.sha256.slice(0, 12)}` : 'a v2 JSON answer');
+    return { agree: same, maxAbsDiff: same ? 0 : Infinity, detail: same ? `the same answer, byte for byte (${show(o)})` : `answers differ: ${show(o)} vs ${show(ref)}` };
+  }
+  return compareOutputs(ref, o);
 }
 
 /**
@@ -33,11 +57,14 @@ export class IdentityCollector {
     return this.answers.has(platform);
   }
 
-  /** Adds one platform's answer (the raw JSON body of an inference response); throws on a mismatch. */
+  /**
+   * Adds one platform's answer (the raw body of the response to the run's
+   * inference request); throws on a mismatch. A v2 JSON answer is compared
+   * numerically (its first output); any other answer must be byte for byte
+   * the reference's.
+   */
   add(platform: string, digest: string, body: Buffer): void {
-    const output = (JSON.parse(body.toString()) as { outputs?: InferenceOutput[] }).outputs?.[0];
-    if (!output) throw new BenchError('infrastructure', `${platform}: the inference answer has no outputs`);
-    this.answers.set(platform, { platform, digest, output });
+    this.answers.set(platform, { platform, digest, output: answerOutput(body) });
     const record = this.record();
     const bad = record?.platforms.filter((p) => !p.agree && this.answers.has(p.platform)) ?? [];
     if (bad.length) {
@@ -56,11 +83,13 @@ export class IdentityCollector {
     const rows = this.platforms.flatMap((name) => {
       const o = this.answers.get(name);
       if (!o) return [];
-      const a = compareOutputs(ref.output, o.output);
-      const n = o.output.shape[0] ?? 1;
-      const width = o.output.data.length / n;
-      const top5 = Array.from({ length: n }, (_, r) => topK(o.output.data.slice(r * width, (r + 1) * width), 5));
-      return [{ platform: o.platform, rootfsDigestInside: o.digest, outputShape: o.output.shape, top5, maxAbsDiff: a.maxAbsDiff, agree: a.agree, detail: a.detail }];
+      const a = compareAnswers(ref.output, o.output);
+      const out = o.output;
+      if ('sha256' in out) return [{ platform: o.platform, rootfsDigestInside: o.digest, outputShape: [], top5: [], maxAbsDiff: a.maxAbsDiff, agree: a.agree, detail: a.detail }];
+      const n = out.shape[0] ?? 1;
+      const width = out.data.length / n;
+      const top5 = Array.from({ length: n }, (_, r) => topK(out.data.slice(r * width, (r + 1) * width), 5));
+      return [{ platform: o.platform, rootfsDigestInside: o.digest, outputShape: out.shape, top5, maxAbsDiff: a.maxAbsDiff, agree: a.agree, detail: a.detail }];
     });
     return { reference: this.reference, tolerance: OUTPUT_TOLERANCE, agreed: rows.length === this.platforms.length && rows.every((r) => r.agree), platforms: rows };
   }

@@ -18,12 +18,11 @@ import { sampleLabel, type Sample } from '../results/sample.js';
 import { aggregateSamples } from '../results/summarize.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Artifact } from '../workload/artifact.js';
-import { DEFAULT_MODEL_NAME } from '../workload/contract.js';
-import { fixedInput } from '../workload/request-input.js';
 import type { RunListener } from './events.js';
 import { IdentityCollector } from './identity.js';
 import { buildPlan, type PlannedMeasurement } from './plan.js';
 import { checkResumable, checkSameArtifact, checkSamePlan, IDENTITY_FILE, pendingSteps, planDigest, readIdentityAnswers } from './resume.js';
+import { checkRunServer } from './server-check.js';
 import { RunSession } from './session.js';
 import type { RunServices } from './step-context.js';
 import { runSteps } from './step-loop.js';
@@ -37,7 +36,7 @@ export interface RunContext {
   vmbenchVersion: string;
   /** Builds (or finds cached) the artifact for this scenario. */
   artifact: () => Promise<Artifact>;
-  /** Elements of one batch of the model's input (batch × C × H × W). */
+  /** Elements of one batch of the built-in model's input (batch × C × H × W); not asked for an image workload. */
   inputElements: () => Promise<number>;
   platforms: Platform[];
   /** The remote hosts the platforms run on (none: everything is local), fingerprinted into environment.hosts. */
@@ -208,8 +207,16 @@ export async function executeRun(ctx: RunContext, newId = newRunId(ctx.scenario.
     record.status = 'running';
     save();
 
-    const input = fixedInput(await ctx.inputElements(), s.workload.seed + 1);
-    session = new RunSession(runId, artifact, DEFAULT_MODEL_NAME, input, s.workload.threads, runner.poll_interval, ctx.signal, ctx.onEvent);
+    const readyTimeoutMs = Math.max(s.measurements.startup?.timeout ?? 0, s.measurements.cold_start?.timeout ?? 0, 180_000);
+    ctx.onEvent({ type: 'phase', message: 'checking the server' });
+    const server = await checkRunServer({
+      scenario: s, artifact, platforms: ctx.platforms, runId, inputElements: ctx.inputElements, readyTimeoutMs,
+      pollIntervalMs: runner.poll_interval, signal: ctx.signal, info, warn,
+    });
+    record.server = server.record;
+    save();
+    throwIfAborted();
+    session = new RunSession(runId, artifact, server.protocol, s.workload.threads, runner.poll_interval, ctx.signal, ctx.onEvent);
     const identity = new IdentityCollector(ctx.platforms.map((p) => p.name));
     if (resumed) identity.restore(readIdentityAnswers(dir));
     const services: RunServices = {
@@ -217,7 +224,7 @@ export async function executeRun(ctx: RunContext, newId = newRunId(ctx.scenario.
       artifact,
       identity,
       identityDue: new Set(),
-      readyTimeoutMs: Math.max(s.measurements.startup?.timeout ?? 0, s.measurements.cold_start?.timeout ?? 0, 180_000),
+      readyTimeoutMs,
       segment: segment.index,
       record: recordSample,
       warn,

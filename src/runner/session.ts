@@ -4,7 +4,8 @@ import { freePort } from '../platforms/host/ports.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { Snapshot, SnapshotVariant } from '../platforms/snapshot.js';
 import type { Artifact } from '../workload/artifact.js';
-import { ENDPOINTS, type ServerInfo } from '../workload/contract.js';
+import { ENDPOINTS, GUEST_DIGEST_FILE, type ServerInfo } from '../workload/contract.js';
+import type { ServerProtocol } from '../workload/server-protocol.js';
 import type { RunListener } from './events.js';
 
 /**
@@ -19,9 +20,8 @@ export class RunSession {
   constructor(
     readonly runId: string,
     readonly artifact: Artifact,
-    readonly modelName: string,
-    /** The run's fixed raw float32 request body. */
-    readonly input: Buffer,
+    /** How the run talks to its server (readiness, the no-inference path, the one inference request). */
+    readonly protocol: ServerProtocol,
     readonly threads: number,
     readonly pollIntervalMs: number,
     readonly signal: AbortSignal,
@@ -33,7 +33,7 @@ export class RunSession {
   }
 
   private async spec(instanceId: string) {
-    return { runId: this.runId, instanceId, port: await freePort(), threads: this.threads, modelName: this.modelName };
+    return { runId: this.runId, instanceId, port: await freePort(), threads: this.threads, modelName: this.protocol.modelName ?? 'model' };
   }
 
   private track(platform: Platform, instance: Instance): Instance {
@@ -67,27 +67,40 @@ export class RunSession {
   }
 
   /**
-   * The rootfs digest as the running server reads it from inside its own
-   * filesystem; anything but the artifact's digest aborts the run.
+   * The rootfs digest read from inside the instance's own filesystem — by
+   * the built-in server (/vmbench/info), or for an image workload, whose
+   * server knows nothing of vmbench, the way the harness reaches inside
+   * (docker exec; SSH into a VM); anything but the artifact's digest aborts
+   * the run.
    */
   async digestInside(platform: Platform, instance: Instance): Promise<string> {
+    let digest: string | null = null;
     let info: ServerInfo | null = null;
     try {
-      const res = await siteOf(instance).probe({ url: instance.baseUrl + ENDPOINTS.info, timeoutMs: 5_000 });
-      if (res.status === 200) info = JSON.parse(res.body.toString()) as ServerInfo;
-    } catch {
+      if (this.artifact.image) {
+        if (!platform.readFileInside) throw new BenchError('unsupported', `${platform.name}: ${platform.kind} cannot read files inside an instance`);
+        digest = (await platform.readFileInside(instance, GUEST_DIGEST_FILE)).trim();
+      } else {
+        const res = await siteOf(instance).probe({ url: instance.baseUrl + ENDPOINTS.info, timeoutMs: 5_000 });
+        if (res.status === 200) {
+          info = JSON.parse(res.body.toString()) as ServerInfo;
+          digest = info.rootfsDigest;
+        }
+      }
+    } catch (err) {
+      if (err instanceof BenchError && err.kind === 'unsupported') throw err;
       // reported below as an unknown digest
     }
-    if (info?.rootfsDigest !== this.artifact.rootfsDigest) {
+    if (digest !== this.artifact.rootfsDigest) {
       throw new BenchError(
         'mismatch',
-        `${platform.name} runs rootfs ${String(info?.rootfsDigest ?? 'unknown')}, expected ${this.artifact.rootfsDigest}: the substrates do not run the same artifact`,
+        `${platform.name} runs rootfs ${String(digest ?? 'unknown')}, expected ${this.artifact.rootfsDigest}: the substrates do not run the same artifact`,
       );
     }
     // Where inference actually runs (fallback: cpu may have moved it): on every sample of this instance.
-    if (info.device) instance.facts.device = info.device;
-    if (info.deviceReason) instance.facts.deviceReason = info.deviceReason;
-    return info.rootfsDigest;
+    if (info?.device) instance.facts.device = info.device;
+    if (info?.deviceReason) instance.facts.deviceReason = info.deviceReason;
+    return digest;
   }
 
   /** Stops whatever is still running (after a failure or an interrupt). */

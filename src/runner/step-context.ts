@@ -95,7 +95,7 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
     if (run.identity.has(platform.name) || !(step.identity || run.identityDue.has(platform.name))) return;
     let body = group.shared?.instance === instance ? group.shared.firstInference?.body : undefined;
     if (!body) {
-      const r = await measureColdStart(instance, session.modelName, session.input, {
+      const r = await measureColdStart(instance, session.protocol.infer, {
         intervalMs: session.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: run.readyTimeoutMs, signal: session.signal,
       }).catch((cause: unknown) => {
         throw waitFailure(ctx, `${platform.name}: identity check: no inference answer within ${run.readyTimeoutMs} ms`, cause);
@@ -110,8 +110,7 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
     rep: step.rep,
     warmup: step.warmup,
     artifact: run.artifact,
-    modelName: session.modelName,
-    input: session.input,
+    protocol: session.protocol,
     threads: session.threads,
     pollIntervalMs: session.pollIntervalMs,
     signal: session.signal,
@@ -129,7 +128,7 @@ export function stepContext(run: RunServices, step: PlanStep, platform: Platform
       if (ctx.shared) return ctx.shared.instance;
       const instance = await ctx.launch();
       await whileAlive(platform, instance, (check) =>
-        measureStartup(instance, { intervalMs: session.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: run.readyTimeoutMs, signal: session.signal, check }),
+        measureStartup(instance, session.protocol, { intervalMs: session.pollIntervalMs, requestTimeoutMs: 200, timeoutMs: run.readyTimeoutMs, signal: session.signal, check }),
       ).catch((cause: unknown) => {
         throw waitFailure(ctx, `${platform.name}: ${step.measurement}: not ready within ${run.readyTimeoutMs} ms`, cause);
       });

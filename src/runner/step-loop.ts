@@ -79,6 +79,8 @@ export async function runSteps(
       groups.delete(host);
       await group.close(run.session);
     }
+    // Interrupted mid-step: neither failed nor completed — a resume runs it again.
+    if (stop && ctx.signal.aborted) throw stop;
     if (failure && step.identity) run.identityDue.add(step.platform);
     if (failure) run.warn(`step ${step.index + 1} failed (${failure.category}): ${failure.message}`);
     done({ step, windowMs, failure });

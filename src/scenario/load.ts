@@ -4,15 +4,15 @@
  * file:line:column and the key path, all of them at once, as one
  * BenchError('input').
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { BenchError, messageOf } from '../errors.js';
-import { isBuiltinModel, PLATFORM_KINDS, platformSchema, scenarioSchema, scenarioSemanticIssues, type Scenario } from './schema.js';
+import { PLATFORM_KINDS, platformSchema, scenarioSchema, scenarioSemanticIssues, type Scenario } from './schema.js';
 import { mergeCliHosts } from './hosts.js';
 import { describeValue } from './units.js';
+import { resolveWorkloadPaths } from './workload-paths.js';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -165,14 +165,9 @@ export function parseScenarioLocated(text: string, file: string, options: ParseS
 
   if (result.success && issues.length === 0) {
     const scenario = result.data;
-    const model = scenario.workload.model;
-    if (!isBuiltinModel(model)) {
-      const resolved = resolve(dirname(file), model);
-      if (options.checkFiles && !existsSync(resolved)) {
-        const path = ['workload', 'model'];
-        add(path, `expected an existing .onnx file, got ${describeValue(model)} (not found: ${resolved})`, at(locate(doc, path).offset));
-      }
-      scenario.workload.model = resolved;
+    for (const p of resolveWorkloadPaths(scenario.workload, file, options.checkFiles === true)) {
+      const path = ['workload', ...p.path];
+      add(path, p.message, at(locate(doc, path).offset));
     }
     // GPU directories are relative to the scenario file too (checked by the GPU preflight, not here).
     const gpu = scenario.workload.gpu;

@@ -20,6 +20,7 @@ import { decisionSchema } from './decision.js';
 import { LIMITS } from './limits.js';
 import { applyResources, resourcesSchema, type WithResources } from './resources.js';
 import { scenarioSemanticIssues } from './semantic-rules.js';
+import { workloadSchema } from './workload.js';
 import { dockerGpusSchema, fallbackSchema, gpuMeasurementSchema, qemuVfioSchema, vagrantPciSchema, workloadGpuSchema } from './gpu.js';
 
 export { LIMITS } from './limits.js';
@@ -44,33 +45,7 @@ function count(min: number, max?: number) {
 
 // ---------------------------------------------------------------- workload
 
-export const BUILTIN_MODELS = ['resnet18', 'resnet50'] as const;
-export type BuiltinModel = (typeof BUILTIN_MODELS)[number];
-
-export function isBuiltinModel(model: string): model is BuiltinModel {
-  return (BUILTIN_MODELS as readonly string[]).includes(model);
-}
-
-const MODEL_EXPECTED = `expected ${BUILTIN_MODELS.map((m) => `"${m}"`).join(', ')} or a path to an .onnx file`;
-
-const modelProblem = (iss: { input?: unknown }) => `${MODEL_EXPECTED}, got ${describeValue(iss.input)}`;
-const modelSchema = z
-  .union([z.enum(BUILTIN_MODELS), z.string().regex(/\.onnx$/, { error: modelProblem })], { error: modelProblem })
-  .meta({
-    description: `A built-in model (${BUILTIN_MODELS.join(', ')}) or the path to an .onnx file, relative to the scenario file's directory.`,
-  });
-
-export const workloadSchema = z
-  .strictObject({
-    model: modelSchema,
-    batch: count(1, 256).default(1).meta({ description: 'Inputs per inference request.' }),
-    threads: count(1, 256).default(1).meta({ description: 'ONNX Runtime intra-op threads in the server.' }),
-    device: z.enum(['cpu', 'gpu']).default('cpu').meta({ description: "Where inference runs: cpu, or gpu (ONNX Runtime's CUDA execution provider; see workload.gpu, platforms[].gpus/vfio/pci)." }),
-    fallback: fallbackSchema,
-    gpu: workloadGpuSchema,
-    seed: count(0).default(0).meta({ description: 'Seed for the generated model weights and inputs.' }),
-  })
-  .meta({ description: 'The model-serving workload, identical on every platform.' });
+export { BUILTIN_MODELS, isBuiltinModel, workloadSchema, type BuiltinModel, type WorkloadConfig } from './workload.js';
 
 // ---------------------------------------------------------------- platforms
 

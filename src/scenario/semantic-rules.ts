@@ -44,6 +44,7 @@ export function scenarioSemanticIssues(raw: unknown): SemanticIssue[] {
   }
 
   issues.push(...resourceIssues(raw));
+  issues.push(...imagePlatformIssues(raw));
   issues.push(...gpuSemanticIssues(raw));
   issues.push(...hostReferenceIssues(raw));
 
@@ -76,4 +77,27 @@ export function scenarioSemanticIssues(raw: unknown): SemanticIssue[] {
     }
   }
   return issues;
+}
+
+/**
+ * An image workload's server binds its own address and port: a container
+ * must have a network of its own (bridge, published on 127.0.0.1 only),
+ * never the host's; and Vagrant boxes are built for the built-in server only.
+ */
+function imagePlatformIssues(raw: Record<string, unknown>): SemanticIssue[] {
+  if (!isRecord(raw.workload) || raw.workload.image === undefined || !Array.isArray(raw.platforms)) return [];
+  const out: SemanticIssue[] = [];
+  raw.platforms.forEach((p: unknown, i) => {
+    if (!isRecord(p)) return;
+    if (p.kind === 'docker' && p.network !== 'bridge') {
+      out.push({
+        path: ['platforms', i, 'network'],
+        message: `expected network: bridge for an image workload (its server binds its own address; bridge publishes it on 127.0.0.1 only), got ${p.network === undefined ? 'the default, host' : JSON.stringify(p.network)}`,
+      });
+    }
+    if (p.kind === 'vagrant') {
+      out.push({ path: ['platforms', i, 'kind'], message: 'kind: vagrant cannot run an image workload yet (its boxes carry the built-in server); use kind: qemu, which boots the same disk' });
+    }
+  });
+  return out;
 }

@@ -1,3 +1,5 @@
+import type { ImageLaunch, ImageSource } from './image-workload.js';
+
 /**
  * A built workload artifact: one root filesystem, exposed as a Docker image and
  * as a bootable VM disk (+ kernel + initramfs). Written as manifest.json in the
@@ -25,8 +27,20 @@ export interface Artifact {
   createdAt: string;
   /** The same disk, kernel and initramfs as a Vagrant box; present when the build was asked for one. */
   vagrant?: VagrantBox;
+  /** Present when the rootfs is an OCI image's filesystem (bring your own server), absent for the built-in server. */
+  image?: ImageArtifact;
   /** Present on the GPU artifact (workload.device: gpu): what it carries for ONNX Runtime's CUDA provider. */
   gpu?: GpuArtifactInfo;
+}
+
+/** What an image workload's artifact was made from, and how its server starts (see image-workload.ts). */
+export interface ImageArtifact {
+  source: ImageSource;
+  /** sha256:<hex> of the image config. */
+  imageId: string;
+  launch: ImageLaunch;
+  /** The launch user as resolved in the image (the VM's init runs the server as it). */
+  user: { uid: number; gid: number; groups: number[]; home: string };
 }
 
 export interface GpuArtifactInfo {

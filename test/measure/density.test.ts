@@ -16,6 +16,7 @@ import { FakePlatform, type FakePlatformOptions } from '../../src/platforms/fake
 import type { Instance } from '../../src/platforms/platform.js';
 import { freePort } from '../../src/platforms/host/ports.js';
 import type { DensityConfig } from '../../src/scenario/schema.js';
+import { builtinProtocol } from '../../src/workload/server-protocol.js';
 
 const MiB = 2 ** 20;
 
@@ -31,8 +32,8 @@ function setup(fake: FakePlatformOptions, extra: Partial<DensityDeps> = {}) {
     stop: (instance: Instance) => platform.stop(instance as Parameters<FakePlatform['stop']>[0]),
     readyTimeoutMs: 2000,
     pollIntervalMs: 5,
-    modelName: 'm',
-    input: Buffer.alloc(40),
+    request: builtinProtocol(Buffer.alloc(40), 'm').load,
+    readyPath: '/v2/health/ready',
     onStep: (s) => steps.push(s),
     ...extra,
   };

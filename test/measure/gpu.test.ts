@@ -1,3 +1,4 @@
+import { builtinProtocol } from '../../src/workload/server-protocol.js';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { batchBody, batchSampleValues, coldStartSplitValues, runGpuMeasurement } from '../../src/measure/gpu.js';
@@ -59,7 +60,7 @@ describe('runGpuMeasurement against a stand-in server', () => {
     const platform = { name: 'p', gpuReading: async () => reading(1000 + 100 * readings++, 50) } as unknown as Platform;
     const emitted: SampleValue[] = [];
     const ctx = {
-      platform, modelName: 'model', input: Buffer.alloc(16), signal: new AbortController().signal,
+      platform, protocol: builtinProtocol(Buffer.alloc(16), 'model'), signal: new AbortController().signal,
       readyInstance: async () => instance, emit: (v: SampleValue) => emitted.push(v), warn: () => undefined, throwIfAborted: () => undefined,
     } as unknown as StepContext;
     try {

@@ -15,6 +15,9 @@ import { readDockerMemory } from './memory.js';
 import { pinContainer } from './pin.js';
 import { containerPostMortem, engineHealth } from './post-mortem.js';
 import { engineRuntimes, isGvisor, runtimeFacts, type RuntimeFacts } from './runtime.js';
+import { execInContainer } from './exec.js';
+import { imageContainerOptions } from './image-workload.js';
+import { IMAGE_BUSYBOX, IMAGE_SHELL, type ImageLaunch } from '../../workload/image-workload.js';
 import { detectDockerGpuHost, dockerInfoForGpu, resolveContainerGpu, type ContainerGpuRequest } from './gpu-host.js';
 import type { ContainerGpu, DockerGpuHost } from './gpu-options.js';
 import { runHostCommand } from '../host/command-runner.js';
@@ -40,6 +43,8 @@ export class DockerPlatform extends Platform<DockerInstance> {
     return this.config.cpus;
   }
   private image?: string;
+  /** An image workload's launch (its server's port, stop signal); undefined for the built-in server. */
+  private imageLaunch?: ImageLaunch;
   private runtime?: RuntimeFacts & { gvisor: boolean };
   /** GPU access resolved by prepare() (device: gpu only). */
   private gpu?: ContainerGpu;
@@ -70,6 +75,7 @@ export class DockerPlatform extends Platform<DockerInstance> {
       });
     }
     this.image = artifact.docker.image;
+    this.imageLaunch = artifact.image?.launch;
     const name = this.config.runtime ?? 'runc';
     const runtimes = await engineRuntimes(this.docker);
     const registered = runtimes.get(name);
@@ -121,7 +127,8 @@ export class DockerPlatform extends Platform<DockerInstance> {
   ): Promise<DockerInstance> {
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(containerCreateOptions(image, this.name, { ...this.config, gpu: this.gpu }, spec));
+      const options = containerCreateOptions(image, this.name, { ...this.config, gpu: this.gpu }, spec);
+      container = await this.docker.createContainer(this.imageLaunch ? imageContainerOptions(options, this.imageLaunch, this.config, spec) : options);
       this.mark(lifecycle, 'created');
       await start(container);
       this.mark(lifecycle, 'started');
@@ -181,7 +188,15 @@ export class DockerPlatform extends Platform<DockerInstance> {
    * gofer are what the host sees.
    */
   override async memoryReading(instance: DockerInstance): Promise<MemoryReading> {
-    return readDockerMemory(this.docker, instance.containerId, { workloadInside: this.runtime?.gvisor === true, fs: this.hostFs });
+    return readDockerMemory(this.docker, instance.containerId, { workloadInside: this.runtime?.gvisor === true, shell: this.imageLaunch ? IMAGE_SHELL : undefined, fs: this.hostFs });
+  }
+
+  /** A file inside the running container, read with a cat that is there whatever the image has (docker exec). */
+  override async readFileInside(instance: DockerInstance, path: string): Promise<string> {
+    const cat = this.imageLaunch ? [IMAGE_BUSYBOX, 'cat', path] : ['cat', path];
+    const r = await execInContainer(this.docker, instance.containerId, cat, 10_000);
+    if (r.code !== 0) throw new BenchError('infrastructure', `docker exec ${cat.join(' ')} in ${instance.containerId.slice(0, 12)} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`);
+    return r.stdout;
   }
 
   /** GPU memory of the container's processes and the utilisation of their GPUs (host nvidia-smi): see gpu-reading.ts. */

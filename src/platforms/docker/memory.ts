@@ -110,6 +110,8 @@ export interface DockerMemoryOptions {
   workloadInside?: boolean;
   /** The files of the host the engine runs on (default this machine's). */
   fs?: HostFs;
+  /** The shell the in-sandbox reading runs with (an image workload may have none of its own: its bundled busybox). */
+  shell?: string;
 }
 
 /** gVisor's host processes, by argv[0]: the sentry (the sandbox's kernel) and the gofer (its file server). */
@@ -166,7 +168,7 @@ export async function readDockerMemory(docker: Dockerode, containerId: string, o
   let workload: WorkloadMemory;
   let workloadSource: string;
   if (opts.workloadInside || restricted) {
-    const inside = await readServerMemoryInside((cmd) => execInContainer(docker, id, cmd), 'docker-exec');
+    const inside = await readServerMemoryInside((cmd) => execInContainer(docker, id, cmd, 30_000, opts.shell), 'docker-exec');
     workload = inside.workload;
     workloadSource = `/proc/${workload.pid}/smaps_rollup (or smaps, summed) inside the ${opts.workloadInside ? 'sandbox' : 'container'}, through docker exec`;
     if (opts.workloadInside && workload.rssBytes === workload.pssBytes) {

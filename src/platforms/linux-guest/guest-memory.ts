@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { BenchError, messageOf } from '../../errors.js';
 import { GUEST_SERVER } from '../../workload/contract.js';
+import { SERVER_PIDFILE } from '../../workload/image-workload.js';
 import { describeArgv, parseMeminfo, parseSmapsRollup, processMemoryFrom } from '../host/proc-memory.js';
 import type { WorkloadMemory } from '../memory-reading.js';
 import { connectSsh, type SshSession } from './ssh.js';
@@ -76,11 +77,18 @@ export async function readServerMemoryInside(
   try {
     const list = await exec(GUEST_LIST_COMMAND);
     const procs = parseGuestProcessList(list.stdout);
-    const serverPid = findServerPid(procs);
+    // The built-in server by its script; an image workload's server by the pid its VM init wrote,
+    // or (a container seen from inside, e.g. gVisor) the container's first process.
+    let serverPid = findServerPid(procs);
+    if (serverPid === null) {
+      const written = Number((await exec(`cat ${SERVER_PIDFILE} 2>/dev/null`)).stdout.trim());
+      if (Number.isInteger(written) && procs.has(written)) serverPid = written;
+      else if (seenFrom === 'docker-exec' && procs.has(1)) serverPid = 1;
+    }
     if (serverPid === null) {
       throw new BenchError(
         'infrastructure',
-        `memory reading: no process running ${GUEST_SERVER} inside the guest (${procs.size} processes listed)`,
+        `memory reading: no process running ${GUEST_SERVER} inside the guest, and no ${SERVER_PIDFILE} naming one (${procs.size} processes listed)`,
       );
     }
     const read = await exec(`{ cat /proc/${serverPid}/smaps_rollup 2>/dev/null || cat /proc/${serverPid}/smaps; } && echo ${MARK} && cat /proc/meminfo`);

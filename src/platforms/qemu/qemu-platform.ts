@@ -177,11 +177,13 @@ export class QemuPlatform extends Platform<QemuInstance> {
     const consoleLog = join(scratchDir, 'console.log');
     const qmpSocket = join(scratchDir, 'qmp.sock');
     const pidfile = join(scratchDir, 'qemu.pid');
+    // The built-in server listens on 8080 inside; an image's server on its own port.
+    const guestPort = artifact.image?.launch.port ?? SERVER_PORT_INSIDE;
 
     try {
       const keys = await writeSshKeyPair(scratchDir, 'id_ed25519', name);
       const cmdline = buildKernelCmdline({
-        guestPort: SERVER_PORT_INSIDE,
+        guestPort,
         threads: spec.threads,
         modelName: spec.modelName,
         authorizedKey: keys.publicKeyLine,
@@ -198,7 +200,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
         const args = buildQemuArgs({
           name, machine, accel: accel.accel, cpu: accel.cpu, cpus: this.config.cpus, memoryMiB: this.memoryMiB,
           kernel: artifact.vm.kernel, initrd: artifact.vm.initrd, cmdline, disk: overlay, consoleLog, qmpSocket, pidfile,
-          hostPort: spec.port, guestPort: SERVER_PORT_INSIDE, sshPort, vfio,
+          hostPort: spec.port, guestPort, sshPort, vfio,
         });
         this.log(`${name}: attempt ${attempt}: ${tools.qemuSystem} ${args.join(' ')}`);
         const bootT0 = performance.now();
@@ -233,7 +235,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
           const initLine = parsePhaseLines(tail.lastLines(200)).find((p) => p.phase === 'init');
           const facts: Record<string, string | number | boolean> = {
             pid, accel: accel.accel, cpuModel: accel.cpu, machine, cpus: this.config.cpus, memoryMiB: this.memoryMiB,
-            sshPort, hostPort: spec.port, guestPort: SERVER_PORT_INSIDE, consoleLog, overlay, scratchDir,
+            sshPort, hostPort: spec.port, guestPort, consoleLog, overlay, scratchDir,
             network: 'user-hostfwd', bootAttempts: attempt, qemuVersion: tools.version, vmName: name,
             runtime: `qemu-${accel.accel}`, runtimeVersion: tools.versionLine,
           };
@@ -242,7 +244,7 @@ export class QemuPlatform extends Platform<QemuInstance> {
           if (initLine?.uptimeS !== undefined) facts.initUptimeS = initLine.uptimeS;
           const inst: QemuInstance = {
             id: spec.instanceId, platformName: this.name, kind: 'qemu', baseUrl: `http://${LOOPBACK}:${spec.port}`, lifecycle, facts,
-            runId: spec.runId, pid, accel: accel.accel, machine, sshPort, hostPort: spec.port, guestPort: SERVER_PORT_INSIDE,
+            runId: spec.runId, pid, accel: accel.accel, machine, sshPort, hostPort: spec.port, guestPort,
             consoleLog, overlay, scratchDir, privateKeyPath: keys.privateKeyPath, qmpSocket,
           };
           attachChild(inst, child);
@@ -353,6 +355,18 @@ export class QemuPlatform extends Platform<QemuInstance> {
   /** `true` over one SSH connection into the guest, `count` times (connection set-up not included). */
   override async execRoundTripMs(instance: QemuInstance, count: number): Promise<number[]> {
     return sshTrueRoundTrips(await connectInstanceSsh(instance), count);
+  }
+
+  /** A file inside the guest, over one SSH connection (`cat`: the built-in rootfs's, or an image workload's bundled busybox as root's shell). */
+  override async readFileInside(instance: QemuInstance, path: string): Promise<string> {
+    const ssh = await connectInstanceSsh(instance);
+    try {
+      const r = await ssh.exec(`cat '${path.replaceAll("'", `'\\''`)}'`, { timeoutMs: 30_000 });
+      if (r.code !== 0) throw new BenchError('infrastructure', `cat ${path} inside ${instance.facts.vmName} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`);
+      return r.stdout;
+    } finally {
+      ssh.dispose();
+    }
   }
 
   /** A VM with a device passed through cannot be migrated to a file (QEMU blocks migration of VFIO devices). */

@@ -101,11 +101,13 @@ async function serverFiles(dir: string): Promise<Array<{ name: string; src: stri
   return names.map((name) => ({ name, src: join(dir, name) }));
 }
 
-async function placeFile(src: string, dest: string): Promise<void> {
+export async function placeFile(src: string, dest: string): Promise<void> {
   const tmp = `${dest}.${process.pid}.tmp`;
   await rm(tmp, { force: true });
   await link(src, tmp).catch(() => copyFile(src, tmp));
   await rename(tmp, dest);
+  // rename() of two links to one file does nothing (POSIX): a rebuild would leave tmp behind.
+  await rm(tmp, { force: true });
 }
 
 interface Plan {
@@ -178,7 +180,7 @@ async function planArtifact(opts: BuildArtifactOptions, cacheDir: string): Promi
 }
 
 /** Whether a manifest's files and image are all still there. */
-async function complete(m: Artifact, docker: Dockerode, id: string): Promise<ImageInfo | undefined> {
+export async function complete(m: Artifact, docker: Dockerode, id: string): Promise<ImageInfo | undefined> {
   for (const p of [m.vm.disk, m.vm.kernel, m.vm.initrd]) if (!(await exists(p))) return undefined;
   return findArtifactImage(docker, id);
 }

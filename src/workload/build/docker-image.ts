@@ -62,15 +62,26 @@ export async function findArtifactImage(docker: Dockerode, artifactId: string): 
 /**
  * `tar` the rootfs (numeric owners, sorted, fixed mtimes already set) straight
  * into POST /images/create?fromSrc=- and tag it vmbench/workload:<id12>.
+ * `changes` are the Dockerfile-style instructions applied on import (default:
+ * the built-in server's, imageChanges()).
  */
 export async function importRootfsImage(
   docker: Dockerode,
   rootfsDir: string,
   artifactId: string,
   digest: string,
+  changes: readonly string[] = imageChanges(artifactId, digest),
 ): Promise<ImageInfo> {
   const image = imageTag(artifactId);
-  const [repo, tag] = [IMAGE_REPO, artifactId.slice(0, 12)];
+  await importTree(docker, rootfsDir, { repo: IMAGE_REPO, tag: artifactId.slice(0, 12), changes });
+  const found = await findArtifactImage(docker, artifactId);
+  if (!found) throw new BenchError('infrastructure', `Docker import finished but ${image} is missing or unlabeled`);
+  return found;
+}
+
+/** `tar` of a directory tree into the engine as repo:tag with the given changes; a stale tag is replaced. */
+export async function importTree(docker: Dockerode, rootfsDir: string, o: { repo: string; tag: string; changes: readonly string[] }): Promise<void> {
+  const image = `${o.repo}:${o.tag}`;
   // A stale tag (same id12, other artifact) is replaced.
   await docker.getImage(image).remove({ force: true }).catch(() => undefined);
   const tar = execa('tar', ['--numeric-owner', '--sort=name', '--format=gnu', '-C', rootfsDir, '-cf', '-', '.'], {
@@ -80,7 +91,7 @@ export async function importRootfsImage(
   });
   let responseText = '';
   try {
-    const res = await docker.importImage(tar.stdout, { repo, tag, changes: imageChanges(artifactId, digest) } as object);
+    const res = await docker.importImage(tar.stdout, { repo: o.repo, tag: o.tag, changes: [...o.changes] } as object);
     for await (const chunk of res) responseText += String(chunk);
     await tar;
   } catch (err) {
@@ -98,9 +109,6 @@ export async function importRootfsImage(
     await docker.getImage(image).remove({ force: true }).catch(() => undefined);
     throw new BenchError('infrastructure', `Docker import of ${image} failed: ${errLine}`, { hint: 'check `docker info` and free disk space' });
   }
-  const found = await findArtifactImage(docker, artifactId);
-  if (!found) throw new BenchError('infrastructure', `Docker import finished but ${image} is missing or unlabeled`);
-  return found;
 }
 
 /** Remove the artifact's image tag (only if it carries this artifact's label). Returns whether it removed one. */

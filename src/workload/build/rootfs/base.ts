@@ -100,7 +100,7 @@ async function emptyDir(dir: string): Promise<void> {
 export async function ensureBase(
   cacheDir: string,
   spec: BaseSpec,
-  opts: { onProgress?: ProgressFn; force?: boolean } = {},
+  opts: { onProgress?: ProgressFn; force?: boolean; mustHave?: string } = {},
 ): Promise<BaseResult> {
   const hash = baseHash(spec);
   const tarball = basePath(cacheDir, hash);
@@ -143,9 +143,11 @@ export async function ensureBase(
     for (const d of BASE_STRIP_DIRS) await emptyDir(join(target, d));
     await rm(join(target, 'debootstrap'), { recursive: true, force: true });
     for (const f of BASE_STRIP_FILES) await rm(join(target, f), { force: true });
-    await access(join(target, 'usr/sbin/dropbear')).catch((err: unknown) => {
-      throw new BenchError('infrastructure', 'debootstrap finished but the base has no /usr/sbin/dropbear', {
-        hint: 'check that the mirror carries dropbear-bin for this release',
+    // The one file the caller cannot do without (the workload base: dropbear; another base: its own).
+    const mustHave = opts.mustHave ?? 'usr/sbin/dropbear';
+    await access(join(target, mustHave)).catch((err: unknown) => {
+      throw new BenchError('infrastructure', `debootstrap finished but the base has no /${mustHave}`, {
+        hint: `check that the mirror carries ${spec.packages.join(', ')} for this release`,
         cause: err,
       });
     });
