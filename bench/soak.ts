@@ -18,6 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Dockerode from 'dockerode';
@@ -52,6 +53,8 @@ interface Iteration {
   exitS: number | null;
   samplesBefore: number;
   tornTail: boolean;
+  /** SIGKILL only: what the dead harness left before `bench gc` (what gc had to find). */
+  leftBeforeGc: Leaks | null;
   leaksAfterInterrupt: Leaks;
   resumed: boolean;
   resumeExit: number | null;
@@ -190,7 +193,7 @@ async function iterate(n: number, where: Where, signal: Signal, resultsRoot: str
   const file = join(opts.out, 'scenarios', `${n}-${where}.yaml`);
   writeFileSync(file, scenarioFor(where, n));
   const it: Iteration = {
-    n, where, signal, runId: null, delayS: null, exitCode: null, exitS: null, samplesBefore: 0, tornTail: false,
+    n, where, signal, runId: null, delayS: null, exitCode: null, exitS: null, samplesBefore: 0, tornTail: false, leftBeforeGc: null,
     leaksAfterInterrupt: await leaks(null), resumed: false, resumeExit: null, completed: false, lostSamples: 0,
     leaksAfterResume: await leaks(null), wallS: 0, note: '',
   };
@@ -237,6 +240,7 @@ async function iterate(n: number, where: Where, signal: Signal, resultsRoot: str
   it.samplesBefore = before.lines.length;
   it.tornTail = before.torn;
   if (signal === 'SIGKILL' && it.runId) {
+    it.leftBeforeGc = await leaks(it.runId);
     const gc = await bench(['gc', '--run', it.runId], 180_000);
     writeFileSync(join(opts.out, 'logs', `${n}-${where}-gc.log`), gc.all ?? '');
     if (gc.exitCode !== 0) it.note += `gc exit ${gc.exitCode}; `;
@@ -289,7 +293,8 @@ async function main(): Promise<void> {
     process.stderr.write(`soak: [${n}] ${where}, ${signal}…\n`);
     const it = await iterate(n, where, signal, resultsRoot);
     its.push(it);
-    process.stderr.write(`soak: [${n}] ${where} ${signal} at +${it.delayS ?? '-'} s → exit ${it.exitCode} in ${it.exitS ?? '-'} s; ${it.samplesBefore} samples on disk${it.tornTail ? ' (+ torn tail)' : ''}; leaked ${total(it.leaksAfterInterrupt)}; resumed ${it.resumed ? `exit ${it.resumeExit}` : 'no'}, completed ${it.completed}, lost ${it.lostSamples}, leaked after ${total(it.leaksAfterResume)} (${it.wallS} s)${it.note ? ` — ${it.note}` : ''}\n`);
+    COST_S[where] = Math.max(it.wallS, Math.min(COST_S[where], it.wallS * 1.5)); // learn this host's pace
+    process.stderr.write(`soak: [${n}] ${where} ${signal} at +${it.delayS ?? '-'} s → exit ${it.exitCode} in ${it.exitS ?? '-'} s; ${it.samplesBefore} samples on disk${it.tornTail ? ' (+ torn tail)' : ''}; ${it.leftBeforeGc ? `left by the dead harness ${total(it.leftBeforeGc)} (gc'd); ` : ''}leaked ${total(it.leaksAfterInterrupt)}; resumed ${it.resumed ? `exit ${it.resumeExit}` : 'no'}, completed ${it.completed}, lost ${it.lostSamples}, leaked after ${total(it.leaksAfterResume)} (${it.wallS} s)${it.note ? ` — ${it.note}` : ''}\n`);
     writeFileSync(join(opts.out, 'soak.json'), JSON.stringify({ seed: opts.seed, minutes, iterations: its }, null, 2) + '\n');
   }
   let removed = 0;
@@ -307,12 +312,13 @@ async function main(): Promise<void> {
   const count = <K extends string>(key: (i: Iteration) => K) => Object.entries(interrupted.reduce<Record<string, number>>((m, i) => ({ ...m, [key(i)]: (m[key(i)] ?? 0) + 1 }), {})).map(([k, v]) => `${k} ${v}`).join(', ');
   const resumed = its.filter((i) => i.resumed);
   const lines = [
-    `soak: ${((Date.now() - (end - minutes * 60_000)) / 60_000).toFixed(1)} min on ${process.env.HOSTNAME ?? 'this host'}, seed ${opts.seed}`,
+    `soak: ${((Date.now() - (end - minutes * 60_000)) / 60_000).toFixed(1)} min on ${hostname()}, seed ${opts.seed}`,
     `runs                     ${its.length}`,
     `interrupts               ${interrupted.length} (${count((i) => i.signal)}; ${count((i) => i.where)})`,
     `  exit after the signal  ${interrupted.length ? `median ${median(interrupted.map((i) => i.exitS ?? 0)).toFixed(1)} s, max ${Math.max(...interrupted.map((i) => i.exitS ?? 0)).toFixed(1)} s` : '-'}`,
     `resumed                  ${resumed.length}, completed ${resumed.filter((i) => i.completed).length}${resumed.some((i) => i.resumeExit !== 0) ? ` (resume exits: ${resumed.map((i) => i.resumeExit).join(',')})` : ''}`,
     `samples on disk at the interrupts  ${its.reduce((a, i) => a + i.samplesBefore, 0)} (${its.filter((i) => i.tornTail).length} torn tails)`,
+    `SIGKILLs: left behind, for gc  ${its.filter((i) => i.leftBeforeGc).map((i) => `${total(i.leftBeforeGc!)}`).join(', ') || '-'} (resources per SIGKILLed run before bench gc)`,
     `lost samples             ${its.reduce((a, i) => a + i.lostSamples, 0)}`,
     `leaked containers        ${sum((l) => l.containers)}`,
     `leaked qemu processes    ${sum((l) => l.qemu)}`,
