@@ -15,10 +15,11 @@ import { builtinProtocol, V2_PATHS, type HttpRequestSpec, type ServerProtocol } 
 
 /**
  * The run's first step: what the harness will send its server, and whether
- * that server speaks the Open Inference Protocol. The built-in server and
- * every image with protocol v2 are checked on one instance of one platform
+ * that server speaks the Open Inference Protocol. Every image with protocol
+ * v2 is checked on one instance of one platform
  * (the first Docker platform — the quickest to launch — else the first)
- * before anything is measured; a server that fails is not measured. An
+ * before anything is measured; a server that fails is not measured (the
+ * built-in server is checked by the tests, not per run). An
  * image with protocol: none is measured with its own readiness path and
  * request, and the record says it was not checked. A v2 model without a
  * request file gets its request generated from its metadata here, so every
@@ -80,6 +81,16 @@ export async function checkRunServer(ctx: ServerCheckContext): Promise<{ protoco
   const workload = s.workload.image ?? 'builtin';
   const source: ServerCheck['request']['source'] = s.workload.image === undefined ? 'builtin' : stated.explicit ? 'file' : 'generated';
   const base = { workload, protocol: stated.protocol.protocol, modelName: stated.protocol.modelName, readyPath: stated.protocol.readyPath, livePath: stated.protocol.livePath };
+  if (s.workload.image === undefined) {
+    // The built-in server conforms by construction (test/workload/server/conformance.test.ts runs these
+    // checks against it): a check instance per run would cost a launch — a whole VM boot under TCG in a
+    // VM-only scenario — before anything is measured, and fail outside the plan, without a category.
+    const reason = 'the built-in server: its Open Inference Protocol conformance is tested with the harness (test/workload/server/conformance.test.ts), not per run';
+    return {
+      protocol: stated.protocol,
+      record: { ...base, checked: false, reason, platform: null, passed: null, checks: [], request: requestRecord(stated.protocol.infer, source), durationMs: performance.now() - t0 },
+    };
+  }
   if (stated.protocol.protocol === 'none') {
     const reason = 'workload.protocol: none — measured with the readiness path and request file given, not checked against the Open Inference Protocol';
     ctx.warn(`server: ${reason}`);

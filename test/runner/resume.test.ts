@@ -137,8 +137,7 @@ describe('bench run --resume', () => {
 describe('step failures', () => {
   it('an instance that dies before it is ready fails its step as instance_died, not as a timeout', async () => {
     const r = root();
-    // Launch 0 of platform a is the run's server check (protocol-0); launch 1 its startup warm-up, launch 2 rep 1.
-    const ctx = context(r, { yaml: yaml(1, '1s'), a: { dieAtLaunch: 2 } });
+    const ctx = context(r, { yaml: yaml(1, '1s'), a: { dieAtLaunch: 1 } });
     const outcome = await executeRun(ctx, 'died');
     const f = outcome.record.failures ?? [];
     expect(f).toHaveLength(1);
