@@ -13,7 +13,33 @@ export const bin = join(root, 'dist', 'cli', 'main.js');
  * A Docker Engine of the test's own (its socket, data root and exec root
  * under `dir`, no bridge, no iptables), so it can be stopped and restarted
  * under a run without touching the host's engine or anyone else's containers.
+ * One trap: a dockerd started with `--bridge=none` *deletes* the host's
+ * docker0 (its "remove the default bridge" step), after which every
+ * bridge-network container of the host's engine fails ("could not find bridge
+ * docker0"); start() puts it back as it was (name, MAC, addresses). A bridge
+ * of its own instead makes this dockerd 20.10 fail every container start.
  */
+interface Bridge {
+  mac: string;
+  addrs: string[];
+}
+
+/** The host engine's docker0 as it is now (null: there is none). */
+function hostBridge(): Bridge | null {
+  const r = spawnSync('ip', ['-j', 'addr', 'show', 'docker0'], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  const [link] = JSON.parse(r.stdout) as Array<{ address: string; addr_info: Array<{ family: string; local: string; prefixlen: number }> }>;
+  return link ? { mac: link.address, addrs: link.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`) } : null;
+}
+
+/** Put docker0 back when a `--bridge=none` dockerd has deleted it. */
+function restoreHostBridge(b: Bridge): void {
+  if (spawnSync('ip', ['link', 'show', 'docker0']).status === 0) return;
+  spawnSync('ip', ['link', 'add', 'name', 'docker0', 'address', b.mac, 'type', 'bridge']);
+  for (const a of b.addrs) spawnSync('ip', ['addr', 'add', a, 'dev', 'docker0']);
+  spawnSync('ip', ['link', 'set', 'docker0', 'up']);
+}
+
 export class PrivateDockerd {
   readonly socket: string;
   private proc: ChildProcess | null = null;
@@ -32,6 +58,7 @@ export class PrivateDockerd {
   async start(): Promise<void> {
     if (this.proc && this.proc.exitCode === null) return;
     rmSync(join(this.dir, 'docker.pid'), { force: true }); // a crashed engine's: dockerd refuses to start over it
+    const docker0 = hostBridge();
     const args = ['--config-file', join(this.dir, 'daemon.json'), '--host', this.host, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'),
       '--pidfile', join(this.dir, 'docker.pid'), '--iptables=false', '--ip-masq=false', '--bridge=none'];
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
@@ -42,6 +69,7 @@ export class PrivateDockerd {
     for (;;) {
       try {
         await docker.version();
+        if (docker0) restoreHostBridge(docker0);
         return;
       } catch {
         if (Date.now() > deadline) throw new Error(`private dockerd on ${this.socket} did not answer within 60 s:\n${readFileSync(join(this.dir, 'dockerd.log'), 'utf8').slice(-2000)}`);

@@ -35,18 +35,23 @@ async function lastLogLines(docker: Dockerode, containerId: string): Promise<str
   }
 }
 
-/** Whether the engine still answers a ping within a few seconds. */
-export async function engineHealth(docker: Dockerode): Promise<PostMortem | null> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer to a ping within 5 s')), 5_000))),
-    ]);
-    return null;
-  } catch (err) {
-    return { category: 'engine_unavailable', detail: `the Docker Engine does not answer: ${messageOf(err)}` };
-  } finally {
-    clearTimeout(timer);
-  }
+/** Whether the engine still answers a ping within a few seconds, now and a moment later. */
+export async function engineHealth(docker: Dockerode, settleMs = 1_000): Promise<PostMortem | null> {
+  const ping = async (): Promise<PostMortem | null> => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        docker.ping(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer to a ping within 5 s')), 5_000))),
+      ]);
+      return null;
+    } catch (err) {
+      return { category: 'engine_unavailable', detail: `the Docker Engine does not answer: ${messageOf(err)}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  // An engine that is shutting down still answers pings for a moment while it fails every call with a
+  // 500: asked again a second later (a step has failed already: the second costs little), it is gone.
+  return (await ping()) ?? (settleMs > 0 ? (await new Promise((r) => setTimeout(r, settleMs)), await ping()) : null);
 }
