@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
+import { seededRandom } from '../src/stats/random.js';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'dist', 'cli', 'main.js');
@@ -88,18 +89,8 @@ if (!(minutes > 0) || wheres.some((w) => !['build', 'boot', 'load', 'density'].i
   process.exit(2);
 }
 
-/** mulberry32: the soak's choices are reproducible from --seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = rng(Number(opts.seed));
+// The soak's choices are reproducible from --seed.
+const random = seededRandom(Number(opts.seed));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 
 /** The scenario of each interruption point, small enough that a run (and its resume) takes minutes here. */
