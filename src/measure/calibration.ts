@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { median, quantile } from 'simple-statistics';
 import type { HostCalibration } from '../results/run-record.js';
-import { probe } from './http-probe.js';
+import { probe } from '../loadgen/probe.js';
 import { onceIf, type Measurement } from './measurement.js';
 
 /**

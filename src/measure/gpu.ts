@@ -1,6 +1,6 @@
 import { BenchError, messageOf } from '../errors.js';
 import { resolveTarget, runClosedLoop, type LoadResult } from '../loadgen/index.js';
-import { probe } from './http-probe.js';
+import { probe } from '../loadgen/probe.js';
 import type { GpuReading } from '../platforms/gpu-reading.js';
 import type { Instance, Platform } from '../platforms/platform.js';
 import type { GpuMeasurementConfig } from '../scenario/schema.js';

@@ -3,7 +3,7 @@ import { findMaxSustainableRate, runClosedLoop, runOpenLoop } from '../loadgen/i
 import { pinProcess } from '../platforms/host/pin.js';
 import type { LoadSite } from '../platforms/load-site.js';
 import type { Instance } from '../platforms/platform.js';
-import { pollUntil, probe } from './http-probe.js';
+import { pollUntil, probe } from '../loadgen/probe.js';
 
 /**
  * The controller as a load site: readiness polls, probes and load from this

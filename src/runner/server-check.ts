@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { BenchError, messageOf } from '../errors.js';
 import { measureStartup } from '../measure/startup.js';
 import { checkServer, formatChecks } from '../measure/v2-protocol/check.js';
-import type { ProbeResponse } from '../measure/http-probe.js';
+import type { ProbeResponse } from '../loadgen/probe.js';
 import { siteOf } from '../measure/load-site.js';
 import { freePort } from '../platforms/host/ports.js';
 import type { Instance, Platform } from '../platforms/platform.js';

@@ -1,7 +1,7 @@
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureColdStart, measureStartup } from '../../src/measure/startup.js';
-import { probe } from '../../src/measure/http-probe.js';
+import { probe } from '../../src/loadgen/probe.js';
 import { DockerPlatform } from '../../src/platforms/docker/docker-platform.js';
 import { defaultCacheDir } from '../../src/paths.js';
 import { fixedInput } from '../../src/workload/request-input.js';

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probe } from '../../src/measure/http-probe.js';
+import { probe } from '../../src/loadgen/probe.js';
 import { measureColdStart, measureStartup } from '../../src/measure/startup.js';
 import { defaultCacheDir } from '../../src/paths.js';
 import { DockerPlatform } from '../../src/platforms/docker/docker-platform.js';

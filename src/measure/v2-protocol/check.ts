@@ -11,7 +11,7 @@ import {
   serverMetadataProblems,
   type ModelMetadata,
 } from '../../workload/v2/messages.js';
-import { probe, type ProbeRequest, type ProbeResponse } from '../http-probe.js';
+import { probe, type ProbeRequest, type ProbeResponse } from '../../loadgen/probe.js';
 
 /**
  * The Open Inference Protocol (KServe v2) REST surface of a running server,

@@ -7,15 +7,15 @@
  * exits as soon as stdin closes: when the controller ends the channel, or
  * the SSH connection dies, nothing of it stays behind.
  *
- * It sends traffic to 127.0.0.1 only (loadgen's target check; probeOnce's).
+ * It sends traffic to 127.0.0.1 only (loadgen's target check; probe's).
  */
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import http from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { findMaxSustainableRate, runClosedLoop, runOpenLoop, type TargetSpec } from '../../../loadgen/index.js';
+import { pollUntil, PollTimeout, probe, type ProbeRequest, type ProbeResponse } from '../../../loadgen/probe.js';
+import { pickFreePort } from '../../host/ports.js';
 import { AGENT_PROTOCOL, type AgentFacts, type AgentReply, type AgentRequest, type HttpReply, type HttpRequestSpec, type PollReply, type WireTarget } from './protocol.js';
 
 const inflight = new Map<number, AbortController>();
@@ -24,86 +24,31 @@ function send(reply: AgentReply): void {
   process.stdout.write(`${JSON.stringify(reply)}\n`);
 }
 
-function probeOnce(req: HttpRequestSpec, signal?: AbortSignal): Promise<HttpReply> {
-  const url = new URL(req.url);
-  if (url.hostname !== '127.0.0.1') return Promise.reject(new Error(`refusing to send traffic to ${url.hostname}: only 127.0.0.1 is allowed`));
-  const body = req.bodyB64 ? Buffer.from(req.bodyB64, 'base64') : undefined;
-  return new Promise((resolve, reject) => {
-    const r = http.request(
-      {
-        host: '127.0.0.1', port: url.port, path: url.pathname + url.search, method: req.method ?? 'GET', agent: false, timeout: req.timeoutMs, signal,
-        headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...req.headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, bodyB64: Buffer.concat(chunks).toString('base64'), headers: res.headers }));
-        res.on('error', reject);
-      },
-    );
-    r.on('timeout', () => r.destroy(new Error(`timeout after ${req.timeoutMs} ms`)));
-    const connectMs = req.connectTimeoutMs ?? req.timeoutMs;
-    r.on('socket', (socket) => {
-      if (!socket.connecting) return;
-      const timer = setTimeout(() => r.destroy(new Error(`connect timeout after ${connectMs} ms`)), connectMs);
-      socket.once('connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    });
-    r.on('error', reject);
-    r.end(body);
-  });
+/** A request off the wire (body in base64) as the controller's own probe takes it (loadgen/probe.ts). */
+function probeRequest(req: HttpRequestSpec, signal: AbortSignal): ProbeRequest {
+  return { ...req, body: req.bodyB64 ? Buffer.from(req.bodyB64, 'base64') : undefined, signal };
 }
 
-/** The same loop as the controller's pollUntil (measure/http-probe.ts): attempt, accept a 200, pause intervalMs. */
+const toReply = (r: ProbeResponse): HttpReply => ({ status: r.status, bodyB64: r.body.toString('base64'), headers: r.headers });
+
+/** The controller's poll loop (loadgen/probe.ts pollUntil): attempt, accept a 200, pause intervalMs. */
 async function poll(req: HttpRequestSpec, intervalMs: number, durationMs: number, signal: AbortSignal): Promise<PollReply> {
   const deadline = performance.now() + durationMs;
-  let attempts = 0;
-  let last = 'no attempt made';
-  for (;;) {
-    if (signal.aborted) throw new Error('cancelled');
-    attempts += 1;
-    try {
-      // An attempt that reached the server may take what is left of the deadline (see measure/startup.ts).
-      const timeoutMs = req.method === 'POST' ? Math.max(req.connectTimeoutMs ?? req.timeoutMs, deadline - performance.now()) : req.timeoutMs;
-      const response = await probeOnce({ ...req, timeoutMs, connectTimeoutMs: req.connectTimeoutMs ?? req.timeoutMs }, signal);
-      const at = performance.now();
-      if (response.status === 200) return { at, attempts, response };
-      last = `HTTP ${response.status}`;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (performance.now() >= deadline) throw Object.assign(new Error(`gave up after ${attempts} attempts; last: ${last}`), { kind: 'PollTimeout' });
-    await new Promise((r) => setTimeout(r, intervalMs));
+  const connectTimeoutMs = req.connectTimeoutMs ?? req.timeoutMs;
+  // An attempt that reached the server may take what is left of the deadline (see measure/startup.ts).
+  const attempt = () =>
+    probe({ ...probeRequest(req, signal), connectTimeoutMs, timeoutMs: req.method === 'POST' ? Math.max(connectTimeoutMs, deadline - performance.now()) : req.timeoutMs });
+  try {
+    const r = await pollUntil(attempt, (res) => res.status === 200, { intervalMs, deadline, signal });
+    return { at: r.at, attempts: r.attempts, response: toReply(r.response) };
+  } catch (err) {
+    if (err instanceof PollTimeout) throw Object.assign(new Error(err.message), { kind: 'PollTimeout' });
+    throw signal.aborted ? new Error('cancelled') : err;
   }
 }
 
 function target(t: WireTarget): TargetSpec {
   return { url: t.url, method: t.method, headers: t.headers, body: t.bodyB64 ? Buffer.from(t.bodyB64, 'base64') : undefined };
-}
-
-function freePort(avoid: number[]): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<number>((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(0));
-      srv.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
-        const a = srv.address();
-        const p = typeof a === 'object' && a ? a.port : 0;
-        srv.close(() => resolve(p));
-      });
-    });
-  return (async () => {
-    // Like platforms/host/ports.ts: below the ephemeral range first, so a forward and a kernel pick cannot collide.
-    for (let i = 0; i < 50; i++) {
-      const p = 20000 + Math.floor(Math.random() * 10000);
-      if (!avoid.includes(p) && (await tryPort(p)) === p) return p;
-    }
-    for (let i = 0; i < 20; i++) {
-      const p = await tryPort(0);
-      if (p > 0 && !avoid.includes(p)) return p;
-    }
-    throw new Error('no free TCP port on 127.0.0.1');
-  })();
 }
 
 async function facts(): Promise<AgentFacts> {
@@ -141,9 +86,9 @@ async function handle(req: AgentRequest, signal: AbortSignal): Promise<unknown> 
     case 'readdir':
       return readdir(req.path);
     case 'freePort':
-      return freePort(req.avoid);
+      return pickFreePort(req.avoid);
     case 'probe':
-      return probeOnce(req.request, signal);
+      return toReply(await probe(probeRequest(req.request, signal)));
     case 'poll':
       return poll(req.request, req.intervalMs, req.durationMs, signal);
     case 'closedLoop':

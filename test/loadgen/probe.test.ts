@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pollUntil, PollTimeout, probe } from '../../src/measure/http-probe.js';
+import { pollUntil, PollTimeout, probe } from '../../src/loadgen/probe.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {

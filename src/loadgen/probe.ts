@@ -19,9 +19,15 @@ export interface ProbeRequest {
    * by the poll loop instead of waiting for the kernel's 1 s SYN retransmit.
    */
   connectTimeoutMs?: number;
+  /** Abort the request (a cancelled poll on a remote host's helper). */
+  signal?: AbortSignal;
 }
 
 /**
+ * Single requests and the readiness poll loop, shared by the controller
+ * (measure/) and the helper on a remote host (platforms/remote/agent/), so
+ * both poll the same way.
+ *
  * One HTTP request on a fresh connection (agent: false): readiness polling must
  * not ride on a connection opened before the server was up.
  */
@@ -44,6 +50,7 @@ export function probe(req: ProbeRequest): Promise<ProbeResponse> {
         },
         agent: false,
         timeout: req.timeoutMs,
+        signal: req.signal,
       },
       (res) => {
         const chunks: Buffer[] = [];
