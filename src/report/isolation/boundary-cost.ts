@@ -53,10 +53,23 @@ function valuesAt(run: StoredRun, platform: string, metric: string, k: number): 
   return run.samples.filter((x) => !x.warmup && x.platform === platform && x.metric === metric && x.params?.neighbors === k).map((x) => x.value);
 }
 
+/** Why a window has no latency: what became of the victim's requests there (from its throughput samples). */
+function noneCompleted(run: StoredRun, platform: string, k: number): string | null {
+  const ws = run.samples.filter((x) => !x.warmup && x.platform === platform && x.metric === 'neighbor_throughput' && x.params?.neighbors === k);
+  if (!ws.length) return null;
+  const sum = (key: string) => ws.reduce((a, x) => a + (typeof x.metadata?.[key] === 'number' ? (x.metadata[key] as number) : 0), 0);
+  const timeouts = sum('timeouts');
+  const errors = sum('errors');
+  return `none completed (${timeouts} timed out, ${errors} failed)`;
+}
+
 /** The neighbour counts a substrate was measured at, ascending. */
 export function neighborCounts(run: StoredRun, platform: string): number[] {
   const ks = new Set<number>();
-  for (const x of run.samples) if (x.platform === platform && x.metric === 'neighbor_p99' && typeof x.params?.neighbors === 'number') ks.add(x.params.neighbors);
+  // A window where no request completed has a throughput sample (0 req/s) and no latency: it is still a row.
+  for (const x of run.samples) {
+    if (x.platform === platform && (x.metric === 'neighbor_p99' || x.metric === 'neighbor_throughput') && typeof x.params?.neighbors === 'number') ks.add(x.params.neighbors);
+  }
   return [...ks].sort((a, b) => a - b);
 }
 
@@ -88,12 +101,13 @@ export function neighborRows(view: RunView): NeighborRow[] {
       const p50 = valuesAt(run, s.platform, 'neighbor_p50', k);
       const p99 = valuesAt(run, s.platform, 'neighbor_p99', k);
       const tp = valuesAt(run, s.platform, 'neighbor_throughput', k);
+      const none = p99.length ? null : noneCompleted(run, s.platform, k);
       rows.push({
         platform: s.platform,
         neighbors: k,
         n: p99.length,
-        p50: p50.length ? fmt(median(p50), 'ms') : '—',
-        p99: p99.length ? fmt(median(p99), 'ms') : '—',
+        p50: p50.length ? fmt(median(p50), 'ms') : (none ?? '—'),
+        p99: p99.length ? fmt(median(p99), 'ms') : (none ?? '—'),
         throughput: tp.length ? fmt(median(tp), 'req/s') : '—',
         p50Inflation: k === 0 ? '—' : ratioCell(alone.p50, p50),
         p99Inflation: k === 0 ? '—' : ratioCell(alone.p99, p99),
