@@ -11,6 +11,7 @@ import { ConsolePhaseRecorder, followConsolePhases, qemuStartupPhases, stopConso
 import { ConsoleTail, waitForLine } from '../linux-guest/console.js';
 import { assertVmArtifactFiles, sshTrueRoundTrips } from '../linux-guest/guest.js';
 import { buildKernelCmdline } from '../linux-guest/kernel-cmdline.js';
+import { stopGuestGracefully } from '../linux-guest/graceful-stop.js';
 import { connectSsh, type SshSession, writeSshKeyPair } from '../linux-guest/ssh.js';
 import type { MemoryReading } from '../memory-reading.js';
 import { Platform, type InstanceSpec, type Lifecycle, type PlatformFacts, type PostMortem } from '../platform.js';
@@ -296,22 +297,17 @@ export class QemuPlatform extends Platform<QemuInstance> {
       if (child && !child.exited && inst.restored) {
         method = await killQemu(child);
       } else if (child && !child.exited) {
-        const deadline = performance.now() + GRACEFUL_STOP_MS;
-        let ssh: SshSession | null = null;
-        try {
-          ssh = await connectSsh({ port: inst.sshPort, privateKeyPath: inst.privateKeyPath, timeoutMs: 1500, attemptTimeoutMs: 1500 });
-          await ssh.fire('poweroff', 300);
-          method = 'ssh-poweroff';
-        } catch (err) {
-          this.log(`${inst.facts.vmName}: ssh poweroff not possible (${messageOf(err)}); trying ACPI powerdown`);
-          await child.qmp?.execute('system_powerdown', undefined, 500).catch(() => undefined);
-          method = 'system_powerdown';
-        }
+        const stop = await stopGuestGracefully({
+          vmName: String(inst.facts.vmName),
+          ssh: (timeoutMs) => connectSsh({ port: inst.sshPort, privateKeyPath: inst.privateKeyPath, timeoutMs, attemptTimeoutMs: timeoutMs }),
+          qmp: child.qmp,
+          exited: (ms) => waitExit(child, ms),
+          graceMs: GRACEFUL_STOP_MS,
+          log: (l) => this.log(l),
+        });
         // What was asked of the guest; stopMethod below says how it actually ended.
-        inst.facts.stopRequest = method;
-        const graceful = await waitExit(child, Math.max(0, deadline - performance.now()));
-        ssh?.dispose();
-        if (!graceful) method = await killQemu(child);
+        inst.facts.stopRequest = method = stop.request;
+        if (!stop.graceful) method = await killQemu(child);
       } else if (!child && isAlive(inst.pid)) {
         // Not launched by this process (should not happen): kill by pid.
         await killPids([inst.pid]);

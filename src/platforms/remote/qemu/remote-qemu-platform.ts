@@ -10,6 +10,7 @@ import { ConsolePhaseRecorder, followConsolePhases, qemuStartupPhases, stopConso
 import { ConsoleTail, waitForLine } from '../../linux-guest/console.js';
 import { sshTrueRoundTrips } from '../../linux-guest/guest.js';
 import { buildKernelCmdline } from '../../linux-guest/kernel-cmdline.js';
+import { stopGuestGracefully } from '../../linux-guest/graceful-stop.js';
 import { connectSsh, writeSshKeyPair, type SshSession } from '../../linux-guest/ssh.js';
 import type { MemoryReading } from '../../memory-reading.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../../platform.js';
@@ -298,21 +299,16 @@ export class RemoteQemuPlatform extends Platform<RemoteQemuInstance> {
     await stopConsolePhases(inst);
     try {
       if (held && !held.child.exited) {
-        const deadline = performance.now() + GRACEFUL_STOP_MS;
-        let ssh: SshSession | null = null;
-        try {
-          ssh = await this.guestSsh(inst, 1500);
-          await ssh.fire('poweroff', 300);
-          method = 'ssh-poweroff';
-        } catch (err) {
-          this.log(`${inst.facts.vmName}: ssh poweroff not possible (${messageOf(err)}); trying ACPI powerdown`);
-          await held.qmp?.execute('system_powerdown', undefined, 500).catch(() => undefined);
-          method = 'system_powerdown';
-        }
-        inst.facts.stopRequest = method;
-        const graceful = await waitChild(held.child, Math.max(0, deadline - performance.now()));
-        ssh?.dispose();
-        if (!graceful) method = await this.kill(held, inst.pid);
+        const stop = await stopGuestGracefully({
+          vmName: String(inst.facts.vmName),
+          ssh: (timeoutMs) => this.guestSsh(inst, timeoutMs),
+          qmp: held.qmp,
+          exited: (ms) => waitChild(held.child, ms),
+          graceMs: GRACEFUL_STOP_MS,
+          log: (l) => this.log(l),
+        });
+        inst.facts.stopRequest = method = stop.request;
+        if (!stop.graceful) method = await this.kill(held, inst.pid);
       }
     } finally {
       held?.mirror?.stop();
