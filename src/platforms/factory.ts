@@ -6,6 +6,7 @@ import type { Platform } from './platform.js';
 import { QemuPlatform } from './qemu/qemu-platform.js';
 import { dockerRemote, remoteDockerClient } from './remote/docker-remote.js';
 import { RemoteQemuPlatform } from './remote/qemu/remote-qemu-platform.js';
+import { RemoteVagrantPlatform } from './remote/vagrant/remote-vagrant-platform.js';
 import type { HostRegistry } from './remote/remote-host.js';
 import { VagrantPlatform } from './vagrant/vagrant-platform.js';
 
@@ -45,25 +46,20 @@ export function createPlatform(config: PlatformConfig, ctx: PlatformContext): Pl
       if (remote) return new RemoteQemuPlatform(config.name, qemu, remote, { cacheDir: ctx.cacheDir, log: ctx.log });
       return new QemuPlatform(config.name, qemu, { cacheDir: ctx.cacheDir, log: ctx.log });
     }
-    case 'vagrant':
-      if (remote) {
-        throw new BenchError('unsupported', `${config.name}: kind: vagrant on a remote host (${config.host}) is not built yet (libvirt's qemu+ssh:// URI is the planned way)`, {
-          hint: 'run the VM there with kind: qemu (QEMU over SSH), or run vagrant on that host itself',
-        });
-      }
-      return new VagrantPlatform(
-        config.name,
-        {
-          cpus: config.cpus,
-          memoryBytes: config.memory,
-          provider: config.provider,
-          accel: config.accel,
-          bootTimeoutMs: config.boot_timeout,
-          tcgTbSizeMiB: Math.round(config.tcg_tb_size / 2 ** 20),
-          ...(gpu ? { gpu: { pci: config.pci ?? [], fallback: gpu.fallback } } : {}),
-        },
-        { cacheDir: ctx.cacheDir, log: ctx.log },
-      );
+    case 'vagrant': {
+      const vagrant = {
+        cpus: config.cpus,
+        memoryBytes: config.memory,
+        provider: config.provider,
+        accel: config.accel,
+        bootTimeoutMs: config.boot_timeout,
+        tcgTbSizeMiB: Math.round(config.tcg_tb_size / 2 ** 20),
+        ...(gpu ? { gpu: { pci: config.pci ?? [], fallback: gpu.fallback } } : {}),
+      };
+      // On another host: Vagrant here, libvirt there over its qemu+ssh:// URI.
+      if (remote) return new RemoteVagrantPlatform(config.name, vagrant, remote, { cacheDir: ctx.cacheDir, log: ctx.log });
+      return new VagrantPlatform(config.name, vagrant, { cacheDir: ctx.cacheDir, log: ctx.log });
+    }
   }
 }
 

@@ -86,6 +86,18 @@ export const hostSchema = z
     work_dir: pathSchema('a directory on the host').optional().meta({
       description: "Where vmbench keeps artifacts (by digest), its helper and per-run scratch on that host (default ~/.cache/vmbench-host, in the remote user's home).",
     }),
+    libvirt: z
+      .strictObject({
+        socket: pathSchema("the path of libvirtd's unix socket on that host").optional().meta({
+          description: "libvirtd's socket on that host when it is not the system daemon's (the qemu+ssh:// URI's ?socket=; needs nc on the host).",
+        }),
+        pool: z.string().min(1).default('default').meta({ description: 'Storage pool there for box and domain volumes (default "default").' }),
+        emulator: pathSchema('the path of a QEMU binary on that host').optional().meta({
+          description: "QEMU binary libvirt runs there (libvirt's default when not given).",
+        }),
+      })
+      .optional()
+      .meta({ description: 'For kind: vagrant on this host: the libvirt reached over qemu+ssh:// with the same user, key and known_hosts.' }),
   })
   .meta({ description: 'A machine platforms can run on, reached over SSH.' });
 

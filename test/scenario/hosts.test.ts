@@ -96,6 +96,13 @@ describe('hosts: in scenarios', () => {
     expect(s.hosts?.['kvm-box']?.url).toBe('ssh://b@h');
   });
 
+  it('a host can name its libvirt for kind: vagrant there; unknown keys are located', () => {
+    const s = parseScenario(SCENARIO('    host: kvm', 'hosts:\n  kvm: { url: "ssh://b@h", libvirt: { socket: /run/libvirt/libvirt-sock } }'), FILE);
+    expect(s.hosts?.kvm?.libvirt).toEqual({ socket: '/run/libvirt/libvirt-sock', pool: 'default' });
+    const e = issueOf(() => parseScenario(SCENARIO('    host: kvm', 'hosts:\n  kvm: { url: "ssh://b@h", libvirt: { pol: x } }'), FILE));
+    expect(e.message).toMatch(/scenarios\/remote.yaml:5:\d+: hosts.kvm.libvirt.pol: unknown key "pol" \(did you mean "pool"\?\)/);
+  });
+
   it('bad host entries are located', () => {
     const e = issueOf(() => parseScenario(SCENARIO('    host: kvm', 'hosts:\n  kvm: { url: "http://x", kee: /k }\n  local: { url: "ssh://a@b" }'), FILE));
     expect(e.message).toMatch(/scenarios\/remote.yaml:5:\d+: hosts.kvm.url: expected "local" or "ssh:\/\/user@host/);

@@ -32,6 +32,8 @@ export interface ResolvedHost {
   strict: boolean;
   /** As written (may start with ~, expanded on the host). */
   workDir: string;
+  /** The host's libvirt, for kind: vagrant there (qemu+ssh://). */
+  libvirt: { socket?: string; pool: string; emulator?: string };
 }
 
 const expand = (p: string) => (p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p);
@@ -51,6 +53,7 @@ export function resolveHost(name: string, cfg: HostConfig): ResolvedHost {
     knownHostsPath: expand(cfg.known_hosts ?? url.knownHosts ?? '~/.ssh/known_hosts'),
     strict: cfg.strict_host_key_checking,
     workDir: cfg.work_dir ?? DEFAULT_WORK_DIR,
+    libvirt: { pool: cfg.libvirt?.pool ?? 'default', ...(cfg.libvirt?.socket ? { socket: cfg.libvirt.socket } : {}), ...(cfg.libvirt?.emulator ? { emulator: cfg.libvirt.emulator } : {}) },
   };
 }
 

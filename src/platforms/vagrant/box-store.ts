@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { BenchError } from '../../errors.js';
 import type { VagrantBox } from '../../workload/artifact.js';
-import { BOX_PREFIX, VAGRANT_POOL, type VagrantPaths, vagrantGlobalExec, virsh } from './env.js';
+import { BOX_PREFIX, type VagrantPaths, vagrantGlobalExec, virsh } from './env.js';
 
 /**
  * Boxes in the project-local VAGRANT_HOME (added on first use from the .box
@@ -51,7 +51,7 @@ export function isBoxVolume(volume: string): boolean {
 }
 
 export async function listPoolVolumes(paths: VagrantPaths): Promise<string[]> {
-  const r = await virsh(paths, ['vol-list', VAGRANT_POOL, '--details'], 15_000).catch(() => ({ stdout: '', exitCode: 1, stderr: '' }));
+  const r = await virsh(paths, ['vol-list', paths.pool, '--details'], 15_000).catch(() => ({ stdout: '', exitCode: 1, stderr: '' }));
   if (r.exitCode !== 0) return [];
   return r.stdout
     .split('\n')
@@ -76,7 +76,7 @@ export async function removeBoxes(paths: VagrantPaths, names: readonly string[],
     }
     removed++;
     for (const v of volumes.filter((v) => v.startsWith(`${name}_vagrant_box_image_`))) {
-      const d = await virsh(paths, ['vol-delete', '--pool', VAGRANT_POOL, v], 30_000);
+      const d = await virsh(paths, ['vol-delete', '--pool', paths.pool, v], 30_000);
       if (d.exitCode !== 0) log?.(`virsh vol-delete ${v}: ${d.stderr.trim()}`);
     }
   }

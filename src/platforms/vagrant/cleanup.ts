@@ -2,9 +2,10 @@ import { access, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BenchError } from '../../errors.js';
+import { tail } from './commands.js';
 import { killPids, listVmbenchQemuProcesses, VM_NAME_PREFIX } from '../qemu/procs.js';
 import { isBoxVolume, listPoolVolumes } from './box-store.js';
-import { VAGRANT_POOL, vagrantPaths, vagrantProcessEnv, virsh, type VagrantPaths } from './env.js';
+import { vagrantPaths, vagrantProcessEnv, virsh, type VagrantPaths } from './env.js';
 
 /**
  * Removing what Vagrant and libvirt leave behind: per-instance projects,
@@ -47,7 +48,7 @@ export async function forceRemoveDomains(paths: VagrantPaths, domains: readonly 
     if (isBoxVolume(v)) continue;
     if (domains.some((d) => v === `${d}.img` || v.startsWith(`${d}-`) || v.startsWith(`${d}.`))) {
       log?.(`virsh vol-delete ${v}`);
-      await virsh(paths, ['vol-delete', '--pool', VAGRANT_POOL, v], 30_000);
+      await virsh(paths, ['vol-delete', '--pool', paths.pool, v], 30_000);
     }
   }
   const procs = (await listVmbenchQemuProcesses()).filter((p) => domains.includes(p.name));
@@ -72,8 +73,11 @@ export interface VagrantGcResult {
  * stay. Does nothing (and starts nothing) when the private libvirtd was never
  * set up.
  */
-export async function cleanupVagrant(cacheDir: string, opts: { runId?: string; log?: (line: string) => void } = {}): Promise<VagrantGcResult> {
-  const paths = vagrantPaths(cacheDir);
+export async function cleanupVagrant(
+  cacheDir: string,
+  opts: { runId?: string; log?: (line: string) => void; /** A remote host's libvirt (uri, pool) instead of the private libvirtd. */ paths?: VagrantPaths } = {},
+): Promise<VagrantGcResult> {
+  const paths = opts.paths ?? vagrantPaths(cacheDir);
   const result: VagrantGcResult = { environments: 0, domains: 0, volumes: 0 };
   const prefix = opts.runId ? `${VM_NAME_PREFIX}${opts.runId}-` : VM_NAME_PREFIX;
   const runDirs = opts.runId ? [opts.runId] : await readdir(paths.envs).catch(() => [] as string[]);
@@ -91,11 +95,14 @@ export async function cleanupVagrant(cacheDir: string, opts: { runId?: string; l
     }
     await rmdir(runDir).catch(() => undefined);
   }
+  // The private libvirtd may never have been set up (then nothing to ask); a remote one is asked over its URI.
   let socketThere = true;
-  try {
-    await access(paths.socket);
-  } catch {
-    socketThere = false;
+  if (!opts.paths) {
+    try {
+      await access(paths.socket);
+    } catch {
+      socketThere = false;
+    }
   }
   const domains = socketThere ? (await listDomains(paths)).filter((d) => d.startsWith(prefix)) : [];
   const before = socketThere ? (await listPoolVolumes(paths)).filter((v) => !isBoxVolume(v) && v.startsWith(prefix)) : [];
@@ -104,7 +111,7 @@ export async function cleanupVagrant(cacheDir: string, opts: { runId?: string; l
   for (const v of before) {
     if (domains.some((d) => v.startsWith(d))) continue;
     opts.log?.(`virsh vol-delete ${v}`);
-    await virsh(paths, ['vol-delete', '--pool', VAGRANT_POOL, v], 30_000);
+    await virsh(paths, ['vol-delete', '--pool', paths.pool, v], 30_000);
   }
   const after = socketThere ? (await listPoolVolumes(paths)).filter((v) => !isBoxVolume(v) && v.startsWith(prefix)) : [];
   result.volumes = before.length - after.length;
@@ -112,4 +119,31 @@ export async function cleanupVagrant(cacheDir: string, opts: { runId?: string; l
   const strays = (await listVmbenchQemuProcesses()).filter((p) => p.name.startsWith(prefix) && p.argv.some((a) => a.includes(paths.root)));
   if (strays.length) await killPids(strays.map((p) => p.pid));
   return result;
+}
+
+/**
+ * `vagrant destroy -f` in one instance's project, then make sure: the domain
+ * undefined and its volume deleted (virsh), its QEMU gone, the project dir
+ * removed. Returns how the domain went.
+ */
+export async function destroyEnvironment(
+  paths: VagrantPaths,
+  envDir: string,
+  domain: string,
+  log: (line: string) => void,
+): Promise<{ method: string; destroyMs: number }> {
+  const t0 = performance.now();
+  let method = 'none';
+  try {
+    if (await access(join(envDir, 'Vagrantfile')).then(() => true, () => false)) {
+      const r = await execa('vagrant', ['destroy', '-f'], { cwd: envDir, env: vagrantProcessEnv(paths), reject: false, timeout: DESTROY_TIMEOUT_MS, all: true });
+      method = r.exitCode === 0 ? 'vagrant-destroy' : 'vagrant-destroy-failed';
+      if (r.exitCode !== 0) log(`${domain}: vagrant destroy -f failed (exit ${r.exitCode ?? '?'}): ${tail(String(r.all ?? ''), 4)}`);
+    }
+    const left = await forceRemoveDomains(paths, [domain], log);
+    if (left.length) method = `${method}+virsh`;
+  } finally {
+    await rm(envDir, { recursive: true, force: true });
+  }
+  return { method, destroyMs: performance.now() - t0 };
 }

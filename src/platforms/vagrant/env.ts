@@ -28,7 +28,10 @@ export interface VagrantPaths {
   envs: string;
   state: string;
   socket: string;
+  /** libvirt URI every vagrant and virsh call uses (the private libvirtd here; qemu+ssh://… for a remote host). */
   uri: string;
+  /** Storage pool for box and domain volumes. */
+  pool: string;
   qemuRunDir: string;
   qemuLogDir: string;
   libvirtdPidfile: string;
@@ -49,6 +52,7 @@ export function vagrantPaths(cacheDir: string): VagrantPaths {
     state,
     socket,
     uri: `qemu:///system?socket=${socket}`,
+    pool: VAGRANT_POOL,
     qemuRunDir: join(state, 'run', 'qemu'),
     qemuLogDir: join(state, 'log', 'qemu'),
     libvirtdPidfile: join(state, 'run', 'libvirtd.pid'),

@@ -1,6 +1,6 @@
-import { access, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { BenchError, messageOf } from '../../errors.js';
 import type { PhaseTimeline } from '../timeline.js';
 import type { Artifact, VagrantBox } from '../../workload/artifact.js';
@@ -19,9 +19,10 @@ import { isPortFree, LOOPBACK, pickFreePort } from '../host/ports.js';
 import { isAlive, vmName } from '../qemu/procs.js';
 import { connectSsh, writeSshKeyPair } from '../linux-guest/ssh.js';
 import { ensureBoxAdded } from './box-store.js';
-import { ensureVagrantHost, VAGRANT_POOL, type VagrantPaths, vagrantPaths, vagrantProcessEnv } from './env.js';
+import { ensureVagrantHost, type VagrantPaths, vagrantPaths, vagrantProcessEnv } from './env.js';
 import { buildVagrantfile, parseSshConfig, type SshConfig } from './vagrantfile.js';
-import { cleanupVagrant, DESTROY_TIMEOUT_MS, forceRemoveDomains } from './cleanup.js';
+import { cleanupVagrant, destroyEnvironment } from './cleanup.js';
+import { vagrantUp } from './up.js';
 import { readVfioHostState, type VfioHostState } from '../qemu/vfio.js';
 import { readGuestGpu } from '../linux-guest/guest-gpu.js';
 import type { GpuReading } from '../gpu-reading.js';
@@ -195,7 +196,6 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
       `${JSON.stringify({ platform: 'vagrant', name: this.name, runId: spec.runId, instanceId: spec.instanceId, domain, createdAt: new Date().toISOString() })}\n`,
     );
     const consoleLog = join(envDir, 'console.log');
-    let upOutput = '';
     let recorder: ConsolePhaseRecorder | undefined;
     try {
       const keys = await writeSshKeyPair(envDir, 'id_ed25519', domain);
@@ -213,7 +213,7 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
         machineName: domain,
         boxName: box.name,
         uri: this.paths.uri,
-        storagePool: VAGRANT_POOL,
+        storagePool: this.paths.pool,
         driver: this.driver(),
         cpus: this.config.cpus,
         memoryMiB: this.memoryMiB,
@@ -237,36 +237,19 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
       recorder = new ConsolePhaseRecorder(tailer);
       recorder.follow(FOLLOW_INTERVAL_MS, () => false);
 
-      const t0 = performance.now();
       this.log(`${domain}: vagrant up (ssh ${sshPort}, server ${spec.port})`);
-      const child: ResultPromise = execa('vagrant', ['up', '--provider', 'libvirt', '--no-provision'], {
-        cwd: envDir,
-        env: this.env(),
-        reject: false,
-        all: true,
-        buffer: true,
-        stdin: 'ignore',
-        timeout: this.config.bootTimeoutMs + 120_000,
-        cleanup: true,
+      const up = await vagrantUp(envDir, this.env(), this.config.bootTimeoutMs + 120_000, {
+        created: () => this.mark(lifecycle, 'created'),
+        started: () => this.mark(lifecycle, 'started'),
       });
-      child.all?.on('data', (c: Buffer) => {
-        const text = c.toString('utf8');
-        upOutput += text;
-        if (lifecycle.created === undefined && /Starting domain\./.test(upOutput)) this.mark(lifecycle, 'created');
-        if (lifecycle.started === undefined && /Waiting for domain to get an IP address/.test(upOutput)) {
-          if (lifecycle.created === undefined) this.mark(lifecycle, 'created');
-          this.mark(lifecycle, 'started');
-        }
-      });
-      const res = await child;
-      const upMs = performance.now() - t0;
-      if (res.exitCode !== 0) {
+      const upMs = up.ms;
+      if (up.exitCode !== 0) {
         await recorder.stop();
         await tailer.poll().catch(() => undefined);
         const consoleLines = tailer.lastLines(10).map((l) => `  | ${l}`).join('\n');
         throw new BenchError(
           'infrastructure',
-          `vagrant up ${domain} failed (exit ${res.exitCode ?? '?'}${res.timedOut ? ', timed out' : ''}) after ${(upMs / 1000).toFixed(1)} s: ${vagrantError(upOutput)}` +
+          `vagrant up ${domain} failed (exit ${up.exitCode ?? '?'}${up.timedOut ? ', timed out' : ''}) after ${(upMs / 1000).toFixed(1)} s: ${vagrantError(up.output)}` +
             (consoleLines ? `\nLast console lines:\n${consoleLines}` : ''),
           { hint: `QEMU's log: ${join(this.paths.qemuLogDir, `${domain}.log`)}; libvirtd's: ${this.paths.libvirtdLog}` },
         );
@@ -358,26 +341,8 @@ export class VagrantPlatform extends Platform<VagrantInstance> {
     return Number(text);
   }
 
-  /**
-   * `vagrant destroy -f` in the instance's project, then make sure: the
-   * domain undefined and its volume deleted (virsh), its QEMU gone, the
-   * project dir removed. Returns how the domain went.
-   */
-  private async destroyEnv(envDir: string, domain: string): Promise<{ method: string; destroyMs: number }> {
-    const t0 = performance.now();
-    let method = 'none';
-    try {
-      if (await access(join(envDir, 'Vagrantfile')).then(() => true, () => false)) {
-        const r = await execa('vagrant', ['destroy', '-f'], { cwd: envDir, env: this.env(), reject: false, timeout: DESTROY_TIMEOUT_MS, all: true });
-        method = r.exitCode === 0 ? 'vagrant-destroy' : 'vagrant-destroy-failed';
-        if (r.exitCode !== 0) this.log(`${domain}: vagrant destroy -f failed (exit ${r.exitCode ?? '?'}): ${tail(String(r.all ?? ''), 4)}`);
-      }
-      const left = await forceRemoveDomains(this.paths, [domain], (l) => this.log(l));
-      if (left.length) method = `${method}+virsh`;
-    } finally {
-      await rm(envDir, { recursive: true, force: true });
-    }
-    return { method, destroyMs: performance.now() - t0 };
+  private destroyEnv(envDir: string, domain: string): Promise<{ method: string; destroyMs: number }> {
+    return destroyEnvironment(this.paths, envDir, domain, (l) => this.log(l));
   }
 
   protected async doStop(inst: VagrantInstance): Promise<void> {

@@ -39,6 +39,11 @@ export interface VagrantfileOptions {
   bootTimeoutS: number;
   /** PCI devices passed through (libvirt.pci; see pci.ts). */
   pci?: readonly string[];
+  /** libvirt on another host: SSH to the guest goes through this ProxyCommand (to that host's 127.0.0.1). */
+  proxyCommand?: string;
+  /** Kernel and initramfs paths on the libvirt host (instead of the box's own, which are paths here). */
+  kernel?: string;
+  initrd?: string;
 }
 
 /** PCI slot of the user-net NIC (must be below TUNNEL_NIC_SLOT so the guest names it eth0). */
@@ -91,6 +96,9 @@ export function buildVagrantfile(o: VagrantfileOptions): string {
     '  config.ssh.insert_key = false',
     '  config.ssh.shell = "sh"',
     '  config.ssh.sudo_command = "%c"',
+    // Vagrant's own setting wins over the provider's; vagrant-libvirt 0.11.2's libvirt.proxy_command
+    // crashes (Hash#<<) whenever the URI has a port, so only this one is set.
+    ...(o.proxyCommand ? [`  config.ssh.proxy_command = ${r(o.proxyCommand)}`] : []),
     '  # The one libvirt-known NIC vagrant-libvirt needs without a management network: a udp tunnel',
     '  # on 127.0.0.1 that carries nothing (auto_config false), in the last PCI slot.',
     `  config.vm.network :private_network, libvirt__tunnel_type: "udp", libvirt__tunnel_local_ip: ${r(LOOPBACK)}, ` +
@@ -107,6 +115,8 @@ export function buildVagrantfile(o: VagrantfileOptions): string {
     `    libvirt.cmd_line = ${r(o.cmdline)}`,
     `    libvirt.serial :type => "file", :source => { :path => ${r(o.consoleLog)} }`,
   ];
+  if (o.kernel) lines.push(`    libvirt.kernel = ${r(o.kernel)}`);
+  if (o.initrd) lines.push(`    libvirt.initrd = ${r(o.initrd)}`);
   if (o.emulatorPath) lines.push(`    libvirt.emulator_path = ${r(o.emulatorPath)}`);
   if (o.tcgTbSizeMiB !== undefined) lines.push(`    libvirt.qemuenv VMBENCH_TCG_TB_SIZE: ${r(String(Math.max(0, Math.round(o.tcgTbSizeMiB))))}`);
   for (const a of userNetArgs(o)) lines.push(`    libvirt.qemuargs :value => ${r(a)}`);

@@ -76,22 +76,36 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-export async function startSshd(): Promise<SshdFixture> {
+/**
+ * `root: true` logs in as root instead of a new user (a libvirt host's socket
+ * is root's, and reading libvirt's QEMU in /proc needs it): the key is
+ * authorized by this sshd's own AuthorizedKeysFile, never root's ~/.ssh;
+ * `home` is then a scratch directory to use as the host's work_dir.
+ */
+export async function startSshd(opts: { root?: boolean } = {}): Promise<SshdFixture> {
   if (!existsSync('/usr/sbin/sshd')) throw new Error('openssh-server is not installed (./scripts/setup.sh installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'vmbench-sshd-'));
   chmodSync(dir, 0o755);
-  const user = `vmbssh${randomBytes(3).toString('hex')}`;
+  const user = opts.root ? 'root' : `vmbssh${randomBytes(3).toString('hex')}`;
   const home = join(dir, 'home');
-  run('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/sh', '--groups', 'docker', '--comment', 'vmbench remote-host test', user]);
-  // Without PAM, sshd refuses a locked account ("!" in shadow): "*" is no password, but not locked.
-  run('usermod', ['--password', '*', user]);
-  const uid = Number(run('id', ['-u', user]).trim());
-  const sshDir = join(home, '.ssh');
-  mkdirSync(sshDir, { mode: 0o700 });
   const client = await writeSshKeyPair(dir, 'client_ed25519', 'vmbench-test-controller');
-  writeFileSync(join(sshDir, 'authorized_keys'), `${client.publicKeyLine}\n`, { mode: 0o600 });
-  chownSync(sshDir, uid, uid);
-  chownSync(join(sshDir, 'authorized_keys'), uid, uid);
+  let uid = 0;
+  let authorizedKeys = '.ssh/authorized_keys';
+  if (opts.root) {
+    mkdirSync(home, { mode: 0o700 });
+    authorizedKeys = join(dir, 'authorized_keys');
+    writeFileSync(authorizedKeys, `${client.publicKeyLine}\n`, { mode: 0o600 });
+  } else {
+    run('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/sh', '--groups', 'docker', '--comment', 'vmbench remote-host test', user]);
+    // Without PAM, sshd refuses a locked account ("!" in shadow): "*" is no password, but not locked.
+    run('usermod', ['--password', '*', user]);
+    uid = Number(run('id', ['-u', user]).trim());
+    const sshDir = join(home, '.ssh');
+    mkdirSync(sshDir, { mode: 0o700 });
+    writeFileSync(join(sshDir, 'authorized_keys'), `${client.publicKeyLine}\n`, { mode: 0o600 });
+    chownSync(sshDir, uid, uid);
+    chownSync(join(sshDir, 'authorized_keys'), uid, uid);
+  }
   run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'vmbench-test-host', '-f', join(dir, 'host_ed25519')]);
   const port = await freePort();
   const hostPub = readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
@@ -106,12 +120,12 @@ export async function startSshd(): Promise<SshdFixture> {
       `HostKey ${join(dir, 'host_ed25519')}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AllowUsers ${user}`,
-      'AuthorizedKeysFile .ssh/authorized_keys',
+      `AuthorizedKeysFile ${authorizedKeys}`,
       'PubkeyAuthentication yes',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'UsePAM no',
-      'PermitRootLogin no',
+      `PermitRootLogin ${opts.root ? 'prohibit-password' : 'no'}`,
       'AllowTcpForwarding yes',
       'AllowStreamLocalForwarding yes',
       'StrictModes no',
@@ -156,10 +170,15 @@ export async function startSshd(): Promise<SshdFixture> {
       }
       return [...monitors, ...sessions];
     },
-    userPids: () => pidsOfUser(user),
+    // For root: the processes of this sshd's sessions (its children's children), not all of root's.
+    userPids: () => (opts.root ? childrenOf(sshd.pid!).flatMap((m) => childrenOf(m)) : pidsOfUser(user)),
     async stop() {
       if (sshd.exitCode === null) sshd.kill('SIGTERM');
       await new Promise((r) => (sshd.exitCode !== null ? r(null) : sshd.once('exit', r)));
+      if (opts.root) {
+        rmSync(dir, { recursive: true, force: true });
+        return;
+      }
       for (let i = 0; i < 20 && pidsOfUser(user).length; i++) {
         for (const pid of pidsOfUser(user)) {
           try {
