@@ -50,7 +50,7 @@ fi
 
 # ---------------------------------------------------------------- apt packages
 packages=(vagrant vagrant-libvirt libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients dnsmasq-base
-          qemu-system-x86 qemu-utils util-linux)
+          qemu-system-x86 qemu-utils util-linux netcat-openbsd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

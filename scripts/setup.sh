@@ -11,10 +11,11 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # Tools the harness drives: Docker Engine, QEMU, and what builds the one
 # root filesystem both substrates run (debootstrap → ext4 → qcow2, initramfs);
 # chromium (headless) is what the HTML report is tested in, DejaVu what charts are drawn with;
-# openssh-server is the "remote host" of the remote-host tests (their own sshd on 127.0.0.1).
+# openssh-server is the "remote host" of the remote-host tests (their own sshd on 127.0.0.1); netcat-openbsd
+# lets libvirt's qemu+ssh:// reach a libvirtd socket named by ?socket= (the remote-Vagrant test).
 packages=(openssh-server docker.io qemu-system-x86 qemu-utils debootstrap e2fsprogs cpio busybox-static
           dropbear-bin openssh-sftp-server openssh-client zstd xz-utils iproute2 procps file ca-certificates
-          chromium fonts-dejavu-core crun runsc criu)
+          chromium fonts-dejavu-core crun runsc criu netcat-openbsd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
