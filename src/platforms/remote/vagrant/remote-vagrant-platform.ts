@@ -13,7 +13,7 @@ import type { MemoryReading } from '../../memory-reading.js';
 import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PlatformKind } from '../../platform.js';
 import type { ResolvedAccel } from '../../qemu/accel.js';
 import { readQemuMemory } from '../../qemu/memory.js';
-import { checkId } from '../../qemu/instance.js';
+import { checkId, MARKER_FILE as HOST_DIR_MARKER } from '../../qemu/instance.js';
 import { vmName } from '../../qemu/procs.js';
 import type { PhaseTimeline } from '../../timeline.js';
 import { ensureBoxAdded } from '../../vagrant/box-store.js';
@@ -68,6 +68,7 @@ interface Prepared {
 }
 
 const MARKER_FILE = 'vagrant-instance.json';
+// The scratch dir on the host carries the remote QEMU platform's marker, so `bench gc --host` finds it after a crash.
 const mirrors = new WeakMap<RemoteVagrantInstance, { stop(): void }>();
 
 export class RemoteVagrantPlatform extends Platform<RemoteVagrantInstance> {
@@ -174,7 +175,7 @@ export class RemoteVagrantPlatform extends Platform<RemoteVagrantInstance> {
     let recorder: ConsolePhaseRecorder | undefined;
     let mirror: { stop(): void } | undefined;
     try {
-      await conn.run(`rm -rf ${shq(remoteDir)} && mkdir -p ${shq(remoteDir)} && printf '%s\\n' ${shq(JSON.stringify(marker))} > ${shq(`${remoteDir}/${MARKER_FILE}`)}`);
+      await conn.run(`rm -rf ${shq(remoteDir)} && mkdir -p ${shq(remoteDir)} && printf '%s\\n' ${shq(JSON.stringify(marker))} > ${shq(`${remoteDir}/${HOST_DIR_MARKER}`)}`);
       const keys = await writeSshKeyPair(envDir, 'id_ed25519', domain);
       const cmdline = buildKernelCmdline({ guestPort: SERVER_PORT_INSIDE, threads: spec.threads, modelName: spec.modelName, authorizedKey: keys.publicKeyLine });
       const hostPort = await this.host.freePort();
