@@ -151,7 +151,10 @@ describe('faults in a real run', () => {
     const cli = startCli(['run', file, '--results', results]);
     const runId = (await cli.waitFor(RUN_LINE, 300_000))[1]!;
     const deadline = Date.now() + 300_000;
-    while (processesNaming(runId).length === 0) {
+    // Until its VM runs with its forwards bound (QEMU binds them a moment after exec; on a loaded host
+    // that moment was seen to pass the kill): then the harness dies.
+    const running = () => processesNaming(runId).some((pid) => listeningAddresses(pid).length >= 2);
+    while (!running()) {
       if (Date.now() > deadline) throw new Error(`no VM of ${runId} started:\n${cli.output()}`);
       await new Promise((r) => setTimeout(r, 200));
     }

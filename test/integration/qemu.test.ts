@@ -107,7 +107,10 @@ describe('QEMU platform (real VM)', () => {
       expect(timeline.processStartEstimateMs!).toBeGreaterThan(timeline.phases.kernel_init! - 1000);
       expect(timeline.resolutionMs).toBeLessThanOrEqual(20);
       expect(timeline.guestUptimeS!.initramfs!).toBeLessThanOrEqual(timeline.guestUptimeS!.init!);
-      expect(Math.abs(timeline.phases.ready! - (ready.at - lc.launch))).toBeLessThanOrEqual(300);
+      // Two observers of one moment (the console line's arrival, the first HTTP 200): they agree to well
+      // under a second (a wrong origin would be off by the boot, tens of seconds); 338–380 ms were seen on
+      // a loaded host, so 300 ms was a timing test, not a correctness one.
+      expect(Math.abs(timeline.phases.ready! - (ready.at - lc.launch))).toBeLessThanOrEqual(1000);
       expect(phaseSampleValues(timeline).map((v) => v.metric)).toContain('phase_kernel_init');
       // Memory: QEMU's PSS on the host holds at least the server's PSS inside the guest (read over SSH).
       const reading = await platform.memoryReading(inst);
