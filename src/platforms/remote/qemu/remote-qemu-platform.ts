@@ -11,9 +11,9 @@ import { ConsoleTail, waitForLine } from '../../linux-guest/console.js';
 import { sshTrueRoundTrips } from '../../linux-guest/guest.js';
 import { buildKernelCmdline } from '../../linux-guest/kernel-cmdline.js';
 import { stopGuestGracefully } from '../../linux-guest/graceful-stop.js';
-import { connectSsh, writeSshKeyPair, type SshSession } from '../../linux-guest/ssh.js';
+import { writeSshKeyPair } from '../../linux-guest/ssh.js';
 import type { MemoryReading } from '../../memory-reading.js';
-import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../../platform.js';
+import { type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts } from '../../platform.js';
 import type { ResolvedAccel } from '../../qemu/accel.js';
 import { buildQemuArgs, hostCpuKhz, resolveMachine, TCG_TB_SIZE_MIB, type Accel, type Machine } from '../../qemu/args.js';
 import { checkId, consoleExcerpt, MARKER_FILE } from '../../qemu/instance.js';
@@ -22,6 +22,7 @@ import type { QemuPlatformConfig } from '../../qemu/qemu-platform.js';
 import { QmpClient } from '../../qemu/qmp.js';
 import { vmName } from '../../qemu/procs.js';
 import type { PhaseTimeline } from '../../timeline.js';
+import { RemoteGuestPlatform } from '../remote-guest-platform.js';
 import type { RemoteHost } from '../remote-host.js';
 import { shellLine, shq } from '../ssh-connection.js';
 import { cleanupRemoteRun } from './remote-gc.js';
@@ -74,7 +75,7 @@ interface Prepared {
   workDir: string;
 }
 
-export class RemoteQemuPlatform extends Platform<RemoteQemuInstance> {
+export class RemoteQemuPlatform extends RemoteGuestPlatform<RemoteQemuInstance> {
   readonly kind = 'qemu' as const;
   get cpus(): number {
     return this.config.cpus;
@@ -84,15 +85,10 @@ export class RemoteQemuPlatform extends Platform<RemoteQemuInstance> {
   constructor(
     name: string,
     readonly config: QemuPlatformConfig,
-    private readonly host: RemoteHost,
-    private readonly ctx: { cacheDir: string; log?: (line: string) => void },
+    host: RemoteHost,
+    ctx: { cacheDir: string; log?: (line: string) => void },
   ) {
-    super(name);
-    this.hostFs = host.fs;
-  }
-
-  private log(line: string): void {
-    this.ctx.log?.(`[${this.name}@${this.host.name}] ${line}`);
+    super(name, host, ctx);
   }
 
   private need(): Prepared {
@@ -289,9 +285,6 @@ export class RemoteQemuPlatform extends Platform<RemoteQemuInstance> {
     return 'kill';
   }
 
-  private guestSsh(inst: RemoteQemuInstance, timeoutMs: number): Promise<SshSession> {
-    return connectSsh({ port: inst.sshPort, privateKeyPath: inst.privateKeyPath, timeoutMs, attemptTimeoutMs: Math.min(3000, timeoutMs), sock: async () => (await this.host.connection()).openLoopback(inst.sshPort) });
-  }
 
   protected async doStop(inst: RemoteQemuInstance): Promise<void> {
     const held = live.get(inst);
@@ -321,10 +314,6 @@ export class RemoteQemuPlatform extends Platform<RemoteQemuInstance> {
   }
 
   /** QEMU's PSS from the host's /proc (through the helper), the server's inside the guest over a forwarded SSH. */
-  override hostLostSince(sinceMono: number): string | null {
-    return this.host.lostSince(sinceMono);
-  }
-
   override async memoryReading(inst: RemoteQemuInstance): Promise<MemoryReading> {
     return readQemuMemory(inst, { fs: this.host.fs, guestSock: async () => (await this.host.connection()).openLoopback(inst.sshPort) });
   }
@@ -337,9 +326,6 @@ export class RemoteQemuPlatform extends Platform<RemoteQemuInstance> {
     return sshTrueRoundTrips(await this.guestSsh(inst, 30_000), count);
   }
 
-  override async pinCpus(inst: RemoteQemuInstance, cpus: string): Promise<void> {
-    await (await this.host.connection()).run(shellLine(['taskset', '-a', '-p', '-c', cpus, String(inst.pid)]));
-  }
 
   async cleanupRun(runId: string): Promise<void> {
     checkId('runId', runId);

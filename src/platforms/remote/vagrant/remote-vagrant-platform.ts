@@ -8,9 +8,9 @@ import { ConsolePhaseRecorder, FOLLOW_INTERVAL_MS, followConsolePhases, qemuStar
 import { ConsoleTail } from '../../linux-guest/console.js';
 import { assertVmArtifactFiles, sshTrueRoundTrips } from '../../linux-guest/guest.js';
 import { buildKernelCmdline } from '../../linux-guest/kernel-cmdline.js';
-import { connectSsh, writeSshKeyPair, type SshSession } from '../../linux-guest/ssh.js';
+import { writeSshKeyPair } from '../../linux-guest/ssh.js';
 import type { MemoryReading } from '../../memory-reading.js';
-import { Platform, type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PlatformKind } from '../../platform.js';
+import { type Instance, type InstanceSpec, type Lifecycle, type PlatformFacts, type PlatformKind } from '../../platform.js';
 import type { ResolvedAccel } from '../../qemu/accel.js';
 import { readQemuMemory } from '../../qemu/memory.js';
 import { checkId, MARKER_FILE as HOST_DIR_MARKER } from '../../qemu/instance.js';
@@ -23,8 +23,9 @@ import { vagrantPaths, vagrantProcessEnv, virsh, type VagrantPaths } from '../..
 import type { VagrantPlatformConfig } from '../../vagrant/vagrant-platform.js';
 import { buildVagrantfile } from '../../vagrant/vagrantfile.js';
 import { vagrantUp } from '../../vagrant/up.js';
+import { RemoteGuestPlatform } from '../remote-guest-platform.js';
 import type { RemoteHost } from '../remote-host.js';
-import { shellLine, shq } from '../ssh-connection.js';
+import { shq } from '../ssh-connection.js';
 import { resolveRemoteAccelerator } from '../qemu/remote-accel.js';
 import { mirrorFile } from '../qemu/remote-child.js';
 import { remoteLibvirt, type RemoteLibvirt } from './libvirt-uri.js';
@@ -71,7 +72,7 @@ const MARKER_FILE = 'vagrant-instance.json';
 // The scratch dir on the host carries the remote QEMU platform's marker, so `bench gc --host` finds it after a crash.
 const mirrors = new WeakMap<RemoteVagrantInstance, { stop(): void }>();
 
-export class RemoteVagrantPlatform extends Platform<RemoteVagrantInstance> {
+export class RemoteVagrantPlatform extends RemoteGuestPlatform<RemoteVagrantInstance> {
   readonly kind: PlatformKind = 'vagrant';
   get cpus(): number {
     return this.config.cpus;
@@ -81,15 +82,10 @@ export class RemoteVagrantPlatform extends Platform<RemoteVagrantInstance> {
   constructor(
     name: string,
     readonly config: VagrantPlatformConfig,
-    private readonly host: RemoteHost,
-    private readonly ctx: { cacheDir: string; log?: (line: string) => void },
+    host: RemoteHost,
+    ctx: { cacheDir: string; log?: (line: string) => void },
   ) {
-    super(name);
-    this.hostFs = host.fs;
-  }
-
-  private log(line: string): void {
-    this.ctx.log?.(`[${this.name}@${this.host.name}] ${line}`);
+    super(name, host, ctx);
   }
 
   private need(): Prepared {
@@ -277,14 +273,6 @@ export class RemoteVagrantPlatform extends Platform<RemoteVagrantInstance> {
     inst.facts.vagrantDestroyMs = Math.round(r.destroyMs);
   }
 
-  private guestSsh(inst: RemoteVagrantInstance, timeoutMs: number): Promise<SshSession> {
-    return connectSsh({ port: inst.sshPort, privateKeyPath: inst.privateKeyPath, timeoutMs, attemptTimeoutMs: Math.min(3000, timeoutMs), sock: async () => (await this.host.connection()).openLoopback(inst.sshPort) });
-  }
-
-  override hostLostSince(sinceMono: number): string | null {
-    return this.host.lostSince(sinceMono);
-  }
-
   /** QEMU's PSS from the host's /proc (through the helper: the SSH user must be allowed to read libvirt's QEMU), the server's inside the guest. */
   override async memoryReading(inst: RemoteVagrantInstance): Promise<MemoryReading> {
     const r = await readQemuMemory(inst, { fs: this.host.fs, guestSock: async () => (await this.host.connection()).openLoopback(inst.sshPort) });
@@ -297,10 +285,6 @@ export class RemoteVagrantPlatform extends Platform<RemoteVagrantInstance> {
 
   override async execRoundTripMs(inst: RemoteVagrantInstance, count: number): Promise<number[]> {
     return sshTrueRoundTrips(await this.guestSsh(inst, 30_000), count);
-  }
-
-  override async pinCpus(inst: RemoteVagrantInstance, cpus: string): Promise<void> {
-    await (await this.host.connection()).run(shellLine(['taskset', '-a', '-p', '-c', cpus, String(inst.pid)]));
   }
 
   /** Every project of the run here, and every domain of the run on the host's libvirt. */
